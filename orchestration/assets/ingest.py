@@ -1,0 +1,110 @@
+"""Ingest assets: stage what landed, then assemble each (date, underlying) partition."""
+
+import json
+import time
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from ingest import staging
+from ingest.pipeline import finalize_partition, new_run_id, stage_source
+from orchestration.partitions import key_of, parse_key, tick_partitions, trading_dates
+from orchestration.resources import MariaDBResource, WarehouseResource
+from warehouse.catalog import write_catalog
+
+SOURCE_SUFFIXES = (".sql", ".sql.gz")
+LEDGER = "ingest_ledger.json"
+
+
+class LandedSourcesConfig(dg.Config):
+    sources: list[str] = []      # explicit files / URLs; empty = every new file in the landing folder
+    include_mariadb: bool = False  # also read new rows from the MariaDB resource
+
+
+def ledger(root: Path) -> dict[str, str]:
+    path = root / LEDGER
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def new_landing_files(landing: Path, seen: dict[str, str]) -> list[Path]:
+    """Files in the landing folder not yet ingested (by path and size+mtime signature)."""
+    if not landing.exists():
+        return []
+    files = sorted(p for p in landing.iterdir() if p.name.endswith(SOURCE_SUFFIXES) and p.is_file())
+    return [p for p in files if seen.get(str(p)) != _signature(p)]
+
+
+def _write_ledger(root: Path, seen: dict[str, str]) -> None:
+    tmp = root / f".{LEDGER}.tmp"
+    tmp.write_text(json.dumps(seen, sort_keys=True, indent=1))
+    tmp.replace(root / LEDGER)
+
+
+def _signature(p: Path) -> str:
+    st = p.stat()
+    return f"{st.st_size}:{int(st.st_mtime)}"
+
+
+@dg.asset(group_name="ingest", description="Parse newly landed dumps (and MariaDB rows) into the pending area.")
+def landed_sources(context: dg.AssetExecutionContext, config: LandedSourcesConfig,
+                   warehouse: WarehouseResource, mariadb: MariaDBResource) -> dg.MaterializeResult:
+    root = warehouse.path
+    seen = ledger(root)
+    specs = list(config.sources) or [str(p) for p in new_landing_files(warehouse.landing, seen)]
+    if config.include_mariadb and mariadb.get_url():
+        specs.append(mariadb.get_url())
+    run_id = new_run_id()
+    t0, rows, size, dates = time.perf_counter(), 0, 0, set()
+    for i, spec in enumerate(specs):
+        result = stage_source(spec, root, run_id, i)
+        rows, size = rows + result.rows_in, size + result.bytes_in
+        dates |= {k[2].isoformat() for k in result.keys if k[2] is not None}
+        if Path(spec).exists():
+            seen[spec] = _signature(Path(spec))
+        context.log.info(f"staged {result.source}: {result.rows_in:,} rows in {result.seconds:.1f}s")
+    context.instance.add_dynamic_partitions(trading_dates.name, sorted(dates))
+    # rows that belong to no partition (unknown tables, unplaceable timestamps) are recorded now
+    unplaced = [k for k in staging.pending_keys(staging.pending_root(root)) if k[2] is None]
+    quarantined = sum(r["quarantined"] for k in unplaced for r in finalize_partition(root, k))
+    _write_ledger(root, seen)
+    el = max(time.perf_counter() - t0, 1e-9)
+    return dg.MaterializeResult(metadata={
+        "sources": len(specs), "source_rows": rows, "unplaced_quarantined": quarantined, "dates": dg.MetadataValue.json(sorted(dates)),
+        "rows_per_s": round(rows / el), "mb_per_s": round(size / el / 1e6, 2)})
+
+
+def _tick_asset(kind: str, description: str):
+    @dg.asset(name=f"{kind}_ticks", group_name="ingest", partitions_def=tick_partitions, deps=[landed_sources],
+              description=description,
+              check_specs=[dg.AssetCheckSpec("reconciles", asset=f"{kind}_ticks",
+                                             description="source_rows == written + deduped + quarantined")])
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        day, underlying = parse_key(context)
+        root = warehouse.path
+        t0 = time.perf_counter()
+        runs = finalize_partition(root, (kind, underlying, day))
+        el = max(time.perf_counter() - t0, 1e-9)
+        totals = {k: sum(r[k] for r in runs) for k in ("source_rows", "written", "deduped", "quarantined")}
+        bad = [r for r in runs if r["source_rows"] != r["written"] + r["deduped"] + r["quarantined"]]
+        path = root / "ticks" / kind / f"underlying={underlying}" / f"date={day.isoformat()}" / "part-0.parquet"
+        rows = pq.read_metadata(path).num_rows if path.exists() else 0
+        write_catalog(root)
+        return dg.MaterializeResult(
+            metadata={**totals, "rows": rows, "rows_per_s": round(totals["source_rows"] / el),
+                      "sources": dg.MetadataValue.json(sorted({r["source"] for r in runs}))},
+            check_results=[dg.AssetCheckResult(check_name="reconciles", passed=not bad,
+                                               metadata={"mismatches": dg.MetadataValue.json(bad[:20])})])
+    return _asset
+
+
+options_ticks = _tick_asset("options", "1-second option snapshots, deduped, reset-aware vol_delta.")
+futures_ticks = _tick_asset("futures", "Near-month index futures snapshots.")
+spot_ticks = _tick_asset("spot", "Index (spot) 1-second series.")
+
+TICK_ASSETS = [options_ticks, futures_ticks, spot_ticks]
+
+
+def pending_partition_keys(root: Path) -> list[dg.MultiPartitionKey]:
+    keys = staging.pending_keys(staging.pending_root(root))
+    return sorted({key_of(k[2], k[1]) for k in keys if k[2] is not None and k[1] != "unknown"}, key=str)

@@ -1,0 +1,153 @@
+"""`ticklake` command line: thin wiring over the layers; every failure is one line on stderr."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from warehouse.layout import warehouse_root
+
+
+def _csv_list(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def cmd_generate(a: argparse.Namespace) -> int:
+    from ingest.generator.config import GeneratorConfig
+    from ingest.generator.driver import generate
+    from orchestration.progress import Progress
+
+    cfg = GeneratorConfig(out=Path(a.out), start=dt.date.fromisoformat(a.start), days=a.days,
+                          underlyings=_csv_list(a.underlyings), strikes=a.strikes, seed=a.seed,
+                          formats=_csv_list(a.formats), mariadb_url=a.mariadb,
+                          index_csv=Path(a.index_csv) if a.index_csv else None, quirks=not a.clean,
+                          malformed_rows=a.malformed_rows, truncated_statement=a.truncated_statement)
+    progress = Progress("generate", quiet=a.quiet)
+    manifest = generate(cfg, progress=progress)
+    rows = sum(manifest["tables"].values())
+    progress.rows = rows
+    progress.done(f"-> {a.out}")
+    if not a.quiet:
+        print(f"generated {len(manifest['files'])} files, {rows:,} source rows in {a.out} "
+              f"(manifest: {Path(a.out) / 'manifest.json'})")
+    return 0
+
+
+def cmd_ingest(a: argparse.Namespace) -> int:
+    from ingest.pipeline import run_ingest
+    from orchestration.progress import Progress
+
+    root = warehouse_root(a.warehouse)
+    progress = Progress("ingest", quiet=a.quiet)
+    report = run_ingest(a.sources, root, workers=a.workers, progress=progress)
+    t = report.totals()
+    progress.rows = t["source_rows"]
+    progress.done()
+    if not a.quiet:
+        print(f"ingest {report.run_id}: {t['source_rows']:,} source rows -> {t['written']:,} written, "
+              f"{t['deduped']:,} deduped, {t['quarantined']:,} quarantined ({t['repaired']:,} repaired), "
+              f"{report.partitions} partitions in {report.seconds:,.1f}s; warehouse {root}")
+    return 0
+
+
+def cmd_sql(a: argparse.Namespace) -> int:
+    from orchestration.sql import run_sql
+
+    sys.stdout.write(run_sql(warehouse_root(a.warehouse), a.query, a.format))
+    return 0
+
+
+def cmd_ui(a: argparse.Namespace) -> int:
+    from orchestration.instance import dagster_env
+
+    root = warehouse_root(a.warehouse)
+    env = dagster_env(root)
+    args = ["dagster-webserver", "-h", "127.0.0.1", "-p", str(a.port), "-m", "orchestration.definitions"]
+    print(f"Dagster UI on http://127.0.0.1:{a.port} (warehouse {root}); Ctrl-C to stop", file=sys.stderr)
+    exe = Path(sys.executable).with_name("dagster-webserver")
+    os.execvpe(str(exe) if exe.exists() else args[0], args, env)
+    return 0
+
+
+def cmd_materialize(a: argparse.Namespace) -> int:
+    from orchestration.run import materialize_groups
+
+    root = warehouse_root(a.warehouse)
+    summary = materialize_groups(root, groups=a.group or None, partitions=a.partition or None, quiet=a.quiet)
+    if not a.quiet:
+        print(summary)
+    return 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    from orchestration.demo import run_demo
+
+    return run_demo(Path(a.out), warehouse_root(a.warehouse), quiet=a.quiet)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ticklake", description="NSE option tick warehouse, features and backtests")
+    p.add_argument("--warehouse", help="warehouse root (default $TICKLAKE_WAREHOUSE or ./warehouse)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="realistic source archive in the recorder's real formats")
+    g.add_argument("--out", required=True)
+    g.add_argument("--start", default="2025-11-03")
+    g.add_argument("--days", type=int, default=3)
+    g.add_argument("--underlyings", default="BANKNIFTY,NIFTY")
+    g.add_argument("--strikes", type=int, default=5, help="ATM +- K strikes")
+    g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--formats", default="sqldump", help="sqldump,mariadb,kite,flattrade,binance")
+    g.add_argument("--mariadb", help="mysql+pymysql://user:pass@host:port URL to load (format mariadb)")
+    g.add_argument("--index-csv", help="drive the index from a real 1-second CSV (YYYY-MM-DD HH:MM:SS,price)")
+    g.add_argument("--clean", action="store_true", help="no injected quirks")
+    g.add_argument("--malformed-rows", type=int, default=0, help="inject N malformed tuples")
+    g.add_argument("--truncated-statement", action="store_true", help="cut the last statement mid-tuple")
+    g.set_defaults(func=cmd_generate)
+
+    i = sub.add_parser("ingest", help="ingest dumps / MariaDB / JSON / CSV sources into the warehouse")
+    i.add_argument("sources", nargs="+")
+    i.add_argument("--workers", type=int, default=1)
+    i.set_defaults(func=cmd_ingest)
+
+    m = sub.add_parser("materialize", help="run Dagster assets in-process")
+    m.add_argument("--group", action="append", help="asset group (repeatable); default all")
+    m.add_argument("--partition", action="append", help="partition key e.g. 2025-11-03|NIFTY (repeatable)")
+    m.set_defaults(func=cmd_materialize)
+
+    s = sub.add_parser("sql", help="DuckDB SQL over the warehouse views (IST)")
+    s.add_argument("query")
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.set_defaults(func=cmd_sql)
+
+    u = sub.add_parser("ui", help="Dagster webserver on 127.0.0.1")
+    u.add_argument("--port", type=int, default=3000)
+    u.set_defaults(func=cmd_ui)
+
+    d = sub.add_parser("demo", help="generate a demo archive and materialise every asset")
+    d.add_argument("--out", default="demo")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("ticklake: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the user; TICKLAKE_DEBUG=1 shows the traceback
+        if os.environ.get("TICKLAKE_DEBUG"):
+            raise
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"ticklake {args.command}: {type(exc).__name__}: {msg}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

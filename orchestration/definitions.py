@@ -1,0 +1,20 @@
+"""The Dagster entry point (`dagster dev -m orchestration.definitions`, `ticklake ui`)."""
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.assets.ingest import TICK_ASSETS, landed_sources
+from orchestration.resources import MariaDBResource, WarehouseResource
+from orchestration.sensors import landing_folder_sensor, nightly_mariadb, pending_partitions_sensor, stage_job, ticks_job
+
+ASSETS = [landed_sources, *TICK_ASSETS]
+RESOURCES = {"warehouse": WarehouseResource(), "mariadb": MariaDBResource()}
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    jobs=[stage_job, ticks_job],
+    sensors=[landing_folder_sensor, pending_partitions_sensor],
+    schedules=[nightly_mariadb],
+    resources=RESOURCES,
+    executor=dg.multiprocess_executor.configured({"max_concurrent": 2}),
+)

@@ -1,0 +1,140 @@
+"""Recorder rows -> canonical warehouse columns (pure; arrays in, Arrow out).
+
+Steps for one batch of one source table (see PRODUCT.md "Canonical option tick columns"):
+- timestamps: naive IST wall seconds -> tz-aware µs; the trading date from the wall time;
+- a NULL timestamp, a date without a session, a second outside the session -> quarantined with a reason;
+- a '1970-01-01 05:30:00' row is kept aside with its candidate second (its lastTradeTime); whether
+  that second is free is only known once the whole partition is assembled (transforms.dedupe);
+- zero prices and empty depth levels -> null; the recorder's `close` becomes `prev_close`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ingest.recorder_format import NULL_INT, SCALE
+from transforms.calendar import session_segments
+from warehouse.schema import IST_TS, PRICE_COLUMNS, QUOTE_FIELDS, RECORDER_TO_CANONICAL
+
+EPOCH_1970_IST = 19800  # '1970-01-01 05:30:00' as recorder seconds: the clock-glitch stamp
+IST_OFFSET_S = 19800
+DAY_S = 86400
+
+# reasons (stable strings: tests and the quarantine view group by them)
+R_NULL_TS = "null timestamp"
+R_NO_SESSION = "no trading session on this date"
+R_PREOPEN = "outside session: before open"
+R_POSTCLOSE = "outside session: after close"
+R_BETWEEN = "outside session: between segments"
+R_1970_NO_CONTEXT = "ts 1970-01-01 05:30: lastTradeTime missing or outside the session, cannot place"
+R_1970_OCCUPIED = "ts 1970-01-01 05:30: lastTradeTime second already recorded, cannot place"
+
+
+@dataclass
+class Classified:
+    """Row indexes of a batch by fate, plus each kept row's placement (trading date, second)."""
+
+    keep: np.ndarray          # indexes of rows that go to a partition
+    wall_s: np.ndarray        # wall-time seconds of kept rows (repaired second for 1970 rows)
+    day_ord: np.ndarray       # proleptic ordinal of the trading date of kept rows
+    repaired: np.ndarray      # bool: kept row is a 1970 row placed at its lastTradeTime
+    rejected: np.ndarray      # indexes of rows quarantined now
+    reasons: list[str]        # reason per rejected row
+
+
+_ORD_1970 = dt.date(1970, 1, 1).toordinal()
+
+
+def _session_reasons(wall_s: np.ndarray, day_ord: np.ndarray) -> np.ndarray:
+    """Per row: '' inside the session, else the quarantine reason. Vectorised per distinct day."""
+    reasons = np.full(wall_s.shape, "", dtype=object)
+    sec_of_day = wall_s % DAY_S
+    for d in np.unique(day_ord):
+        rows = day_ord == d
+        segs = session_segments(dt.date.fromordinal(int(d)))
+        if not segs:
+            reasons[rows] = R_NO_SESSION
+            continue
+        inside = np.zeros(wall_s.shape, dtype=bool)
+        for s in segs:
+            lo = s.start.hour * 3600 + s.start.minute * 60 + s.start.second
+            hi = s.end.hour * 3600 + s.end.minute * 60 + s.end.second
+            inside |= (sec_of_day >= lo) & (sec_of_day <= hi)
+        first = segs[0].start.hour * 3600 + segs[0].start.minute * 60
+        last = segs[-1].end.hour * 3600 + segs[-1].end.minute * 60 + segs[-1].end.second
+        reasons[rows & ~inside & (sec_of_day < first)] = R_PREOPEN
+        reasons[rows & ~inside & (sec_of_day > last)] = R_POSTCLOSE
+        reasons[rows & ~inside & (sec_of_day >= first) & (sec_of_day <= last)] = R_BETWEEN
+    return reasons
+
+
+def classify(ts: np.ndarray, last_trade: np.ndarray | None) -> Classified:
+    """Decide each row's fate from its recorder timestamp (and lastTradeTime for 1970 rows)."""
+    n = len(ts)
+    reason = np.full(n, "", dtype=object)
+    reason[ts == NULL_INT] = R_NULL_TS
+    is1970 = ts == EPOCH_1970_IST
+    wall = ts.copy()
+    if last_trade is not None:
+        ok_ltt = is1970 & (last_trade != NULL_INT) & (last_trade > DAY_S)
+        wall[ok_ltt] = last_trade[ok_ltt]
+        reason[is1970 & ~ok_ltt] = R_1970_NO_CONTEXT
+    else:
+        reason[is1970] = R_1970_NO_CONTEXT
+    valid = reason == ""
+    day_ord = np.full(n, 0, dtype=np.int64)
+    day_ord[valid] = wall[valid] // DAY_S + _ORD_1970
+    sess = _session_reasons(wall[valid], day_ord[valid])
+    idx_valid = np.flatnonzero(valid)
+    bad_sess = sess != ""
+    # a 1970 row whose lastTradeTime lies outside the session cannot be placed either
+    sess_1970 = bad_sess & is1970[idx_valid]
+    sess[sess_1970] = R_1970_NO_CONTEXT
+    reason[idx_valid[bad_sess]] = sess[bad_sess]
+    keep = np.flatnonzero(reason == "")
+    rejected = np.flatnonzero(reason != "")
+    return Classified(keep=keep, wall_s=wall[keep], day_ord=day_ord[keep], repaired=is1970[keep],
+                      rejected=rejected, reasons=[str(r) for r in reason[rejected]])
+
+
+def wall_to_ts_us(wall_s: np.ndarray) -> pa.Array:
+    """Naive IST wall seconds -> timestamp[us, Asia/Kolkata] (stored as UTC instants)."""
+    return pa.array((wall_s - IST_OFFSET_S) * 1_000_000, type=pa.int64()).cast(IST_TS)
+
+
+def _nullable(values: np.ndarray, null: np.ndarray) -> pa.Array:
+    return pa.array(values, mask=null)
+
+
+def quote_columns(rows: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, pa.Array]:
+    """Canonical quote columns (QUOTE_FIELDS minus vol_delta) for the kept rows of a 46-column batch."""
+    out: dict[str, pa.Array] = {}
+    empty_level = {}
+    for side, s in (("bid", "b"), ("ask", "s")):
+        for k in range(5):
+            px = rows[f"{s}p{k}"][keep]
+            empty_level[(side, k)] = (px == 0) | (px == NULL_INT)
+    for src, name in RECORDER_TO_CANONICAL.items():
+        v = rows[src][keep]
+        null = v == NULL_INT
+        if name.startswith(("bid_", "ask_")):
+            side, rest = name.split("_", 1)
+            null = null | empty_level[(side, int(rest[-1]))]
+        if name == "last_trade_ts":
+            null = null | (v <= DAY_S)
+            out[name] = pa.array(np.where(null, 0, v - IST_OFFSET_S) * 1_000_000, mask=null).cast(IST_TS)
+            continue
+        if name in PRICE_COLUMNS:
+            null = null | (v == 0)
+        scale = SCALE[src]
+        if scale != 1:
+            out[name] = _nullable(np.where(null, 0, v) / scale, null)
+        else:
+            out[name] = _nullable(np.where(null, 0, v), null)
+    return out
+
+
+QUOTE_NAMES = [n for n, _ in QUOTE_FIELDS]

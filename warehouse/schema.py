@@ -1,0 +1,62 @@
+"""Arrow schemas of every warehouse table: the one source of truth for column names and types.
+
+Prices are float64 rupees on the 0.05 grid; quantities int64; a zero price or an empty depth level is
+null, never 0. Timestamps are microsecond, tz-aware: IST for NSE data, UTC for crypto.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+IST_TS = pa.timestamp("us", tz="Asia/Kolkata")
+UTC_TS = pa.timestamp("us", tz="UTC")
+F64, I64, I32, STR, DATE, BOOL = pa.float64(), pa.int64(), pa.int32(), pa.string(), pa.date32(), pa.bool_()
+
+# Quote values shared by options and futures, in the recorder's order (renamed to trader words).
+QUOTE_FIELDS = [
+    ("price", F64), ("last_qty", I64), ("avg_price", F64), ("volume", I64), ("vol_delta", I64),
+    ("buy_qty", I64), ("sell_qty", I64), ("day_open", F64), ("day_high", F64), ("day_low", F64),
+    ("prev_close", F64), ("change_pct", F64), ("last_trade_ts", IST_TS), ("oi", I64), ("oi_high", I64),
+    ("oi_low", I64),
+    *[(f"bid_{f}{k}", t) for f, t in (("px", F64), ("qty", I64), ("orders", I64)) for k in range(5)],
+    *[(f"ask_{f}{k}", t) for f, t in (("px", F64), ("qty", I64), ("orders", I64)) for k in range(5)],
+]
+# Recorder column -> canonical column (depth columns follow bq{k}/bp{k}/bo{k}, sq{k}/sp{k}/so{k}).
+RECORDER_TO_CANONICAL = {
+    "price": "price", "qty": "last_qty", "avgPrice": "avg_price", "volume": "volume", "bQty": "buy_qty",
+    "sQty": "sell_qty", "open": "day_open", "high": "day_high", "low": "day_low", "close": "prev_close",
+    "changeper": "change_pct", "lastTradeTime": "last_trade_ts", "oi": "oi", "oiHigh": "oi_high",
+    "oiLow": "oi_low",
+    **{f"{s}{x}{k}": f"{side}_{f}{k}" for s, side in (("b", "bid"), ("s", "ask"))
+       for x, f in (("q", "qty"), ("p", "px"), ("o", "orders")) for k in range(5)},
+}
+PRICE_COLUMNS = ("price", "avg_price", "day_open", "day_high", "day_low", "prev_close",
+                 *(f"{side}_px{k}" for side in ("bid", "ask") for k in range(5)))
+
+OPTION_TICKS = pa.schema([
+    ("underlying", STR), ("expiry", DATE), ("opt_type", STR), ("strike", I32), ("symbol", STR),
+    ("ts", IST_TS), ("date", DATE), *QUOTE_FIELDS,
+])
+FUTURES_TICKS = pa.schema([
+    ("underlying", STR), ("expiry", DATE), ("symbol", STR), ("ts", IST_TS), ("date", DATE), *QUOTE_FIELDS,
+])
+SPOT_TICKS = pa.schema([("underlying", STR), ("ts", IST_TS), ("date", DATE), ("price", F64)])
+CRYPTO_TRADES = pa.schema([
+    ("symbol", STR), ("ts", UTC_TS), ("date", DATE), ("trade_id", I64), ("price", F64), ("qty", F64),
+    ("is_buyer_maker", BOOL),
+])
+INGEST_RUNS = pa.schema([
+    ("run_id", STR), ("source", STR), ("table", STR), ("partition", STR), ("source_rows", I64), ("written", I64),
+    ("deduped", I64), ("quarantined", I64), ("repaired", I64), ("started_at", UTC_TS),
+    ("finished_at", UTC_TS), ("code_version", STR),
+])
+QUARANTINE = pa.schema([
+    ("run_id", STR), ("source", STR), ("position", STR), ("reason", STR), ("raw", STR),
+])
+
+# Sort order inside a partition, per table.
+SORT_KEYS = {
+    "options": ["expiry", "opt_type", "strike", "ts"],
+    "futures": ["expiry", "ts"],
+    "spot": ["ts"],
+    "crypto": ["ts", "trade_id"],
+}
