@@ -16,7 +16,7 @@ import pyarrow as pa
 from ingest.contracts import FUTURES_TABLES, INDEX_TABLES, Contract, ContractNameError, parse_table_name
 from ingest.recorder_format import NSE_DB, NULL_INT, OPTION_COLUMN_NAMES, OPTION_DBS, SCALE
 from transforms.expiry import monthly_expiries
-from transforms.normalize import Classified, classify, quote_columns, wall_to_ts_us
+from transforms.normalize import EARLIEST_S, Classified, classify, quote_columns, wall_to_ts_us
 
 R_UNKNOWN_TABLE = "unknown table: not an option contract, index or futures name"
 R_WRONG_COLUMNS = "table has columns other than the recorder layout"
@@ -80,7 +80,7 @@ def normalize_batch(route: Route, table: str, rows: dict[str, np.ndarray], posit
     days_of = {}
     for i, reason in zip(cl.rejected, cl.reasons):
         ts = int(rows["timestamp"][i])
-        day = dt.date(1970, 1, 1) + dt.timedelta(seconds=ts) if ts not in (NULL_INT, 19800) else None
+        day = dt.date(1970, 1, 1) + dt.timedelta(seconds=ts) if ts >= EARLIEST_S else None
         key = (route.kind, route.underlying, day)
         out.rejected.setdefault(key, []).append(Rejection(position(int(i)), reason, raw_row(rows, i)))
     if not len(cl.keep):

@@ -112,7 +112,18 @@ def nearest_expiries(underlying: str, day: dt.date) -> tuple[dt.date, dt.date]:
 
 def resolve_weekly(underlying: str, named: dt.date) -> dt.date:
     """The final expiry of a weekly contract whose symbol names `named` (already final in symbols)."""
-    return previous_expiry_day(named)
+    return final_expiry(underlying, previous_expiry_day(named))
+
+
+@lru_cache(maxsize=1)
+def _redates() -> dict[tuple[str, dt.date], dt.date]:
+    return {(r["underlying"], dt.date.fromisoformat(r["listed_expiry"])): dt.date.fromisoformat(r["final_expiry"])
+            for r in read_table("expiry_redates")}
+
+
+def final_expiry(underlying: str, listed: dt.date) -> dt.date:
+    """The expiry a contract finally had, for one listed under an older rule and re-dated later."""
+    return _redates().get((underlying, listed), listed)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ DAY_S = 86400
 
 # reasons (stable strings: tests and the quarantine view group by them)
 R_NULL_TS = "null timestamp"
+R_IMPLAUSIBLE = "timestamp before 2000-01-01"
+EARLIEST_S = 946684800  # 2000-01-01 00:00 wall time: anything earlier is a clock glitch, not data
 R_NO_SESSION = "no trading session on this date"
 R_PREOPEN = "outside session: before open"
 R_POSTCLOSE = "outside session: after close"
@@ -77,9 +79,10 @@ def classify(ts: np.ndarray, last_trade: np.ndarray | None) -> Classified:
     reason = np.full(n, "", dtype=object)
     reason[ts == NULL_INT] = R_NULL_TS
     is1970 = ts == EPOCH_1970_IST
+    reason[(ts != NULL_INT) & ~is1970 & (ts < EARLIEST_S)] = R_IMPLAUSIBLE
     wall = ts.copy()
     if last_trade is not None:
-        ok_ltt = is1970 & (last_trade != NULL_INT) & (last_trade > DAY_S)
+        ok_ltt = is1970 & (last_trade >= EARLIEST_S)
         wall[ok_ltt] = last_trade[ok_ltt]
         reason[is1970 & ~ok_ltt] = R_1970_NO_CONTEXT
     else:
@@ -124,7 +127,7 @@ def quote_columns(rows: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, pa
             side, rest = name.split("_", 1)
             null = null | empty_level[(side, int(rest[-1]))]
         if name == "last_trade_ts":
-            null = null | (v <= DAY_S)
+            null = null | (v < EARLIEST_S)
             out[name] = pa.array(np.where(null, 0, v - IST_OFFSET_S) * 1_000_000, mask=null).cast(IST_TS)
             continue
         if name in PRICE_COLUMNS:
