@@ -34,10 +34,18 @@ def _run(assets, instance, resources, quiet: bool, **kw) -> dg.ExecuteInProcessR
     return result
 
 
+def _known_partitions(instance: dg.DagsterInstance) -> list[str]:
+    """Every (date, underlying) key over the dates staging has seen."""
+    from orchestration.partitions import tick_partitions
+
+    return list(tick_partitions.get_partition_keys(dynamic_partitions_store=instance))
+
+
 def materialize_groups(root: Path, groups: list[str] | None = None, partitions: list[str] | None = None,
                        quiet: bool = False, run_config: dict | None = None) -> str:
     """Materialise the asset groups in dependency order; partitioned groups over every known
     partition (ingest: the partitions with pending rows) unless `partitions` is given."""
+    from orchestration.assets.gaps import GAP_ASSETS
     from orchestration.assets.ingest import TICK_ASSETS, landed_sources, pending_partition_keys
     from orchestration.definitions import RESOURCES
 
@@ -56,7 +64,13 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
             _say(quiet, f"materialize: ingest partition {key} ({i + 1}/{len(keys)})")
             _run(TICK_ASSETS, instance, RESOURCES, quiet, partition_key=key)
         lines.append(f"ingest: {len(keys)} partitions")
-    missing = [g for g in wanted if g != "ingest"]
+    if "gaps" in wanted:
+        keys = partitions or _known_partitions(instance)
+        for i, key in enumerate(keys):
+            _say(quiet, f"materialize: gaps partition {key} ({i + 1}/{len(keys)})")
+            _run(GAP_ASSETS, instance, RESOURCES, quiet, partition_key=key)
+        lines.append(f"gaps: {len(keys)} partitions")
+    missing = [g for g in wanted if g not in ("ingest", "gaps")]
     if missing:
         lines.append(f"not built yet: {', '.join(missing)}")
     lines.append(f"materialized in {time.perf_counter() - t0:,.1f}s; Dagster home {dagster_home(root)}")

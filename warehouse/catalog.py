@@ -22,6 +22,10 @@ VIEWS: dict[str, tuple[str, pa.Schema]] = {
     "crypto_trades": ("crypto", S.CRYPTO_TRADES),
     "ingest_runs": ("ingest_runs", S.INGEST_RUNS),
     "quarantine": ("quarantine", S.QUARANTINE),
+    "gaps": ("gaps", S.GAPS),
+    "options_grid": ("options_grid", S.OPTION_GRID),
+    "spot_grid": ("spot_grid", S.SPOT_GRID),
+    "coverage": ("coverage", S.COVERAGE),
 }
 CATALOG_FILE = "catalog.duckdb"
 

@@ -13,6 +13,10 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "quarantine": ("quarantine", ("run_id", "part")),
     "ingest_runs": ("ingest_runs", ("run_id", "part")),
     "watermarks": ("ingest_watermarks", ("source",)),
+    "gaps": ("gaps", ("underlying", "date")),
+    "options_grid": ("grid/options", ("underlying", "date")),
+    "spot_grid": ("grid/spot", ("underlying", "date")),
+    "coverage": ("coverage", ("underlying", "date")),
 }
 DEFAULT_ROOT = "warehouse"
 DATA_FILE = "part-0.parquet"

@@ -60,3 +60,23 @@ SORT_KEYS = {
     "spot": ["ts"],
     "crypto": ["ts", "trade_id"],
 }
+
+# --- gaps, padded grid, coverage (transforms.gaps / transforms.pad) ---------------------------
+GAP_KINDS = ("late_start", "intraday", "early_end", "missing_day", "partial_day")
+GAPS = pa.schema([
+    ("underlying", STR), ("date", DATE), ("symbol", STR), ("instrument", STR),  # instrument: option/futures/spot
+    ("expiry", DATE), ("opt_type", STR), ("strike", I32),
+    ("gap_start", IST_TS), ("gap_end", IST_TS), ("seconds", I64), ("kind", STR),
+])
+# One row per contract per session second; values forward-filled from the last real row.
+GRID_VALUE_FIELDS = [(n, t) for n, t in QUOTE_FIELDS if n not in ("last_trade_ts",)]
+OPTION_GRID = pa.schema([
+    ("underlying", STR), ("expiry", DATE), ("opt_type", STR), ("strike", I32), ("symbol", STR),
+    ("ts", IST_TS), ("date", DATE), *GRID_VALUE_FIELDS, ("is_pad", BOOL), ("pad_age_s", I32),
+])
+SPOT_GRID = pa.schema([("underlying", STR), ("ts", IST_TS), ("date", DATE), ("price", F64), ("is_pad", BOOL),
+                       ("pad_age_s", I32)])
+COVERAGE = pa.schema([
+    ("underlying", STR), ("date", DATE), ("symbol", STR), ("instrument", STR), ("real_rows", I64),
+    ("session_seconds", I64), ("coverage", F64), ("first_ts", IST_TS), ("last_ts", IST_TS),
+])
