@@ -1,0 +1,168 @@
+"""Build features_options for one (underlying, date) from the padded grids (pure: Arrow in, Arrow out).
+
+One pass per contract over its 1-second grid for the time-window families (quote, flow, trend,
+state); the options family (IV and greeks) is vectorised over the whole partition at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+
+from features import registry as R
+from features.kernels import bars, book, rolling
+from transforms.calendar import IST
+from transforms.pad import contract_starts, wall_seconds
+
+RATE = 0.065          # risk-free rate for forwards and Black-Scholes (annual, continuous)
+MARGIN_PCT = 0.12     # short-option margin proxy as a fraction of spot (theta_score)
+YEAR_S = 365.0 * 86400.0
+EXPIRY_CLOSE = dt.time(15, 30)
+_FIELDS = [f"{s}_{f}{k}" for s in ("bid", "ask") for f in ("px", "qty", "orders") for k in range(5)]
+
+
+def _f64(table: pa.Table, name: str) -> np.ndarray:
+    return table[name].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+
+
+def _levels(table: pa.Table, side: str, field: str) -> np.ndarray:
+    return np.column_stack([_f64(table, f"{side}_{field}{k}") for k in range(5)])
+
+
+def quote_family(g: pa.Table, first: np.ndarray) -> dict[str, np.ndarray]:
+    bid0, ask0 = _f64(g, "bid_px0"), _f64(g, "ask_px0")
+    bq, aq = _levels(g, "bid", "qty"), _levels(g, "ask", "qty")
+    mid, spread = book.mid_spread(bid0, ask0)
+    d_bid, d_ask = book.depth_sum(bq), book.depth_sum(aq)
+    fields = np.column_stack([_f64(g, c) for c in _FIELDS])
+    is_pad = g["is_pad"].to_numpy(zero_copy_only=False)
+    return {"mid": mid, "spread": spread, "microprice": book.microprice(bid0, ask0, bq[:, 0], aq[:, 0]),
+            "imb_l1": book.imbalance(bq[:, 0], aq[:, 0]), "depth_bid5": d_bid, "depth_ask5": d_ask,
+            "depth_ratio5": book.ratio(d_bid, d_ask),
+            "orders_bid5": book.depth_sum(_levels(g, "bid", "orders")),
+            "orders_ask5": book.depth_sum(_levels(g, "ask", "orders")),
+            "quote_changes": book.quote_changes(fields, is_pad, first)}
+
+
+def _per_contract(t: np.ndarray, starts: np.ndarray, fn) -> dict[str, np.ndarray]:
+    """Run fn(t_slice, slice) per contract and stitch the outputs back together."""
+    out: dict[str, list] = {}
+    for a, b in zip(starts[:-1], starts[1:]):
+        for k, v in fn(t[a:b], slice(a, b)).items():
+            out.setdefault(k, []).append(v)
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def flow_family(t, starts, price, vol, is_pad):
+    def one(ts, s):
+        v = vol[s]
+        return {"vol_10s": rolling.rolling_sum(ts, v, 10), "vol_30s": rolling.rolling_sum(ts, v, 30),
+                "vol_60s": rolling.rolling_sum(ts, v, 60), "vol_5m": rolling.rolling_sum(ts, v, 300),
+                "vol_avg_2m": rolling.rolling_sum(ts, v, 120) / 120.0,
+                "vol_avg_5m": rolling.rolling_sum(ts, v, 300) / 300.0,
+                "vwap": rolling.session_vwap(price[s], v),
+                "tick_velocity": rolling.rolling_count(ts, ~is_pad[s], 60),
+                "higher_highs": rolling.streak(price[s], True), "lower_lows": rolling.streak(price[s], False)}
+    return _per_contract(t, starts, one)
+
+
+def _open_s(day: dt.date) -> int:
+    return int((dt.datetime.combine(day, dt.time(9, 15)) - dt.datetime(1970, 1, 1)).total_seconds())
+
+
+def trend_family(t, starts, price, day: dt.date):
+    open_s = _open_s(day)
+
+    def one(ts, s):
+        p = price[s]
+        e6, e18 = rolling.ema(p, 6), rolling.ema(p, 18)
+        out = {"ema6": e6, "ema18": e18, "ema6_slope": e6 - rolling.lag_value(ts, e6, 1),
+               "ema18_slope": e18 - rolling.lag_value(ts, e18, 1),
+               "sigma_15m": rolling.rolling_std(ts, p - rolling.lag_value(ts, p, 1), 900, 30),
+               "atr_1m": bars.atr_minutes(ts, p, 14)}
+        for n in (10, 30, 60):
+            lag = rolling.lag_value(ts, p, n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f"roc_{n}s"] = np.where(lag > 0, (p / lag - 1.0) * 100.0, np.nan)
+        out["or2_high"], out["or2_low"] = bars.opening_range(ts, p, open_s, open_s + 120)
+        out["or5_high"], out["or5_low"] = bars.opening_range(ts, p, open_s, open_s + 300)
+        return out
+    return _per_contract(t, starts, one)
+
+
+def state_family(t, starts, is_pad, day: dt.date):
+    def one(ts, s):
+        run = rolling.pad_run_length(is_pad[s])
+        out = {f"{n}_ok": rolling.window_valid(ts, run, w)
+               for n, w in (("vol_10s", 10), ("vol_30s", 30), ("vol_60s", 60), ("vol_5m", 300), ("sigma_15m", 900))}
+        out["secs_since_open"] = (ts - _open_s(day)).astype(np.int32)
+        return out
+    return _per_contract(t, starts, one)
+
+
+def spot_at(t: np.ndarray, spot_grid: pa.Table | None) -> np.ndarray:
+    """Index level at each second (the padded spot grid's value at that second, else NaN)."""
+    if spot_grid is None or not spot_grid.num_rows:
+        return np.full(t.shape[0], np.nan)
+    st, sp = wall_seconds(spot_grid["ts"]), _f64(spot_grid, "price")
+    idx = np.searchsorted(st, t, side="right") - 1
+    ok = idx >= 0
+    out = np.full(t.shape[0], np.nan)
+    out[ok] = sp[idx[ok]]
+    return out
+
+
+def options_family(g: pa.Table, t: np.ndarray, starts: np.ndarray, mid: np.ndarray, price: np.ndarray,
+                   spot: np.ndarray) -> dict[str, np.ndarray]:
+    from features.kernels import greeks as G
+
+    expiry = g["expiry"].cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    close_s = expiry * 86400 + EXPIRY_CLOSE.hour * 3600 + EXPIRY_CLOSE.minute * 60
+    tte = (close_s - t) / YEAR_S
+    strike = g["strike"].to_numpy(zero_copy_only=False).astype(np.float64)
+    is_call = g["opt_type"].to_numpy(zero_copy_only=False) == "CE"
+    fwd = spot * np.exp(RATE * np.maximum(tte, 0))
+    iv = G.implied_vol(mid, spot, strike, tte, RATE, 0.0, is_call)
+    iv_ltp = G.implied_vol(price, spot, strike, tte, RATE, 0.0, is_call)
+    _, delta, gamma, theta, vega = G.bs_greeks(spot, strike, tte, RATE, 0.0, iv, is_call)
+    oi = _f64(g, "oi")
+    oi_chg = _per_contract(t, starts, lambda ts, s: {"oi_chg_60s": oi[s] - rolling.lag_value(ts, oi[s], 60)})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.abs(theta) / (MARGIN_PCT * spot + mid)
+        money = np.log(strike / fwd)
+    return {"tte_years": tte, "spot": spot, "forward": fwd, "iv": iv * 100.0, "iv_ltp": iv_ltp * 100.0,
+            "delta": delta, "gamma": gamma, "theta": theta, "vega": vega, "moneyness": money,
+            "dist_spot": strike - spot, "theta_score": score, **oi_chg}
+
+
+def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.date,
+                          names: list[str] | None = None) -> pa.Table:
+    """features_options rows for one partition: the grid's keys and values plus requested features."""
+    feats = R.resolve(names)
+    fams = R.families(feats)
+    t = wall_seconds(grid["ts"]) if grid.num_rows else np.zeros(0, np.int64)
+    starts = contract_starts(grid, ["expiry", "opt_type", "strike"])
+    first = np.zeros(grid.num_rows, bool)
+    first[starts[:-1][starts[:-1] < grid.num_rows]] = True
+    price, is_pad = _f64(grid, "price"), grid["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
+    vol = _f64(grid, "vol_delta")
+    cols: dict[str, np.ndarray] = {}
+    if fams & {"quote", "options"}:
+        cols.update(quote_family(grid, first))
+    if "flow" in fams:
+        cols.update(flow_family(t, starts, price, vol, is_pad))
+    if "trend" in fams:
+        cols.update(trend_family(t, starts, price, day))
+    if "state" in fams:
+        cols.update(state_family(t, starts, is_pad, day))
+    if "options" in fams:
+        cols.update(options_family(grid, t, starts, cols["mid"], price, spot_at(t, spot_grid)))
+    out = {name: grid[name] for name, _ in R.BASE_COLUMNS}
+    for f in feats:
+        v = cols[f.name]
+        if pa.types.is_floating(f.dtype):
+            out[f.name] = pa.array(v.astype(np.float64), mask=np.isnan(v)).cast(f.dtype)
+        else:
+            out[f.name] = pa.array(v).cast(f.dtype)
+    return pa.table(out, schema=R.schema(feats))
