@@ -15,7 +15,17 @@ from functools import lru_cache
 from transforms.calendar import previous_expiry_day, read_table
 
 WEEKDAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4}
-UNDERLYINGS = ("BANKNIFTY", "NIFTY")
+_SPECS = {r["underlying"]: r for r in read_table("underlyings")}
+UNDERLYINGS = tuple(sorted(_SPECS))
+
+
+def strike_step(underlying: str) -> int:
+    """Listed strike interval in index points (the ATM grid)."""
+    return int(_SPECS[underlying]["strike_step"])
+
+
+def tick_size(underlying: str) -> float:
+    return float(_SPECS[underlying]["tick_size"])
 FAR = dt.date(9999, 12, 31)
 
 

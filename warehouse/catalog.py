@@ -34,6 +34,15 @@ def register_view(view: str, table: str, schema: pa.Schema) -> None:
     VIEWS[view] = (table, schema)
 
 
+def _feature_views() -> None:
+    """Feature tables take their schema from the feature registry (its single source of truth)."""
+    from features.chain import FEATURES_SPOT
+    from features.registry import resolve, schema
+
+    VIEWS.setdefault("features_options", ("features_options", schema(resolve(None))))
+    VIEWS.setdefault("features_spot", ("features_spot", FEATURES_SPOT))
+
+
 def duckdb_type(t: pa.DataType) -> str:
     if pa.types.is_timestamp(t):
         return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
@@ -45,15 +54,16 @@ def duckdb_type(t: pa.DataType) -> str:
 
 def view_sql(root: Path, view: str) -> str:
     table, schema = VIEWS[view]
-    cols = ", ".join(f'CAST("{f.name}" AS {duckdb_type(f.type)}) AS "{f.name}"' for f in schema)
     if any(table_dir(root, table).rglob("*.parquet")):
+        # files carry the schema they were written with (a feature selection may store fewer columns)
         src = f"read_parquet('{glob(root, table)}', hive_partitioning = true, union_by_name = true)"
-        return f"CREATE OR REPLACE VIEW {view} AS SELECT {cols} FROM {src}"
+        return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {src}"
     empty = ", ".join(f'CAST(NULL AS {duckdb_type(f.type)}) AS "{f.name}"' for f in schema)
     return f"CREATE OR REPLACE VIEW {view} AS SELECT {empty} WHERE false"
 
 
 def _install_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    _feature_views()
     con.execute("SET TimeZone = 'Asia/Kolkata'")
     for view in VIEWS:
         con.execute(view_sql(root, view))

@@ -17,6 +17,8 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "options_grid": ("grid/options", ("underlying", "date")),
     "spot_grid": ("grid/spot", ("underlying", "date")),
     "coverage": ("coverage", ("underlying", "date")),
+    "features_options": ("features/options", ("underlying", "date")),
+    "features_spot": ("features/spot", ("underlying", "date")),
 }
 DEFAULT_ROOT = "warehouse"
 DATA_FILE = "part-0.parquet"
