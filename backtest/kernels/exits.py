@@ -1,0 +1,72 @@
+"""Exit rules of one open leg, composable and evaluated once per real second (nopython).
+
+Prices are per unit. `side` +1 long / -1 short; `fav` is the best executable price seen since entry
+(highest bid for a long, lowest ask for a short; or the LTP when trailing on trades); profit is
+measured in the trader's direction. Stops only ever tighten.
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from backtest.kernels.params import (ATR_MULT, EMA_GAP, LOCK1_AT, N_LOCKS, STOP, STOP_PCT, TARGET, TARGET_PCT,
+                                     TRAIL_ACTIVATE, TRAIL_OFFSET, R_STOP, R_TARGET,
+                                     R_TRAILING_STOP)
+
+
+@nb.njit(cache=True)
+def initial_levels(P: np.ndarray, side: int, entry: float) -> tuple:
+    """(stop, target) prices at entry: rupee distances, or percent of the entry premium."""
+    stop_d = P[STOP] if not math.isnan(P[STOP]) else entry * P[STOP_PCT] / 100.0
+    tgt_d = P[TARGET] if not math.isnan(P[TARGET]) else entry * P[TARGET_PCT] / 100.0
+    stop = entry - side * stop_d if not math.isnan(stop_d) else np.nan
+    target = entry + side * tgt_d if not math.isnan(tgt_d) else np.nan
+    return stop, target
+
+
+@nb.njit(cache=True)
+def tighter(side: int, stop: float, candidate: float) -> float:
+    """The tighter of two stops (a NaN stop is no stop)."""
+    if math.isnan(candidate):
+        return stop
+    if math.isnan(stop):
+        return candidate
+    return max(stop, candidate) if side > 0 else min(stop, candidate)
+
+
+@nb.njit(cache=True)
+def trailed_stop(P: np.ndarray, side: int, entry: float, stop: float, fav: float, atr: float, ema: float) -> float:
+    """Apply stepped locks, the activated trail, the ATR trail and the EMA trail to `stop`."""
+    best = (fav - entry) * side
+    for k in range(N_LOCKS):
+        at, to = P[LOCK1_AT + 2 * k], P[LOCK1_AT + 2 * k + 1]
+        if not math.isnan(at) and best >= at - 1e-9:
+            stop = tighter(side, stop, entry + side * to)
+    if not math.isnan(P[TRAIL_ACTIVATE]) and best >= P[TRAIL_ACTIVATE] - 1e-9:
+        stop = tighter(side, stop, fav - side * P[TRAIL_OFFSET])
+    if not math.isnan(P[ATR_MULT]) and not math.isnan(atr):
+        stop = tighter(side, stop, fav - side * P[ATR_MULT] * atr)
+    if not math.isnan(P[EMA_GAP]) and not math.isnan(ema):
+        stop = tighter(side, stop, ema - side * P[EMA_GAP])
+    return stop
+
+
+@nb.njit(cache=True)
+def price_trigger(side: int, exec_px: float, ltp: float, stop: float, target: float,
+                  stop_moved: bool) -> tuple:
+    """Which price rule fires in this snapshot: (reason code, both fired).
+
+    The stop fires when the executable price (bid for a long, ask for a short) reaches it; the
+    target when the executable price or a trade reaches it. If both fire in one snapshot the stop
+    is taken (conservative) and the caller logs the choice."""
+    hit_stop = not math.isnan(stop) and not math.isnan(exec_px) and (exec_px - stop) * side <= 1e-9
+    hit_tgt = not math.isnan(target) and (
+        (not math.isnan(exec_px) and (exec_px - target) * side >= -1e-9)
+        or (not math.isnan(ltp) and (ltp - target) * side >= -1e-9))
+    if hit_stop:
+        return (R_TRAILING_STOP if stop_moved else R_STOP), hit_tgt
+    if hit_tgt:
+        return R_TARGET, False
+    return 0, False
