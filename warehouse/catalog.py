@@ -26,6 +26,9 @@ VIEWS: dict[str, tuple[str, pa.Schema]] = {
     "options_grid": ("options_grid", S.OPTION_GRID),
     "spot_grid": ("spot_grid", S.SPOT_GRID),
     "coverage": ("coverage", S.COVERAGE),
+    "trades": ("trades", S.TRADES),
+    "trade_events": ("trade_events", S.TRADE_EVENTS),
+    "backtest_runs": ("backtest_runs", S.BACKTEST_RUNS),
 }
 CATALOG_FILE = "catalog.duckdb"
 

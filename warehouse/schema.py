@@ -80,3 +80,24 @@ COVERAGE = pa.schema([
     ("underlying", STR), ("date", DATE), ("symbol", STR), ("instrument", STR), ("real_rows", I64),
     ("session_seconds", I64), ("coverage", F64), ("first_ts", IST_TS), ("last_ts", IST_TS),
 ])
+
+# --- backtests (backtest.run) ---------------------------------------------------------------
+TRADES = pa.schema([
+    ("run_id", STR), ("strategy", STR), ("trade_id", STR), ("leg", I32), ("underlying", STR), ("date", DATE),
+    ("symbol", STR), ("expiry", DATE), ("opt_type", STR), ("strike", I32), ("side", I32), ("lots", I32),
+    ("lot_size", I32), ("qty", I64), ("signal_ts", IST_TS), ("entry_ts", IST_TS), ("entry_px", F64),
+    ("exit_signal_ts", IST_TS), ("exit_ts", IST_TS), ("exit_px", F64), ("exit_reason", STR),
+    ("initial_stop", F64), ("gross_pnl", F64), ("fees", F64), ("net_pnl", F64), ("mfe", F64), ("mae", F64),
+    ("hold_s", I64), ("stop_and_target_same_second", BOOL), ("partial_fill", BOOL),
+])
+TRADE_EVENTS = pa.schema([
+    ("run_id", STR), ("trade_id", STR), ("leg", I32), ("date", DATE), ("ts", IST_TS), ("event", STR),
+    ("price", F64), ("stop", F64), ("target", F64), ("bid", F64), ("ask", F64),
+])
+BACKTEST_RUNS = pa.schema([
+    ("run_id", STR), ("strategy", STR), ("underlying", STR), ("start", DATE), ("end", DATE), ("days", I32),
+    ("config", STR), ("code_version", STR), ("data_version", STR), ("created_at", UTC_TS),
+    ("trades", I64), ("win_rate", F64), ("expectancy", F64), ("profit_factor", F64), ("net_pnl", F64),
+    ("gross_pnl", F64), ("fees", F64), ("sharpe", F64), ("sortino", F64), ("max_drawdown", F64),
+    ("max_drawdown_pct", F64), ("trades_per_day", F64), ("time_in_market", F64), ("fee_share_of_gross", F64),
+])

@@ -1,0 +1,120 @@
+"""One trading day as dense [second, contract] matrices for the engine (pure: Arrow in, arrays out).
+
+Contracts: the nearest expiry only (never a later expiry while the nearer one trades), every strike
+present; which of them a strategy may trade at each second (ATM +- k from spot) is a mask built per
+strategy. Quotes and the 5-level book come from the padded grid, signals' inputs from features.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
+from transforms.expiry import lot_size, strike_step
+from transforms.gaps import segment_bounds
+from transforms.pad import wall_seconds
+
+BOOK_COLUMNS = [f"{side}_{f}{k}" for side, f in (("bid", "px"), ("bid", "qty"), ("ask", "px"), ("ask", "qty"))
+                for k in range(5)]
+
+
+@dataclass
+class Contracts:
+    symbol: list[str]
+    expiry: list[dt.date]
+    opt_type: np.ndarray     # "CE"/"PE" per contract
+    strike: np.ndarray       # int per contract
+    lot: np.ndarray          # units per lot per contract
+
+
+@dataclass
+class DayData:
+    underlying: str
+    date: dt.date
+    t_s: np.ndarray          # [S] wall seconds of the session grid
+    contracts: Contracts
+    Q: np.ndarray            # [S, C, NQ]
+    B: np.ndarray            # [S, C, 20]
+    F: dict                  # feature name -> [S, C]
+    spot: np.ndarray         # [S]
+    atm: np.ndarray          # [S] ATM strike from spot (NaN without spot)
+
+    def selectable(self, strikes: int, opt_types: tuple[str, ...]) -> np.ndarray:
+        """[S, C] mask: contract within ATM +- strikes at that second and of the wanted types."""
+        step = strike_step(self.underlying)
+        near = np.abs(self.contracts.strike[None, :] - self.atm[:, None]) <= strikes * step + 1e-9
+        return near & np.isin(self.contracts.opt_type, opt_types)[None, :]
+
+
+def session_grid(day: dt.date) -> np.ndarray:
+    lo, hi = segment_bounds(day)
+    return np.concatenate([np.arange(a, b + 1, dtype=np.int64) for a, b in zip(lo, hi)]) if len(lo) else \
+        np.zeros(0, np.int64)
+
+
+def _dense(values: np.ndarray, i: np.ndarray, c: np.ndarray, S: int, C: int) -> np.ndarray:
+    out = np.full((S, C), np.nan)
+    out[i, c] = values
+    return out
+
+
+def _col(t: pa.Table, name: str) -> np.ndarray:
+    return t[name].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+
+
+def nearest_expiry_rows(table: pa.Table, day: dt.date) -> pa.Table:
+    live = table.filter(pc.greater_equal(table["expiry"], pa.scalar(day, pa.date32())))
+    if not live.num_rows:
+        return live
+    nearest = pc.min(live["expiry"]).as_py()
+    return live.filter(pc.equal(live["expiry"], pa.scalar(nearest, pa.date32())))
+
+
+def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, spot_grid: pa.Table | None,
+             feature_names: list[str]) -> DayData:
+    """Dense matrices of the nearest-expiry contracts. `grid` and `features` are the partition's
+    options_grid and features_options (same rows); `spot_grid` gives ATM."""
+    t_s = session_grid(day)
+    S = len(t_s)
+    grid = nearest_expiry_rows(grid, day)
+    features = nearest_expiry_rows(features, day)
+    keys = np.char.add(grid["opt_type"].to_numpy(zero_copy_only=False).astype(str),
+                       grid["strike"].to_numpy(zero_copy_only=False).astype(str))
+    uniq, c_of_row = np.unique(keys, return_inverse=True)
+    first = np.array([np.flatnonzero(c_of_row == c)[0] for c in range(len(uniq))], dtype=np.int64)
+    C = len(uniq)
+    expiry = [grid["expiry"][int(r)].as_py() for r in first]
+    contracts = Contracts(symbol=[grid["symbol"][int(r)].as_py() for r in first], expiry=expiry,
+                          opt_type=grid["opt_type"].to_numpy(zero_copy_only=False)[first].astype(str),
+                          strike=grid["strike"].to_numpy(zero_copy_only=False)[first].astype(np.int64),
+                          lot=np.array([lot_size(underlying, e) for e in expiry], dtype=np.int64))
+    i_of_row = np.searchsorted(t_s, wall_seconds(grid["ts"])) if grid.num_rows else np.zeros(0, np.int64)
+    Q = np.full((S, C, NQ), np.nan)
+    bid, ask, ltp = _col(grid, "bid_px0"), _col(grid, "ask_px0"), _col(grid, "price")
+    is_pad = grid["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
+    for field, values in ((Q_BID, bid), (Q_ASK, ask), (Q_LTP, ltp), (Q_VOL, _col(grid, "vol_delta"))):
+        Q[i_of_row, c_of_row, field] = values
+    tradable = ~is_pad & ~np.isnan(ltp) & ~np.isnan(bid) & ~np.isnan(ask)
+    Q[:, :, Q_TRADABLE] = 0.0
+    Q[i_of_row, c_of_row, Q_TRADABLE] = tradable.astype(np.float64)
+    B = np.full((S, C, 20), np.nan)
+    for j, name in enumerate(BOOK_COLUMNS):
+        B[i_of_row, c_of_row, j] = _col(grid, name)
+    fkeys = np.char.add(features["opt_type"].to_numpy(zero_copy_only=False).astype(str),
+                        features["strike"].to_numpy(zero_copy_only=False).astype(str))
+    fc = np.searchsorted(uniq, fkeys)
+    fi = np.searchsorted(t_s, wall_seconds(features["ts"])) if features.num_rows else np.zeros(0, np.int64)
+    F = {name: _dense(_col(features, name), fi, fc, S, C) for name in feature_names}
+    for name, q in (("atr_1m", Q_ATR), ("ema18", Q_EMA)):
+        if name in features.column_names:
+            Q[fi, fc, q] = _col(features, name)
+    spot = np.full(S, np.nan)
+    if spot_grid is not None and spot_grid.num_rows:
+        si = np.searchsorted(t_s, wall_seconds(spot_grid["ts"]))
+        spot[si] = _col(spot_grid, "price")
+    step = strike_step(underlying)
+    return DayData(underlying, day, t_s, contracts, Q, B, F, spot, np.round(spot / step) * step)

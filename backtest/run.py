@@ -1,0 +1,108 @@
+"""A backtest run: config + data -> trades, trade events, metrics (pure core, thin I/O at the edge).
+
+`simulate_day()` is pure (DayData in, Arrow tables out); `run_backtest()` reads partitions, calls
+it per day, charges fees and writes `trades`, `trade_events` and `backtest_runs` once per
+partition. run_id = hash of config + the data partitions' versions + code version, so the same
+inputs give the same run id and the same rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from backtest import metrics as M
+from backtest.data import DayData, load_day
+from backtest.kernels.engine import Q_SLIP, run_single_leg
+from backtest.kernels.params import EVENTS, EXIT_REASONS
+from backtest.strategies import Strategy
+from backtest.strategies.base import StrategyConfig
+from transforms.expiry import strike_step
+from warehouse import schema as S
+from warehouse.version import code_version
+
+MAX_TRADES_PER_DAY = 20_000
+MAX_EVENTS_PER_DAY = 400_000
+DEFAULT_CAPITAL = 500_000.0
+
+
+def _ts(day_t_s: np.ndarray, i: np.ndarray) -> pa.Array:
+    ok = i >= 0
+    v = np.where(ok, (day_t_s[np.maximum(i, 0)] - 19800) * 1_000_000, 0)
+    return pa.array(v, pa.int64(), mask=~ok).cast(S.IST_TS)
+
+
+def slippage_matrix(day: DayData, cfg: StrategyConfig) -> np.ndarray:
+    """Per-unit extra slippage per [second, contract]: ATM band vs the rest, from spot each second."""
+    s = cfg.execution.slippage
+    near = np.abs(day.contracts.strike[None, :] - day.atm[:, None]) <= s.atm_band * strike_step(day.underlying)
+    return np.where(near, s.atm, s.otm)
+
+
+@dataclass
+class DayResult:
+    trades: pa.Table
+    events: pa.Table
+
+
+def simulate_day(strategy: Strategy, cfg: StrategyConfig, day: DayData, run_id: str, log_events: bool,
+                 fee_fn) -> DayResult:
+    """Signals, the engine and trade/event rows for one day (no I/O)."""
+    ok = day.selectable(cfg.selection.strikes, cfg.selection.opt_types) & (day.Q[:, :, 4] > 0)
+    orders = strategy.signals(day.F, ok, cfg)
+    day.Q[:, :, Q_SLIP] = slippage_matrix(day, cfg)
+    tr, ev = run_single_leg(day.t_s, day.Q, day.B, orders.side, orders.type, orders.price, orders.exit_side,
+                            day.contracts.lot, cfg.param_vector(), log_events, MAX_TRADES_PER_DAY,
+                            MAX_EVENTS_PER_DAY)
+    filled = tr["entry_i"] >= 0
+    index_of = np.cumsum(filled) - 1           # kernel trade index -> filled trade number
+    tr = tr[filled]
+    c = tr["contract"].astype(np.int64)
+    trade_ids = [f"{day.underlying}-{day.date:%Y%m%d}-{cfg.name}-{k:05d}" for k in range(len(tr))]
+    side = tr["side"].astype(np.int64)
+    qty = tr["qty"]
+    gross = (tr["exit_px"] - tr["entry_px"]) * side * qty
+    fees = fee_fn(day.date, side, tr["entry_px"], tr["exit_px"], qty) if len(tr) else np.zeros(0)
+    lots = np.round(qty / np.maximum(day.contracts.lot[c], 1)).astype(np.int32)
+    trades = pa.table({
+        "run_id": [run_id] * len(tr), "strategy": [cfg.name] * len(tr), "trade_id": trade_ids,
+        "leg": np.zeros(len(tr), np.int32), "underlying": [day.underlying] * len(tr), "date": [day.date] * len(tr),
+        "symbol": [day.contracts.symbol[k] for k in c], "expiry": [day.contracts.expiry[k] for k in c],
+        "opt_type": day.contracts.opt_type[c], "strike": day.contracts.strike[c].astype(np.int32),
+        "side": side.astype(np.int32), "lots": lots, "lot_size": day.contracts.lot[c].astype(np.int32),
+        "qty": qty.astype(np.int64), "signal_ts": _ts(day.t_s, tr["signal_i"]), "entry_ts": _ts(day.t_s, tr["entry_i"]),
+        "entry_px": tr["entry_px"], "exit_signal_ts": _ts(day.t_s, tr["exit_signal_i"]),
+        "exit_ts": _ts(day.t_s, tr["exit_i"]), "exit_px": tr["exit_px"],
+        "exit_reason": [EXIT_REASONS[r] for r in tr["reason"]], "initial_stop": tr["initial_stop"],
+        "gross_pnl": gross, "fees": fees, "net_pnl": gross - fees, "mfe": tr["mfe"], "mae": tr["mae"],
+        "hold_s": (day.t_s[tr["exit_i"]] - day.t_s[tr["entry_i"]]).astype(np.int64),
+        "stop_and_target_same_second": tr["both_hit"], "partial_fill": tr["partial"],
+    }, schema=S.TRADES)
+    keep = filled[ev["trade"]] if len(ev) else np.zeros(0, bool)
+    ev = ev[keep]
+    ev_trade = index_of[ev["trade"]] if len(ev) else np.zeros(0, np.int64)
+    events = pa.table({
+        "run_id": [run_id] * len(ev), "trade_id": [trade_ids[k] for k in ev_trade], "leg": np.zeros(len(ev), np.int32),
+        "date": [day.date] * len(ev), "ts": _ts(day.t_s, ev["i"].astype(np.int64)),
+        "event": [EVENTS[e] for e in ev["code"]], "price": ev["price"], "stop": ev["stop"], "target": ev["target"],
+        "bid": ev["bid"], "ask": ev["ask"]}, schema=S.TRADE_EVENTS)
+    return DayResult(trades, events)
+
+
+def make_run_id(cfg: StrategyConfig, underlying: str, days: list[dt.date], data_versions: list[str]) -> str:
+    h = hashlib.sha256(json.dumps([cfg.to_dict(), underlying, [d.isoformat() for d in days], data_versions,
+                                   code_version("backtest")], sort_keys=True, default=str).encode())
+    return f"{cfg.name}-{h.hexdigest()[:12]}"
+
+
+def summarize_run(trades: pa.Table, days: list[dt.date], session_s: float, capital: float = DEFAULT_CAPITAL) -> dict:
+    net = trades["net_pnl"].to_numpy(zero_copy_only=False) if trades.num_rows else np.zeros(0)
+    daily = M.daily_pnl(trades["date"].to_pylist(), net, days)
+    return M.summarize(net, trades["gross_pnl"].to_numpy(zero_copy_only=False) if trades.num_rows else np.zeros(0),
+                       trades["fees"].to_numpy(zero_copy_only=False) if trades.num_rows else np.zeros(0),
+                       trades["hold_s"].to_numpy(zero_copy_only=False).astype(float) if trades.num_rows else np.zeros(0),
+                       daily, session_s, capital)
