@@ -106,3 +106,78 @@ def summarize_run(trades: pa.Table, days: list[dt.date], session_s: float, capit
                        trades["fees"].to_numpy(zero_copy_only=False) if trades.num_rows else np.zeros(0),
                        trades["hold_s"].to_numpy(zero_copy_only=False).astype(float) if trades.num_rows else np.zeros(0),
                        daily, session_s, capital)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    strategy: str
+    trades: pa.Table
+    events: pa.Table
+    metrics: dict
+    days: list[dt.date]
+
+
+def partition_version(root, table: str, keys: dict) -> str:
+    from warehouse.layout import partition_dir
+    from warehouse.writer import read_manifest
+
+    m = read_manifest(partition_dir(root, table, keys)) or {}
+    return f"{table}:{m.get('run_id', '')}:{m.get('code_version', '')}"
+
+
+def available_days(root, underlying: str, start: dt.date | None, end: dt.date | None) -> list[dt.date]:
+    from warehouse.layout import table_dir
+
+    base = table_dir(root, "features_options") / f"underlying={underlying}"
+    days = sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in base.glob("date=*")) if base.exists() else []
+    return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+
+
+def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str, days: list[dt.date],
+                 log_events: bool = True, fee_fn=None, write: bool = True) -> RunResult:
+    """Run one strategy config over days of one underlying; write its partitions (imperative shell)."""
+    from transforms.calendar import session_seconds
+    from warehouse.writer import PartitionManifest, read_partition, write_partition
+
+    fee_fn = fee_fn or default_fee_fn()
+    versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
+                for t in ("options_grid", "features_options")]
+    run_id = make_run_id(cfg, underlying, days, versions)
+    trades, events = [], []
+    names = sorted(set(strategy.features) | {"price"})
+    for day in days:
+        keys = {"underlying": underlying, "date": day}
+        grid, feats = read_partition(root, "options_grid", keys), read_partition(root, "features_options", keys)
+        if grid is None or feats is None:
+            continue
+        data = load_day(underlying, day, grid, feats, read_partition(root, "spot_grid", keys), names)
+        res = simulate_day(strategy, cfg, data, run_id, log_events, fee_fn)
+        trades.append(res.trades)
+        events.append(res.events)
+        if write:
+            version = code_version("backtest")
+            for table, rows, schema in (("trades", res.trades, S.TRADES), ("trade_events", res.events, S.TRADE_EVENTS)):
+                write_partition(root, table, {"run_id": run_id, **keys}, rows, schema,
+                                PartitionManifest(table, {"run_id": run_id, **{k: str(v) for k, v in keys.items()}},
+                                                  0, run_id, version))
+    all_trades = pa.concat_tables(trades) if trades else S.TRADES.empty_table()
+    all_events = pa.concat_tables(events) if events else S.TRADE_EVENTS.empty_table()
+    session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
+    metrics = summarize_run(all_trades, days, session_s)
+    if write:
+        row = {"run_id": run_id, "strategy": cfg.name, "underlying": underlying, "start": min(days) if days else None,
+               "end": max(days) if days else None, "days": len(days), "config": json.dumps(cfg.to_dict(), default=str),
+               "code_version": code_version("backtest"), "data_version": hashlib.sha256("|".join(versions).encode()).hexdigest()[:12],
+               "created_at": dt.datetime.now(dt.timezone.utc), **metrics}
+        write_partition(root, "backtest_runs", {"run_id": run_id}, pa.Table.from_pylist([row], schema=S.BACKTEST_RUNS),
+                        S.BACKTEST_RUNS, PartitionManifest("backtest_runs", {"run_id": run_id}, 0, run_id,
+                                                           code_version("backtest")))
+    return RunResult(run_id, cfg.name, all_trades, all_events, metrics, days)
+
+
+def default_fee_fn():
+    """Charges per round trip from the NSE schedule by trade date (backtest.fees), calculator rounding."""
+    from backtest.fees import round_trip_fees_array
+
+    return round_trip_fees_array

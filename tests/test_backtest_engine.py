@@ -1,0 +1,118 @@
+"""The engine on hand-built paths: fills after latency, exits at the first second their rule is met."""
+import numpy as np
+import pytest
+
+from backtest.kernels.engine import ORDER_IOC, ORDER_LIMIT
+from tests.backtest_paths import event_names, params, path, reason, run
+
+
+def test_market_entry_fills_at_the_next_seconds_ask_and_target_exit_at_the_following_bid():
+    t, Q, B = path([100, 100, 100.5, 101.0, 102.7, 102.4, 102.0])
+    (tr,), _ = run(t, Q, B, {1: 1}, params(target=2.0, stop=1.5))
+    assert (tr["signal_i"], tr["entry_i"], tr["entry_px"]) == (1, 2, 100.6)      # ask of second 2
+    # target 102.60 reached by the bid at second 4; the exit order meets the bid of second 5
+    assert (reason(tr), tr["exit_signal_i"], tr["exit_i"], tr["exit_px"]) == ("target", 4, 5, 102.4)
+
+
+def test_stop_wins_when_target_and_stop_share_a_second():
+    # long from 100.1; at second 3 the bid (98.5) is at the stop while a trade prints at the target
+    t, Q, B = path([100, 100, 100, 98.5, 98.4], ltp=[100.05, 100.05, 100.05, 102.2, 98.45])
+    (tr,), ev = run(t, Q, B, {1: 1}, params(target=2.0, stop=1.5))
+    assert reason(tr) == "stop" and tr["both_hit"] and tr["exit_signal_i"] == 3
+    assert "stop_and_target_same_second" in event_names(ev)
+
+
+def test_no_fill_on_padded_seconds_the_order_waits_for_a_real_quote():
+    t, Q, B = path([100, 100, 100, 100, 100.2], tradable=[1, 1, 0, 0, 1])
+    (tr,), ev = run(t, Q, B, {1: 1}, params(stop=1.5))
+    assert tr["entry_i"] == 4 and tr["entry_px"] == pytest.approx(100.3)
+
+
+def test_market_order_walks_the_book_beyond_level_zero():
+    t, Q, B = path([100, 100, 100], depth=20.0)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(qty_lots=2, stop=5.0), lot=30)  # 60 units: 20 @100.10, 20 @100.15, 20 @100.20
+    assert tr["qty"] == 60 and tr["entry_px"] == pytest.approx(100.15)
+
+
+def test_beyond_the_book_is_partial_or_rejected_by_the_fill_model():
+    t, Q, B = path([100, 100, 100], depth=10.0)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=5.0), lot=75)               # 50 units on the book
+    assert tr["qty"] == 50 and tr["partial"]
+    tr, _ = run(t, Q, B, {0: 1}, params(stop=5.0, partial_beyond_book=0), lot=75)
+    assert len(tr) == 0
+
+
+def test_limit_buy_fills_only_when_quoted_or_traded_through_and_cancels_after_timeout():
+    # limit 100.05 (bid + 0.05): the ask stays 100.10 -> no fill, cancelled after 1 s
+    t, Q, B = path([100, 100, 100, 100, 100])
+    tr, ev = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=1), order_type=ORDER_LIMIT, limit=lambda i: 100.05)
+    assert len(tr) == 0 and "cancel" in event_names(ev)
+    # the ask drops to 100.05 on the second after arrival: the resting order fills at its own price
+    t, Q, B = path([100, 100, 99.95, 100], spread=0.10)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=2), order_type=ORDER_LIMIT, limit=lambda i: 100.05)
+    assert (tr["entry_i"], tr["entry_px"]) == (2, 100.05)
+    # a trade prints below the limit: fills at the limit
+    t, Q, B = path([100, 100, 100], ltp=[100.05, 100.05, 100.0])
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=2), order_type=ORDER_LIMIT, limit=lambda i: 100.05)
+    assert (tr["entry_i"], tr["entry_px"]) == (2, 100.05)
+
+
+def test_ioc_takes_what_the_book_has_up_to_the_limit_and_cancels_the_rest():
+    t, Q, B = path([100, 100, 100], depth=20.0)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5), order_type=ORDER_IOC, limit=lambda i: 100.15, lot=75)
+    assert tr["qty"] == 40 and tr["entry_px"] == pytest.approx(100.125)   # levels 100.10 and 100.15 only
+
+
+def test_trailing_stop_only_tightens_and_exits_at_the_first_breach():
+    bids = [100, 100, 100.5, 101.5, 102.5, 102.0, 101.8, 101.6, 101.0]
+    t, Q, B = path(bids)
+    (tr,), ev = run(t, Q, B, {0: 1}, params(stop=1.5, trail_activate=1.5, trail_offset=0.8))
+    stops = [e["stop"] for e in ev if e["code"] == 5]
+    assert stops == sorted(stops) and stops[-1] == pytest.approx(101.7)   # 102.5 - 0.8, never loosened
+    assert reason(tr) == "trailing_stop" and tr["exit_signal_i"] == 7 and tr["exit_px"] == 101.0
+
+
+def test_stepped_locks_move_the_stop_at_each_level():
+    bids = [100, 100, 100.5, 101.2, 102.2, 101.0, 100.55, 100.4]
+    t, Q, B = path(bids)
+    # entry 100.10 (ask); +1 -> stop entry-0.5 (99.60); +2 -> lock +0.5 (100.60)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5, lock1_at=1.0, lock1_to=-0.5, lock2_at=2.0, lock2_to=0.5))
+    assert tr["exit_signal_i"] == 6 and reason(tr) == "trailing_stop"
+
+
+def test_time_stop_and_session_exit_fire_on_the_clock():
+    t, Q, B = path([100] * 70)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=5.0, time_stop_s=60))
+    assert reason(tr) == "time_stop" and tr["exit_signal_i"] == 61       # entry at 1, 60 s later
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=5.0, session_exit_s=9 * 3600 + 15 * 60 + 30))
+    assert reason(tr) == "session_exit" and tr["exit_signal_i"] == 30
+
+
+def test_signal_exit_closes_on_the_reverse_signal():
+    t, Q, B = path([100] * 10)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=5.0), exits={5: -1})
+    assert reason(tr) == "signal_exit" and tr["exit_i"] == 6
+
+
+def test_logging_events_on_or_off_changes_no_trade():
+    rng = np.random.default_rng(3)
+    bids = np.round(100 + np.cumsum(rng.normal(0, 0.3, 3000)), 1)
+    t, Q, B = path(bids)
+    entries = {i: 1 for i in range(0, 3000, 37)}
+    on, ev = run(t, Q, B, entries, params(stop=1.5, target=2.0, trail_activate=1.0, trail_offset=0.5), log=True)
+    off, none = run(t, Q, B, entries, params(stop=1.5, target=2.0, trail_activate=1.0, trail_offset=0.5), log=False)
+    assert len(on) > 20 and len(ev) > 0 and len(none) == 0
+    np.testing.assert_array_equal(on, off)
+
+
+def test_daily_loss_limit_in_r_and_cooldown_after_losers_block_entries():
+    bids = []
+    for _ in range(6):
+        bids += [100, 100, 98.0, 98.0]      # each trade: in at 100.10, stopped at 98.0 = -1.4 R
+    t, Q, B = path(bids)
+    entries = {i: 1 for i in range(0, len(bids), 4)}
+    tr, _ = run(t, Q, B, entries, params(stop=1.5, daily_loss_r=2.5))
+    assert len(tr) == 2                          # -2.8 R after two losers: no third entry
+    tr, _ = run(t, Q, B, entries, params(stop=1.5, cooldown_losers=2, cooldown_s=8))
+    # the second loser's exit fills at second 7: no entries until second 15, so 8 and 12 are skipped
+    assert [int(x) for x in tr["signal_i"]] == [0, 4, 16, 20]
