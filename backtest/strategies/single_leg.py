@@ -14,7 +14,8 @@ EPS = 1e-9
 
 
 def _limit(o: Orders, mask: np.ndarray, side: int, px: np.ndarray) -> None:
-    o.side[mask], o.type[mask], o.price[mask] = side, ORDER_LIMIT, px[mask]
+    """Limit orders at `px`, kept exactly on the paise grid (bid + 0.05 must not be 50.050000000000004)."""
+    o.side[mask], o.type[mask], o.price[mask] = side, ORDER_LIMIT, np.round(px[mask], 2)
 
 
 # 1. order-book imbalance swipe ----------------------------------------------------------------
