@@ -13,7 +13,7 @@ FIELDS = (
     # exits (rupees per unit unless *_pct; pct of the entry premium)
     "target", "stop", "target_pct", "stop_pct", "time_stop_s", "session_exit_s",
     "trail_activate", "trail_offset", "trail_on_ltp", "atr_mult", "ema_gap",
-    "lock1_at", "lock1_to", "lock2_at", "lock2_to", "lock3_at", "lock3_to",
+    "lock1_at", "lock1_to", "lock2_at", "lock2_to", "lock3_at", "lock3_to", "max_entries",
     # multi-leg
     "combined_stop", "leg_diff_exit", "spot_roc_exit", "credit_capture", "leg_stop",
     "roll_after_s", "roll_score_mult",
