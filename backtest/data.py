@@ -118,3 +118,15 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
         spot[si] = _col(spot_grid, "price")
     step = strike_step(underlying)
     return DayData(underlying, day, t_s, contracts, Q, B, F, spot, np.round(spot / step) * step)
+
+
+def dense_spot(t_s: np.ndarray, features_spot: pa.Table | None, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per-second underlying features (features_spot) on the session grid; NaN where absent."""
+    out = {n: np.full(len(t_s), np.nan) for n in names}
+    if features_spot is None or not features_spot.num_rows:
+        return out
+    i = np.searchsorted(t_s, wall_seconds(features_spot["ts"]))
+    ok = (i < len(t_s))
+    for n in names:
+        out[n][i[ok]] = _col(features_spot, n)[ok]
+    return out

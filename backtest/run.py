@@ -16,11 +16,13 @@ import numpy as np
 import pyarrow as pa
 
 from backtest import metrics as M
-from backtest.data import DayData, load_day
-from backtest.kernels.engine import Q_SLIP, run_single_leg
+from backtest.data import DayData, dense_spot, load_day
+from backtest.kernels.engine import Q_SLIP, Q_TRADABLE, run_single_leg
+from backtest.kernels.straddle import run_straddle
 from backtest.kernels.params import EVENTS, EXIT_REASONS
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
+from backtest.strategies.straddles import SPOT_FEATURES
 from transforms.expiry import strike_step
 from warehouse import schema as S
 from warehouse.version import code_version
@@ -50,46 +52,59 @@ class DayResult:
 
 
 def simulate_day(strategy: Strategy, cfg: StrategyConfig, day: DayData, run_id: str, log_events: bool,
-                 fee_fn) -> DayResult:
+                 fee_fn, spot: dict | None = None) -> DayResult:
     """Signals, the engine and trade/event rows for one day (no I/O)."""
-    ok = day.selectable(cfg.selection.strikes, cfg.selection.opt_types) & (day.Q[:, :, 4] > 0)
-    orders = strategy.signals(day.F, ok, cfg)
     day.Q[:, :, Q_SLIP] = slippage_matrix(day, cfg)
-    tr, ev = run_single_leg(day.t_s, day.Q, day.B, orders.side, orders.type, orders.price, orders.exit_side,
-                            day.contracts.lot, cfg.param_vector(), log_events, MAX_TRADES_PER_DAY,
-                            MAX_EVENTS_PER_DAY)
+    P = cfg.param_vector()
+    if strategy.legs == 1:
+        ok = day.selectable(cfg.selection.strikes, cfg.selection.opt_types) & (day.Q[:, :, Q_TRADABLE] > 0)
+        orders = strategy.signals(day.F, ok, cfg)
+        tr, ev = run_single_leg(day.t_s, day.Q, day.B, orders.side, orders.type, orders.price, orders.exit_side,
+                                day.contracts.lot, P, log_events, MAX_TRADES_PER_DAY, MAX_EVENTS_PER_DAY)
+        group, leg = np.arange(len(tr)), np.zeros(len(tr), np.int32)
+    else:
+        plan = strategy.signals(day, spot, cfg)
+        tr, ev = run_straddle(day.t_s, day.Q, day.B, plan.entry_ok, plan.leg_ce, plan.leg_pe, plan.score,
+                              plan.spot_roc, day.contracts.lot, P, log_events, MAX_TRADES_PER_DAY, MAX_EVENTS_PER_DAY)
+        group, leg = tr["position"].astype(np.int64), tr["leg"].astype(np.int32)
+    return _tables(day, cfg, run_id, tr, ev, group, leg, fee_fn)
+
+
+def _tables(day: DayData, cfg: StrategyConfig, run_id: str, tr, ev, group, leg, fee_fn) -> DayResult:
+    """Kernel records -> trades (one row per leg) and trade_events rows; unfilled orders dropped."""
     filled = tr["entry_i"] >= 0
-    index_of = np.cumsum(filled) - 1           # kernel trade index -> filled trade number
-    tr = tr[filled]
+    tr, group, leg = tr[filled], group[filled], leg[filled]
+    index_of = np.cumsum(filled) - 1           # kernel record index -> filled row
+    _, group = np.unique(group, return_inverse=True)
+    ids = [f"{day.underlying}-{day.date:%Y%m%d}-{cfg.name}-{g:05d}" for g in group]
     c = tr["contract"].astype(np.int64)
-    trade_ids = [f"{day.underlying}-{day.date:%Y%m%d}-{cfg.name}-{k:05d}" for k in range(len(tr))]
     side = tr["side"].astype(np.int64)
     qty = tr["qty"]
     gross = (tr["exit_px"] - tr["entry_px"]) * side * qty
     fees = fee_fn(day.date, side, tr["entry_px"], tr["exit_px"], qty) if len(tr) else np.zeros(0)
-    lots = np.round(qty / np.maximum(day.contracts.lot[c], 1)).astype(np.int32)
+    n = len(tr)
     trades = pa.table({
-        "run_id": [run_id] * len(tr), "strategy": [cfg.name] * len(tr), "trade_id": trade_ids,
-        "leg": np.zeros(len(tr), np.int32), "underlying": [day.underlying] * len(tr), "date": [day.date] * len(tr),
+        "run_id": [run_id] * n, "strategy": [cfg.name] * n, "trade_id": ids, "leg": leg,
+        "underlying": [day.underlying] * n, "date": [day.date] * n,
         "symbol": [day.contracts.symbol[k] for k in c], "expiry": [day.contracts.expiry[k] for k in c],
         "opt_type": day.contracts.opt_type[c], "strike": day.contracts.strike[c].astype(np.int32),
-        "side": side.astype(np.int32), "lots": lots, "lot_size": day.contracts.lot[c].astype(np.int32),
-        "qty": qty.astype(np.int64), "signal_ts": _ts(day.t_s, tr["signal_i"]), "entry_ts": _ts(day.t_s, tr["entry_i"]),
-        "entry_px": tr["entry_px"], "exit_signal_ts": _ts(day.t_s, tr["exit_signal_i"]),
-        "exit_ts": _ts(day.t_s, tr["exit_i"]), "exit_px": tr["exit_px"],
-        "exit_reason": [EXIT_REASONS[r] for r in tr["reason"]], "initial_stop": tr["initial_stop"],
-        "gross_pnl": gross, "fees": fees, "net_pnl": gross - fees, "mfe": tr["mfe"], "mae": tr["mae"],
-        "hold_s": (day.t_s[tr["exit_i"]] - day.t_s[tr["entry_i"]]).astype(np.int64),
+        "side": side.astype(np.int32), "lots": np.round(qty / np.maximum(day.contracts.lot[c], 1)).astype(np.int32),
+        "lot_size": day.contracts.lot[c].astype(np.int32), "qty": qty.astype(np.int64),
+        "signal_ts": _ts(day.t_s, tr["signal_i"]), "entry_ts": _ts(day.t_s, tr["entry_i"]), "entry_px": tr["entry_px"],
+        "exit_signal_ts": _ts(day.t_s, tr["exit_signal_i"]), "exit_ts": _ts(day.t_s, tr["exit_i"]),
+        "exit_px": tr["exit_px"], "exit_reason": [EXIT_REASONS[r] for r in tr["reason"]],
+        "initial_stop": tr["initial_stop"], "gross_pnl": gross, "fees": fees, "net_pnl": gross - fees,
+        "mfe": tr["mfe"], "mae": tr["mae"], "hold_s": (day.t_s[tr["exit_i"]] - day.t_s[tr["entry_i"]]).astype(np.int64),
         "stop_and_target_same_second": tr["both_hit"], "partial_fill": tr["partial"],
     }, schema=S.TRADES)
-    keep = filled[ev["trade"]] if len(ev) else np.zeros(0, bool)
-    ev = ev[keep]
-    ev_trade = index_of[ev["trade"]] if len(ev) else np.zeros(0, np.int64)
+    ev = ev[filled[ev["trade"]]] if len(ev) else ev
+    rows = index_of[ev["trade"]] if len(ev) else np.zeros(0, np.int64)
+    m = len(ev)
     events = pa.table({
-        "run_id": [run_id] * len(ev), "trade_id": [trade_ids[k] for k in ev_trade], "leg": np.zeros(len(ev), np.int32),
-        "date": [day.date] * len(ev), "ts": _ts(day.t_s, ev["i"].astype(np.int64)),
-        "event": [EVENTS[e] for e in ev["code"]], "price": ev["price"], "stop": ev["stop"], "target": ev["target"],
-        "bid": ev["bid"], "ask": ev["ask"]}, schema=S.TRADE_EVENTS)
+        "run_id": [run_id] * m, "trade_id": [ids[k] for k in rows], "leg": leg[rows] if m else np.zeros(0, np.int32),
+        "date": [day.date] * m, "ts": _ts(day.t_s, ev["i"].astype(np.int64)), "event": [EVENTS[e] for e in ev["code"]],
+        "price": ev["price"], "stop": ev["stop"], "target": ev["target"], "bid": ev["bid"], "ask": ev["ask"]},
+        schema=S.TRADE_EVENTS)
     return DayResult(trades, events)
 
 
@@ -152,7 +167,8 @@ def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str,
         if grid is None or feats is None:
             continue
         data = load_day(underlying, day, grid, feats, read_partition(root, "spot_grid", keys), names)
-        res = simulate_day(strategy, cfg, data, run_id, log_events, fee_fn)
+        spot = dense_spot(data.t_s, read_partition(root, "features_spot", keys), SPOT_FEATURES)
+        res = simulate_day(strategy, cfg, data, run_id, log_events, fee_fn, spot)
         trades.append(res.trades)
         events.append(res.events)
         if write:

@@ -83,6 +83,9 @@ class StrategyConfig:
                 values[f.name] = getattr(e, f.name)
         for k, (at, to) in enumerate(e.locks):
             values[f"lock{k + 1}_at"], values[f"lock{k + 1}_to"] = at, to
+        for k in ("combined_stop", "leg_diff_exit", "spot_roc_exit", "credit_capture", "leg_stop", "roll_after_s",
+                  "roll_score_mult", "max_entries"):
+            values[k] = self.params.get(k, 1 if k == "max_entries" and "combined_stop" in self.params else None)
         for k, v in values.items():
             P[IDX[k]] = np.nan if v is None else float(v)
         return P

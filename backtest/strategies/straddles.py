@@ -1,0 +1,82 @@
+"""The theta sellers: guarded short straddle and dynamic-theta straddle (multi-leg).
+
+`signals(day, cfg)` returns per second: whether to enter, which CE and PE contracts to sell, the
+score used for rolls, and the 1-minute index ROC the spot-move rule watches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backtest.strategies.base import Exits, Risk, Selection, StrategyConfig
+
+SPOT_FEATURES = ("rv_1m", "atm_iv", "roc_60s")
+FEATURES = ("theta_score",)
+
+
+@dataclass
+class LegPlan:
+    entry_ok: np.ndarray   # [S] bool
+    leg_ce: np.ndarray     # [S] contract index of the CE to sell (-1 none)
+    leg_pe: np.ndarray     # [S] contract index of the PE to sell (-1 none)
+    score: np.ndarray      # [S, C] what a roll compares (0 when unused)
+    spot_roc: np.ndarray   # [S] 1-minute index ROC, percent
+
+
+def _straddle_defaults(name: str, **params) -> StrategyConfig:
+    multi = {"combined_stop": 1.00, "leg_diff_exit": 1.50, "spot_roc_exit": 0.25, "credit_capture": 0.70,
+             "leg_stop": 4.00, "max_rv_1m": 0.10, "min_atm_iv": 12.0, **params}
+    return StrategyConfig(name, exits=Exits(session_exit="15:05:00"),
+                          risk=Risk(entry_window=("10:30:00", "13:00:00")), selection=Selection(strikes=0),
+                          params=multi)
+
+
+def guarded_straddle() -> StrategyConfig:
+    return _straddle_defaults("guarded_straddle")
+
+
+def dynamic_theta_straddle() -> StrategyConfig:
+    return _straddle_defaults("dynamic_theta_straddle", roll_after_s=900.0, roll_score_mult=1.2, strikes=5)
+
+
+def _by_strike(strikes: np.ndarray, types: np.ndarray, want: str) -> dict[int, int]:
+    return {int(k): c for c, (k, t) in enumerate(zip(strikes, types)) if t == want}
+
+
+def _legs_at(strike_per_s: np.ndarray, ce: dict, pe: dict) -> tuple[np.ndarray, np.ndarray]:
+    leg_ce = np.array([ce.get(int(k), -1) if not np.isnan(k) else -1 for k in strike_per_s], np.int64)
+    leg_pe = np.array([pe.get(int(k), -1) if not np.isnan(k) else -1 for k in strike_per_s], np.int64)
+    return leg_ce, leg_pe
+
+
+def entry_condition(spot: dict, cfg: StrategyConfig) -> np.ndarray:
+    p = cfg.params
+    return (spot["rv_1m"] < p["max_rv_1m"]) & (spot["atm_iv"] >= p["min_atm_iv"])
+
+
+def guarded_plan(day, spot: dict, cfg: StrategyConfig) -> LegPlan:
+    """Sell the ATM strike (from spot each second)."""
+    ce = _by_strike(day.contracts.strike, day.contracts.opt_type, "CE")
+    pe = _by_strike(day.contracts.strike, day.contracts.opt_type, "PE")
+    leg_ce, leg_pe = _legs_at(day.atm, ce, pe)
+    return LegPlan(entry_condition(spot, cfg), leg_ce, leg_pe, np.zeros(day.Q.shape[:2]), spot["roc_60s"])
+
+
+def theta_plan(day, spot: dict, cfg: StrategyConfig) -> LegPlan:
+    """Sell the strike (within ATM +- strikes) with the highest combined CE+PE theta score."""
+    score = np.nan_to_num(day.F["theta_score"])
+    ce = _by_strike(day.contracts.strike, day.contracts.opt_type, "CE")
+    pe = _by_strike(day.contracts.strike, day.contracts.opt_type, "PE")
+    strikes = np.array(sorted(set(ce) & set(pe)), dtype=np.int64)
+    if not len(strikes):
+        empty = np.full(len(day.t_s), -1, np.int64)
+        return LegPlan(np.zeros(len(day.t_s), bool), empty, empty, score, spot["roc_60s"])
+    pair = score[:, [ce[k] for k in strikes]] + score[:, [pe[k] for k in strikes]]
+    from transforms.expiry import strike_step
+    near = np.abs(strikes[None, :] - day.atm[:, None]) <= cfg.params["strikes"] * strike_step(day.underlying)
+    pair = np.where(near, pair, -np.inf)
+    best = strikes[np.argmax(pair, axis=1)].astype(float)
+    best[~np.isfinite(pair.max(axis=1)) | np.isnan(day.atm)] = np.nan
+    leg_ce, leg_pe = _legs_at(best, ce, pe)
+    return LegPlan(entry_condition(spot, cfg), leg_ce, leg_pe, score, spot["roc_60s"])
