@@ -82,6 +82,31 @@ def cmd_materialize(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(a: argparse.Namespace) -> int:
+    from backtest.config import load_config
+    from backtest.run import available_days, run_backtest
+    from backtest.strategies import get
+
+    root = warehouse_root(a.warehouse)
+    cfg = load_config(a.strategy, a.config)
+    start = dt.date.fromisoformat(a.start) if a.start else None
+    end = dt.date.fromisoformat(a.end) if a.end else None
+    underlyings = [a.underlying] if a.underlying else ["BANKNIFTY", "NIFTY"]
+    for u in underlyings:
+        days = available_days(root, u, start, end)
+        if not days:
+            raise RuntimeError(f"no feature partitions for {u} in the range; run `ticklake materialize` first")
+        res = run_backtest(root, get(a.strategy), cfg, u, days, log_events=not a.no_events)
+        m = res.metrics
+        print(f"{res.run_id} {u} {days[0]}..{days[-1]} ({len(days)} days): {m['trades']} trades, "
+              f"win {m['win_rate']:.1%}, net {m['net_pnl']:,.2f}, fees {m['fees']:,.2f}, "
+              f"PF {m['profit_factor']:.2f}, max DD {m['max_drawdown']:,.2f}" if m["trades"] else
+              f"{res.run_id} {u}: no trades in {len(days)} days")
+    from warehouse.catalog import write_catalog
+    write_catalog(root)
+    return 0
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     from orchestration.demo import run_demo
 
@@ -127,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("ui", help="Dagster webserver on 127.0.0.1")
     u.add_argument("--port", type=int, default=3000)
     u.set_defaults(func=cmd_ui)
+
+    b = sub.add_parser("backtest", help="run one strategy over the feature store")
+    b.add_argument("--strategy", required=True)
+    b.add_argument("--config", help="TOML/JSON overrides of the strategy's defaults")
+    b.add_argument("--underlying", choices=("BANKNIFTY", "NIFTY"))
+    b.add_argument("--start")
+    b.add_argument("--end")
+    b.add_argument("--no-events", action="store_true", help="do not log trade events")
+    b.set_defaults(func=cmd_backtest)
 
     d = sub.add_parser("demo", help="generate a demo archive and materialise every asset")
     d.add_argument("--out", default="demo")

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.assets.backtests import BACKTEST_ASSETS, backtest_summary
 from orchestration.assets.features import FEATURE_ASSETS
 from orchestration.assets.gaps import GAP_ASSETS, GapPolicy
 from orchestration.assets.ingest import TICK_ASSETS, landed_sources
 from orchestration.resources import MariaDBResource, WarehouseResource
 from orchestration.sensors import landing_folder_sensor, nightly_mariadb, pending_partitions_sensor, stage_job, ticks_job
 
-ASSETS = [landed_sources, *TICK_ASSETS, *GAP_ASSETS, *FEATURE_ASSETS]
+ASSETS = [landed_sources, *TICK_ASSETS, *GAP_ASSETS, *FEATURE_ASSETS, *BACKTEST_ASSETS, backtest_summary]
 RESOURCES = {"warehouse": WarehouseResource(), "mariadb": MariaDBResource(), "gap_policy": GapPolicy()}
 
 defs = dg.Definitions(

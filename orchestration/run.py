@@ -45,6 +45,7 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
                        quiet: bool = False, run_config: dict | None = None) -> str:
     """Materialise the asset groups in dependency order; partitioned groups over every known
     partition (ingest: the partitions with pending rows) unless `partitions` is given."""
+    from orchestration.assets.backtests import BACKTEST_ASSETS, backtest_summary
     from orchestration.assets.features import FEATURE_ASSETS
     from orchestration.assets.gaps import GAP_ASSETS
     from orchestration.assets.ingest import TICK_ASSETS, landed_sources, pending_partition_keys
@@ -65,7 +66,7 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
             _say(quiet, f"materialize: ingest partition {key} ({i + 1}/{len(keys)})")
             _run(TICK_ASSETS, instance, RESOURCES, quiet, partition_key=key)
         lines.append(f"ingest: {len(keys)} partitions")
-    for group, assets in (("gaps", GAP_ASSETS), ("features", FEATURE_ASSETS)):
+    for group, assets in (("gaps", GAP_ASSETS), ("features", FEATURE_ASSETS), ("backtests", BACKTEST_ASSETS)):
         if group not in wanted:
             continue
         keys = partitions or _known_partitions(instance)
@@ -73,7 +74,9 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
             _say(quiet, f"materialize: {group} partition {key} ({i + 1}/{len(keys)})")
             _run(assets, instance, RESOURCES, quiet, partition_key=key)
         lines.append(f"{group}: {len(keys)} partitions")
-    missing = [g for g in wanted if g not in ("ingest", "gaps", "features")]
+    if "backtests" in wanted:
+        _run([backtest_summary], instance, RESOURCES, quiet)
+    missing = [g for g in wanted if g not in ("ingest", "gaps", "features", "backtests")]
     if missing:
         lines.append(f"not built yet: {', '.join(missing)}")
     lines.append(f"materialized in {time.perf_counter() - t0:,.1f}s; Dagster home {dagster_home(root)}")

@@ -1,0 +1,55 @@
+"""Strategy configs from files: a TOML or JSON file overrides the strategy's defaults, section by
+section (exits, risk, selection, params, execution.latency/fill/slippage). Unknown keys fail loudly."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from pathlib import Path
+
+from backtest.models import ExecParams, FillModel, LatencyModel, SlippageModel
+from backtest.strategies import get
+from backtest.strategies.base import StrategyConfig
+
+
+def _merge(obj, overrides: dict, where: str):
+    names = {f.name for f in dataclasses.fields(obj)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise KeyError(f"{where}: unknown keys {', '.join(unknown)}")
+    return dataclasses.replace(obj, **{k: (tuple(v) if isinstance(getattr(obj, k), tuple) else v)
+                                       for k, v in overrides.items()})
+
+
+def apply_overrides(cfg: StrategyConfig, data: dict) -> StrategyConfig:
+    unknown = sorted(set(data) - {"exits", "risk", "selection", "params", "execution"})
+    if unknown:
+        raise KeyError(f"config: unknown sections {', '.join(unknown)}")
+    if "exits" in data:
+        ex = dict(data["exits"])
+        if "locks" in ex:
+            ex["locks"] = [tuple(x) for x in ex["locks"]]
+        cfg.exits = _merge(cfg.exits, ex, "exits")
+    for section in ("risk", "selection"):
+        if section in data:
+            setattr(cfg, section, _merge(getattr(cfg, section), data[section], section))
+    if "params" in data:
+        unknown = sorted(set(data["params"]) - set(cfg.params))
+        if unknown:
+            raise KeyError(f"params: unknown keys {', '.join(unknown)}")
+        cfg.params = {**cfg.params, **data["params"]}
+    if "execution" in data:
+        e = data["execution"]
+        cfg.execution = ExecParams(latency=_merge(LatencyModel(), e.get("latency", {}), "execution.latency"),
+                                   fill=_merge(FillModel(), e.get("fill", {}), "execution.fill"),
+                                   slippage=_merge(SlippageModel(), e.get("slippage", {}), "execution.slippage"))
+    return cfg
+
+
+def load_config(strategy: str, path: str | Path | None = None) -> StrategyConfig:
+    cfg = get(strategy).default()
+    if path is None:
+        return cfg
+    p = Path(path)
+    data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
+    return apply_overrides(cfg, data)
