@@ -1,0 +1,194 @@
+"""Trade-log audit by independent replay (shares no fill or exit code with the engine).
+
+Every check re-derives a fact about a trade from the warehouse's market data (the padded grid) and
+the trade's own log, in DuckDB SQL or plain Python, and records a finding when they disagree:
+
+  price_achievable   entry/exit price within the touch (+ slippage) of that second, or walkable depth
+  real_quote         no fill on a padded second or a null/zero price
+  no_lookahead       fills strictly after their decision, by at least the configured latency
+  exit_timing        a price exit fired at the FIRST second its (logged) level was reached
+  stop_never_loosens logged stop moves only ever tighten
+  pnl                gross = side x (exit - entry) x qty, net = gross - fees, hold = exit - entry
+  fees               recomputed from the fee schedule by trade date
+  lot_size           lot of the contract's expiry; qty = lots x lot
+  flat_at_close      every leg closed, before the session exit; end-of-data exits flagged
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from transforms.expiry import lot_size
+
+AUDIT_FINDINGS = pa.schema([("run_id", pa.string()), ("trade_id", pa.string()), ("leg", pa.int32()),
+                            ("check", pa.string()), ("severity", pa.string()), ("detail", pa.string())])
+EPS = 1e-6
+
+
+@dataclass
+class AuditInput:
+    trades: pa.Table        # the run's trades rows
+    events: pa.Table        # the run's trade_events rows
+    grid: pa.Table          # options_grid rows of the traded contracts and days
+    config: dict            # the run's config (StrategyConfig.to_dict())
+
+
+def _finding(r: dict, check: str, severity: str, detail: str) -> dict:
+    return {"run_id": r["run_id"], "trade_id": r["trade_id"], "leg": int(r["leg"]), "check": check,
+            "severity": severity, "detail": detail}
+
+
+_QUOTES_SQL = """
+select t.run_id, t.trade_id, t.leg, t.side, t.entry_px, t.exit_px,
+       ge.is_pad as entry_pad, ge.price as entry_ltp, ge.bid_px0 as entry_bid, ge.ask_px0 as entry_ask,
+       greatest(ge.ask_px0, ge.ask_px1, ge.ask_px2, ge.ask_px3, ge.ask_px4) as entry_ask_worst,
+       least(ge.bid_px0, ge.bid_px1, ge.bid_px2, ge.bid_px3, ge.bid_px4) as entry_bid_worst,
+       gx.is_pad as exit_pad, gx.price as exit_ltp, gx.bid_px0 as exit_bid, gx.ask_px0 as exit_ask,
+       greatest(gx.ask_px0, gx.ask_px1, gx.ask_px2, gx.ask_px3, gx.ask_px4) as exit_ask_worst,
+       least(gx.bid_px0, gx.bid_px1, gx.bid_px2, gx.bid_px3, gx.bid_px4) as exit_bid_worst,
+       ge.ts is null as entry_missing, gx.ts is null as exit_missing
+from trades t
+left join grid ge on ge.symbol = t.symbol and ge.ts = t.entry_ts
+left join grid gx on gx.symbol = t.symbol and gx.ts = t.exit_ts
+"""
+
+
+def check_quotes(con, slip: float) -> list[dict]:
+    """price_achievable and real_quote, from the grid row of the fill's own second."""
+    out = []
+    for r in con.execute(_QUOTES_SQL).arrow().to_pylist():
+        for when, px, taking in (("entry", r["entry_px"], r["side"]), ("exit", r["exit_px"], -r["side"])):
+            if r[f"{when}_missing"] or r[f"{when}_pad"] or r[f"{when}_ltp"] in (None, 0):
+                out.append(_finding(r, "real_quote", "error", f"{when} at a padded/absent/zero-price second"))
+                continue
+            lo, hi = (r[f"{when}_bid"], r[f"{when}_ask_worst"]) if taking > 0 else (r[f"{when}_bid_worst"], r[f"{when}_ask"])
+            if lo is None or hi is None or not (lo - slip - EPS <= px <= hi + slip + EPS):
+                out.append(_finding(r, "price_achievable", "error",
+                                    f"{when} {px} outside [{lo}, {hi}] +- slippage {slip} (buying={taking > 0})"))
+    return out
+
+
+def check_arithmetic(trades: list[dict], fee_fn, config: dict) -> list[dict]:
+    """pnl, hold time, fees, lot size, latency, flat at close: row by row, plain Python."""
+    out = []
+    latency = config["execution"]["latency"]["seconds"]
+    session_exit = config["exits"]["session_exit"]
+    for r in trades:
+        gross = r["side"] * (r["exit_px"] - r["entry_px"]) * r["qty"]
+        if abs(gross - r["gross_pnl"]) > 1e-6 * max(1.0, abs(gross)):
+            out.append(_finding(r, "pnl", "error", f"gross {r['gross_pnl']} != {gross}"))
+        if abs(r["gross_pnl"] - r["fees"] - r["net_pnl"]) > 1e-6:
+            out.append(_finding(r, "pnl", "error", "net != gross - fees"))
+        hold = (r["exit_ts"] - r["entry_ts"]).total_seconds()
+        if hold != r["hold_s"] or hold < 0:
+            out.append(_finding(r, "pnl", "error", f"hold_s {r['hold_s']} != {hold}"))
+        fees = float(fee_fn(r["date"], np.array([r["side"]]), np.array([r["entry_px"]]), np.array([r["exit_px"]]),
+                            np.array([float(r["qty"])]))[0])
+        if abs(fees - r["fees"]) > 0.005:
+            out.append(_finding(r, "fees", "error", f"fees {r['fees']} != schedule {fees:.2f}"))
+        lot = lot_size(r["underlying"], r["expiry"])
+        if lot != r["lot_size"] or r["qty"] != r["lots"] * lot and not r["partial_fill"]:
+            out.append(_finding(r, "lot_size", "error", f"lot {r['lot_size']} (expected {lot}), qty {r['qty']}"))
+        if (r["entry_ts"] - r["signal_ts"]).total_seconds() < latency or \
+                (r["exit_ts"] - r["exit_signal_ts"]).total_seconds() < latency:
+            out.append(_finding(r, "no_lookahead", "error", f"fill less than {latency}s after its decision"))
+        if r["exit_reason"] == "end_of_data":
+            out.append(_finding(r, "flat_at_close", "warning", "closed at the end of the data, not by a rule"))
+        elif r["exit_signal_ts"].time().isoformat() > session_exit and r["exit_reason"] != "session_exit":
+            out.append(_finding(r, "flat_at_close", "error", "exit decided after the session exit"))
+    return out
+
+
+def check_exit_timing(con, trades: list[dict], events: list[dict]) -> list[dict]:
+    """A stop/target exit must fire at the first second the executable price reached the level in
+    force (the logged stop path); a stop must never loosen."""
+    out = []
+    by_trade: dict[tuple, list] = {}
+    for e in events:
+        by_trade.setdefault((e["trade_id"], e["leg"]), []).append(e)
+    for r in trades:
+        evs = sorted(by_trade.get((r["trade_id"], r["leg"]), []), key=lambda e: e["ts"])
+        stops = [e["stop"] for e in evs if e["event"] == "stop_move"]
+        if any((b - a) * r["side"] < -EPS for a, b in zip(stops, stops[1:])) or \
+                (stops and r["initial_stop"] is not None and (stops[0] - r["initial_stop"]) * r["side"] < -EPS):
+            out.append(_finding(r, "stop_never_loosens", "error", f"stop path {stops[:8]}"))
+        if r["exit_reason"] not in ("stop", "trailing_stop", "target") or r["leg"] != 0 or r["side"] == 0:
+            continue
+        fill = next((e for e in evs if e["event"] == "fill"), None)
+        if fill is None:
+            continue
+        # the level in force at each second: the stop after the last move at or before it
+        rows = con.execute("""select ts, bid_px0, ask_px0, price, is_pad from grid
+                              where symbol = ? and ts > ? and ts <= ? order by ts""",
+                           [r["symbol"], r["entry_ts"], r["exit_signal_ts"]]).fetchall()
+        moves = [(e["ts"], e["stop"]) for e in evs if e["event"] == "stop_move"]
+        target = fill["target"]
+        first = None
+        for ts, bid, ask, ltp, pad in rows:
+            if pad:
+                continue
+            stop = r["initial_stop"]
+            for mts, mstop in moves:
+                if mts <= ts:
+                    stop = mstop
+            px = bid if r["side"] > 0 else ask
+            hit_stop = stop is not None and px is not None and (px - stop) * r["side"] <= EPS
+            hit_tgt = target is not None and not np.isnan(target) and (
+                (px is not None and (px - target) * r["side"] >= -EPS) or (ltp is not None and (ltp - target) * r["side"] >= -EPS))
+            if hit_stop or hit_tgt:
+                first = ts
+                break
+        if first != r["exit_signal_ts"]:
+            out.append(_finding(r, "exit_timing", "error", f"{r['exit_reason']} logged at {r['exit_signal_ts']}, "
+                                                          f"rule first met at {first}"))
+    return out
+
+
+def audit_run(inp: AuditInput, fee_fn) -> pa.Table:
+    """All findings of one run (an empty table when the run is clean)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Kolkata'")
+    con.register("trades", inp.trades)
+    con.register("grid", inp.grid)
+    slip = max(inp.config["execution"]["slippage"]["atm"], inp.config["execution"]["slippage"]["otm"])
+    trades = inp.trades.to_pylist()
+    findings = check_quotes(con, slip) + check_arithmetic(trades, fee_fn, inp.config) + \
+        check_exit_timing(con, trades, inp.events.to_pylist())
+    con.close()
+    return pa.Table.from_pylist(findings, schema=AUDIT_FINDINGS)
+
+
+def summary(findings: pa.Table) -> list[tuple[str, str, int]]:
+    rows = {}
+    for f in findings.to_pylist():
+        rows[(f["check"], f["severity"])] = rows.get((f["check"], f["severity"]), 0) + 1
+    return sorted((c, s, n) for (c, s), n in rows.items())
+
+
+def config_of(run_row: dict) -> dict:
+    return json.loads(run_row["config"])
+
+
+def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
+    """Read a run's trades, events, config and the grid rows of its traded contracts (I/O shell)."""
+    from warehouse.catalog import connect
+
+    con = connect(root)
+    runs = con.execute("select * from backtest_runs where run_id = ?", [run_id]).arrow().to_pylist()
+    if not runs:
+        raise KeyError(f"no backtest run {run_id!r}")
+    trades = con.execute("select * exclude (underlying, date), underlying, date from trades where run_id = ? "
+                         "order by trade_id, leg", [run_id]).arrow()
+    trades = trades.select([c for c in trades.column_names if c not in ("run_id",)]) \
+        .append_column("run_id", pa.array([run_id] * trades.num_rows, pa.string()))
+    events = con.execute("select * from trade_events where run_id = ?", [run_id]).arrow()
+    grid = con.execute("""select g.* from options_grid g
+                          where (g.underlying, g.date, g.symbol) in
+                                (select distinct underlying, date, symbol from trades where run_id = ?)""",
+                       [run_id]).arrow()
+    con.close()
+    return runs[0], AuditInput(trades, events, grid, config_of(runs[0]))

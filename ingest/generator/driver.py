@@ -1,0 +1,154 @@
+"""`ticklake generate`: simulate day by day, inject quirks, stream every format, write manifest.json.
+
+Memory holds one underlying-day at a time whatever --days is. The manifest is the ground truth the
+tests check the warehouse against (PRODUCT.md "Generator manifest"), plus: config, days,
+holidays_skipped, quirk_rows (where each quirk is), unique_rows (rows per table after the recorder's
+REPLACE semantics, i.e. what a MariaDB load holds).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ingest.generator.config import GeneratorConfig
+from ingest.generator.market import CarryState, day_rng, simulate_day
+from ingest.generator.quirks import QUIRK_KEYS, DayPlan, QuirkLog, inject
+from ingest.generator.snapshots import DaySnapshots, WriterQuirks
+from ingest.recorder_format import NSE_DB, OPTION_DBS
+from transforms.calendar import is_trading_day, trading_days
+
+MANIFEST = "manifest.json"
+
+
+def archive_days(start: dt.date, n: int) -> tuple[list[dt.date], list[dt.date]]:
+    """The first n trading days from start, and the weekday holidays skipped on the way."""
+    days, skipped = [], []
+    d = start
+    while len(days) < n:
+        if is_trading_day(d):
+            days.append(d)
+        elif d.weekday() < 5:
+            skipped.append(d)
+        d += dt.timedelta(days=1)
+    return days, skipped
+
+
+def day_plan(cfg: GeneratorConfig, index: int, n_days: int, underlying: str) -> DayPlan:
+    """Archive-level events: the last day is partial for the first underlying (>= 2 days); the
+    middle day is missing for the last underlying (>= 3 days)."""
+    return DayPlan(partial_day=n_days >= 2 and index == n_days - 1 and underlying == cfg.underlyings[0],
+                   missing_day=n_days >= 3 and index == 1 and underlying == cfg.underlyings[-1])
+
+
+def _writers(cfg: GeneratorConfig) -> list:
+    out = []
+    if "sqldump" in cfg.formats or "mariadb" in cfg.formats:
+        from ingest.generator.sqldump_writer import SqlDumpWriter
+
+        out.append(SqlDumpWriter(cfg.out, cfg.rows_per_statement,
+                                 WriterQuirks(cfg.malformed_rows, cfg.truncated_statement), seed=cfg.seed))
+    if "kite" in cfg.formats or "flattrade" in cfg.formats:
+        from ingest.generator.json_writers import KiteWriter, FlatTradeWriter
+
+        out += [w(cfg.out) for f, w in (("kite", KiteWriter), ("flattrade", FlatTradeWriter)) if f in cfg.formats]
+    unknown = set(cfg.formats) - {"sqldump", "mariadb", "kite", "flattrade", "binance"}
+    if unknown:
+        raise ValueError(f"unknown formats: {', '.join(sorted(unknown))}")
+    return out
+
+
+def _unique_rows(day: DaySnapshots) -> dict[str, int]:
+    db = OPTION_DBS[day.underlying]
+    out = {f"{NSE_DB}.{day.index_table}": len(np.unique(day.index_rows["timestamp"]))}
+    out.update({f"{NSE_DB}.{f.table}": len(np.unique(f.rows["timestamp"])) for f in day.futures})
+    out.update({f"{db}.{t.table}": len(np.unique(t.rows["timestamp"])) for t in day.options})
+    return out
+
+
+def generate(cfg: GeneratorConfig, progress: Callable[[dict], None] | None = None) -> dict:
+    cfg.out = Path(cfg.out)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    days, skipped = archive_days(cfg.start, cfg.days)
+    index_path = _index_series(cfg.index_csv) if cfg.index_csv else None
+    writers = _writers(cfg)
+    carry, used_1970, log = CarryState(), set(), QuirkLog()
+    unique: dict[str, int] = {}
+    rows_done = 0
+    for i, day in enumerate(days):
+        for u in cfg.underlyings:
+            snaps = simulate_day(u, day, cfg.strikes, cfg.seed, carry, index_path)
+            if cfg.quirks:
+                day_log = inject(snaps, day_rng(cfg.seed, u, day, "quirks"), day_plan(cfg, i, len(days), u), used_1970)
+                _merge(log, day_log)
+            for w in writers:
+                w.write_day(snaps)
+            for k, v in _unique_rows(snaps).items():
+                unique[k] = unique.get(k, 0) + v
+            rows_done += sum(len(t.rows["timestamp"]) for t in snaps.options)
+            if progress:
+                progress({"rows": rows_done, "day": f"{day} {u}"})
+    files, tables = {}, {}
+    for w in writers:
+        files.update({k: {"sha256": v.sha256, "source_rows": v.source_rows} for k, v in w.close().items()})
+        tables.update(w.table_rows())
+        for k, v in w.quirk_counts().items():
+            log.counts[k] = log.counts.get(k, 0) + v
+        for attr in ("malformed", "truncated"):
+            where = getattr(w, attr, None)
+            if where:
+                log.rows[f"{attr}_rows" if attr == "malformed" else "truncated_statement"] = where
+    if "binance" in cfg.formats:
+        from ingest.generator.binance import write_binance
+
+        files.update({k: {"sha256": v.sha256, "source_rows": v.source_rows}
+                      for k, v in write_binance(cfg.out, cfg.start, cfg.days, cfg.seed).items()})
+    manifest = {"seed": cfg.seed, "config": cfg.describe(), "days": [d.isoformat() for d in days],
+                "holidays_skipped": [d.isoformat() for d in skipped], "files": files, "tables": tables,
+                "unique_rows": {k: unique[k] for k in tables if k in unique},
+                "quirks": {k: log.counts.get(k, 0) for k in QUIRK_KEYS}, "quirk_rows": log.rows,
+                "holes": log.holes}
+    (cfg.out / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1, default=str) + "\n")
+    if "mariadb" in cfg.formats:
+        if not cfg.mariadb_url:
+            raise ValueError("format mariadb needs --mariadb URL")
+        from ingest.generator.mariadb_loader import load_dump_files
+
+        load_dump_files(cfg.mariadb_url, [cfg.out / name for name in files if name.endswith(".sql.gz")])
+    return manifest
+
+
+def _merge(into: QuirkLog, day: QuirkLog) -> None:
+    for k, v in day.counts.items():
+        into.counts[k] = into.counts.get(k, 0) + v
+    for k, v in day.rows.items():
+        into.rows.setdefault(k, []).extend(v)
+    into.holes.extend(day.holes)
+
+
+def _index_series(path: Path) -> np.ndarray:
+    """A real 1-second index CSV (`YYYY-MM-DD HH:MM:SS,price`, naive IST) as a session path:
+    rescaled to start at 1.0 x its first session value, missing seconds carried forward."""
+    from ingest.generator.market import OPEN_S, SESSION_S
+
+    secs, prices = [], []
+    for line in Path(path).read_text().splitlines():
+        if not line.strip():
+            continue
+        stamp, price = line.split(",")[:2]
+        t = dt.datetime.fromisoformat(stamp)
+        sod = t.hour * 3600 + t.minute * 60 + t.second - OPEN_S
+        if 0 <= sod < SESSION_S:
+            secs.append(sod)
+            prices.append(float(price))
+    if not secs:
+        raise ValueError(f"{path}: no rows inside 09:15:00-15:30:00")
+    out = np.full(SESSION_S, np.nan)
+    out[np.array(secs)] = prices
+    idx = np.maximum.accumulate(np.where(~np.isnan(out), np.arange(SESSION_S), 0))
+    out = out[idx]
+    out[np.isnan(out)] = prices[0]
+    return out

@@ -1,0 +1,197 @@
+"""Numba kernel that parses the tuples of a `VALUES (...),(...);` list straight into int64 columns.
+
+Bytes in, columns out, no Python per row or value. The caller hands a buffer window; the kernel
+stops at the end of the statement (';'), when the output is full, when the window ends inside a
+tuple (the caller refills and resumes from that tuple), or at a malformed tuple, whose byte span it
+returns so the caller can quarantine exactly that tuple and go on.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ingest.recorder_format import NULL_INT
+
+K_DATETIME, K_DEC2, K_INT, K_DEC10 = 0, 1, 2, 3   # same codes as the generator's formatter
+ST_NEED_MORE, ST_STMT_END, ST_FULL, ST_BAD = 0, 1, 2, 3
+_SPACE = (32, 10, 13, 9)
+
+
+@nb.njit(cache=True)
+def _days_from_civil(y, m, d):
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    mp = m - 3 if m > 2 else m + 9
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@nb.njit(cache=True)
+def _digits(buf, p, n):
+    """n ASCII digits at p as an int, or -1."""
+    v = 0
+    for k in range(n):
+        c = buf[p + k]
+        if c < 48 or c > 57:
+            return -1
+        v = v * 10 + c - 48
+    return v
+
+
+@nb.njit(cache=True)
+def _datetime(buf, p, end):
+    """'YYYY-MM-DD HH:MM:SS' starting after the opening quote at p -> (seconds, next pos, ok)."""
+    if p + 20 > end:
+        return 0, end, 2
+    y, mo, d = _digits(buf, p, 4), _digits(buf, p + 5, 2), _digits(buf, p + 8, 2)
+    h, mi, s = _digits(buf, p + 11, 2), _digits(buf, p + 14, 2), _digits(buf, p + 17, 2)
+    if (buf[p + 4] != 45 or buf[p + 7] != 45 or buf[p + 10] != 32 or buf[p + 13] != 58 or buf[p + 16] != 58
+            or buf[p + 19] != 39 or min(y, mo, d, h, mi, s) < 0):
+        return 0, p, 0
+    if y == 0 and mo == 0 and d == 0:
+        return NULL_INT, p + 20, 1          # MySQL's zero date is no date
+    if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or s > 59:
+        return 0, p, 0
+    return _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s, p + 20, 1
+
+
+@nb.njit(cache=True)
+def _number(buf, p, end, scale_digits, quoted):
+    """A decimal at p scaled by 10**scale_digits (half away from zero on extra digits)
+    -> (value, next pos, ok: 1 ok / 0 bad / 2 ran out of buffer)."""
+    neg = False
+    if p < end and buf[p] == 45:
+        neg = True
+        p += 1
+    ip = 0
+    nd = 0
+    while p < end and 48 <= buf[p] <= 57:
+        ip = ip * 10 + buf[p] - 48
+        p += 1
+        nd += 1
+    frac = 0
+    fd = 0
+    round_up = False
+    if p < end and buf[p] == 46:
+        p += 1
+        while p < end and 48 <= buf[p] <= 57:
+            if fd < scale_digits:
+                frac = frac * 10 + buf[p] - 48
+            elif fd == scale_digits:
+                round_up = buf[p] >= 53
+            fd += 1
+            p += 1
+        if fd == 0 or scale_digits == 0 and frac != 0:
+            return 0, p, 0
+    if p >= end:
+        return 0, p, 2
+    if nd == 0:
+        return 0, p, 0
+    for _ in range(min(fd, scale_digits), scale_digits):
+        frac *= 10
+    v = ip * 10 ** scale_digits + frac + (1 if round_up else 0)
+    if quoted:
+        if buf[p] != 39:
+            return 0, p, 0
+        p += 1
+    return (-v if neg else v), p, 1
+
+
+@nb.njit(cache=True)
+def _tuple_end(buf, p, end):
+    """Index just past the ')' that closes the tuple starting at p (quotes respected), or -1."""
+    inq = False
+    while p < end:
+        c = buf[p]
+        if inq:
+            if c == 92:
+                p += 1
+            elif c == 39:
+                inq = False
+        elif c == 39:
+            inq = True
+        elif c == 41:
+            q = p + 1
+            while q < end and (buf[q] == 32 or buf[q] == 13):
+                q += 1
+            if q >= end:
+                return -1
+            if buf[q] == 44 or buf[q] == 59 or buf[q] == 10:
+                return p + 1
+        p += 1
+    return -1
+
+
+@nb.njit(cache=True)
+def parse_tuples(buf, pos, end, kinds, out, n, final):
+    """Parse tuples from buf[pos:end] into out[:, n:]. Returns (pos, n, status, bad_a, bad_b)."""
+    ncol = kinds.shape[0]
+    cap = out.shape[1]
+    while True:
+        if n >= cap:
+            return pos, n, ST_FULL, 0, 0
+        while pos < end and (buf[pos] == 44 or buf[pos] == 32 or buf[pos] == 10 or buf[pos] == 13 or buf[pos] == 9):
+            pos += 1
+        if pos >= end:
+            return pos, n, ST_NEED_MORE, 0, 0
+        if buf[pos] == 59:
+            return pos + 1, n, ST_STMT_END, 0, 0
+        start = pos
+        ok = 1
+        p = pos + 1
+        if buf[pos] != 40:
+            ok = 0
+        col = 0
+        while ok == 1 and col < ncol:
+            while p < end and buf[p] == 32:
+                p += 1
+            if p >= end:
+                ok = 2
+                break
+            c = buf[p]
+            kind = kinds[col]
+            if c == 78:                                   # NULL
+                if p + 4 > end:
+                    ok = 2
+                    break
+                if buf[p + 1] != 85 or buf[p + 2] != 76 or buf[p + 3] != 76:
+                    ok = 0
+                    break
+                v = NULL_INT
+                p += 4
+            elif c == 39 and kind == K_DATETIME:
+                v, p, ok = _datetime(buf, p + 1, end)
+            elif kind == K_DATETIME:
+                ok = 0
+            else:
+                quoted = c == 39
+                sd = 2 if kind == K_DEC2 else 6 if kind == K_DEC10 else 0
+                v, p, ok = _number(buf, p + 1 if quoted else p, end, sd, quoted)
+            if ok != 1:
+                break
+            out[col, n] = v
+            while p < end and buf[p] == 32:
+                p += 1
+            if p >= end:
+                ok = 2
+                break
+            want = 41 if col == ncol - 1 else 44
+            if buf[p] != want:
+                ok = 0
+                break
+            p += 1
+            col += 1
+        if ok == 1:
+            n += 1
+            pos = p
+            continue
+        if ok == 2 and not final:
+            return start, n, ST_NEED_MORE, 0, 0
+        stop = _tuple_end(buf, start, end)
+        if stop < 0:
+            if not final:
+                return start, n, ST_NEED_MORE, 0, 0
+            stop = end
+        return stop, n, ST_BAD, start, stop
