@@ -1,0 +1,56 @@
+"""Shared fixtures: a real MariaDB server, generated archives and their ingested warehouses."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests import mariadb_server
+
+
+def _need(what: str, ok: bool) -> None:
+    """Skip when a system dependency is missing on a developer box; fail on CI (must be installed)."""
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is required on CI (scripts/ensure-test-deps.sh installs it)")
+        pytest.skip(f"{what} not installed (run scripts/ensure-test-deps.sh)")
+
+
+@pytest.fixture(scope="session")
+def mariadb():
+    _need("mariadb-server", mariadb_server.available())
+    server = mariadb_server.MariaDBServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    _need("chromium", path is not None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory) -> Path:
+    """A small generated archive with every quirk: 3 days (a missing and a partial day), ATM+-1."""
+    from ingest.generator.config import GeneratorConfig
+    from ingest.generator.driver import generate
+
+    out = tmp_path_factory.mktemp("archive")
+    generate(GeneratorConfig(out=out, start=dt.date(2025, 11, 3), days=3, strikes=1, seed=11, malformed_rows=2,
+                             truncated_statement=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def warehouse(archive, tmp_path_factory) -> Path:
+    """The archive ingested from its dumps."""
+    from ingest.pipeline import run_ingest
+
+    root = tmp_path_factory.mktemp("warehouse")
+    run_ingest(sorted(str(p) for p in archive.glob("*.sql.gz")), root)
+    return root
