@@ -1,0 +1,132 @@
+"""Reliability of ingest: killed mid-run, bounded memory, the live MariaDB path, broken inputs."""
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from ingest.generator.config import GeneratorConfig
+from ingest.generator.driver import generate
+from ingest.pipeline import run_ingest
+from ingest.sqldump import DumpBatch, Rejected, read_dump
+from warehouse.catalog import connect
+
+CONTENT = """select 'o' t, md5(string_agg(concat_ws('|', symbol, ts, price, volume, vol_delta, bid_px0, ask_qty4), ','
+                 order by symbol, ts)) from options_ticks
+             union all select 's', md5(string_agg(concat_ws('|', underlying, ts, price), ',' order by underlying, ts))
+                 from spot_ticks
+             union all select 'f', md5(string_agg(concat_ws('|', symbol, ts, price), ',' order by symbol, ts))
+                 from futures_ticks order by 1"""
+
+
+def content(root: Path):
+    return connect(root).sql(CONTENT).fetchall()
+
+
+def ingest_cmd(root: Path, files: list[str]) -> list[str]:
+    return [sys.executable, "-m", "orchestration.cli", "-q", "--warehouse", str(root), "ingest", *files]
+
+
+def visible_partitions_are_whole(root: Path) -> int:
+    """Every Parquet file a reader can see is complete and matches its embedded manifest."""
+    n = 0
+    for p in (root / "ticks").rglob("*.parquet"):
+        meta = pq.read_metadata(p)
+        manifest = pq.read_schema(p).metadata[b"ticklake.manifest"]
+        assert f'"rows": {meta.num_rows}' in manifest.decode()
+        n += 1
+    return n
+
+
+@pytest.fixture(scope="module")
+def clean_files(tmp_path_factory):
+    """Two days, one underlying, every row-level quirk, no malformed SQL (MariaDB must load it)."""
+    out = tmp_path_factory.mktemp("clean")
+    generate(GeneratorConfig(out=out, days=2, strikes=1, seed=5, underlyings=("NIFTY",)))
+    return sorted(str(p) for p in out.glob("*.sql.gz"))
+
+
+def test_a_killed_ingest_leaves_no_partial_partition_and_the_rerun_matches(clean_files, tmp_path):
+    ref = tmp_path / "ref"
+    run_ingest(clean_files, ref)
+    expected = content(ref)
+    for delay in (0.8, 2.5, 4.5):
+        root = tmp_path / f"killed-{delay}"
+        proc = subprocess.Popen(ingest_cmd(root, clean_files))
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if root.exists():
+            visible_partitions_are_whole(root)
+        subprocess.run(ingest_cmd(root, clean_files), check=True)
+        assert visible_partitions_are_whole(root) > 0
+        assert content(root) == expected, f"killed after {delay}s"
+
+
+def test_peak_memory_does_not_grow_with_the_dump(tmp_path):
+    """A dump 4x larger (4 days vs 1) stays within 1.3x the peak RSS."""
+    rss = {}
+    for days in (1, 4):
+        out = tmp_path / f"d{days}"
+        generate(GeneratorConfig(out=out, days=days, strikes=1, seed=9, underlyings=("NIFTY",), quirks=False))
+        code = ("import resource, sys; from pathlib import Path; from ingest.pipeline import run_ingest; "
+                f"run_ingest([str(p) for p in sorted(Path('{out}').glob('*.sql.gz'))], Path('{tmp_path}/w{days}')); "
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        rss[days] = int(r.stdout.strip().splitlines()[-1])
+    assert rss[4] <= 1.3 * rss[1], rss
+
+
+@pytest.mark.mariadb
+def test_the_same_archive_from_the_dump_and_from_mariadb_gives_identical_rows(clean_files, mariadb, tmp_path):
+    for f in clean_files:
+        mariadb.load_dump(Path(f))
+    run_ingest(clean_files, tmp_path / "dump")
+    report = run_ingest([mariadb.url], tmp_path / "db")
+    assert content(tmp_path / "dump") == content(tmp_path / "db")
+    assert report.totals()["deduped"] == 0            # the server's REPLACE already kept the last row
+    again = run_ingest([mariadb.url], tmp_path / "db")  # nightly run: nothing new above the marks
+    assert again.totals()["source_rows"] == 0
+
+
+@pytest.mark.mariadb
+def test_hostile_table_names_are_refused_not_executed(mariadb, tmp_path):
+    mariadb.query("create database if not exists das_nse; create table das_nse.`x``; drop table y; --` (a int)")
+    report = run_ingest([mariadb.url], tmp_path)
+    rows = connect(tmp_path).sql("select reason, raw from quarantine where reason like 'unsafe%'").fetchall()
+    assert rows == [("unsafe table name: not read", "das_nse.x`; drop table y; --")]
+    assert report.totals()["quarantined"] >= 1
+
+
+def test_truncated_gzip_keeps_every_row_before_the_damage(clean_files, tmp_path):
+    src = Path(clean_files[0])
+    data = src.read_bytes()
+    cut = tmp_path / src.name
+    cut.write_bytes(data[: len(data) // 2])
+    items = list(read_dump(cut))
+    rows = sum(len(i.line) for i in items if isinstance(i, DumpBatch))
+    errors = [i for i in items if isinstance(i, Rejected)]
+    # the statement cut by the damage loses its partial tuple; then the file-level error, last
+    assert rows > 10_000 and len(errors) == 2
+    assert errors[0].reason.startswith("truncated statement at end of file")
+    assert "truncated gzip stream at compressed byte" in errors[1].reason
+    assert errors[1].source == str(cut) and errors[1].position.startswith("after line")
+
+
+def test_unknown_columns_and_a_statement_without_layout_are_quarantined_per_row(tmp_path):
+    dump = tmp_path / "das_nse_mod.sql"
+    dump.write_text("USE `das_nse`;\nCREATE TABLE `NIFTY` (\n  `timestamp` DATETIME,\n  `mystery` DECIMAL(12,2)\n);\n"
+                    "REPLACE INTO `NIFTY` VALUES ('2025-11-04 09:15:00',1.00),('2025-11-04 09:15:01',2.00);\n"
+                    "REPLACE INTO `ODDTABLE` VALUES (1,2,3);\n")
+    report = run_ingest([str(dump)], tmp_path / "w")
+    t = report.totals()
+    assert (t["source_rows"], t["written"], t["quarantined"]) == (3, 0, 3)
+    reasons = sorted(r[0].split(":")[0].split(" (")[0] for r in
+                     connect(tmp_path / "w").sql("select reason from quarantine").fetchall())
+    assert reasons == ["malformed tuple", "table has columns other than the recorder layout",
+                       "table has columns other than the recorder layout"]
