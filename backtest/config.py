@@ -7,7 +7,7 @@ import json
 import tomllib
 from pathlib import Path
 
-from backtest.models import ExecParams, FillModel, LatencyModel, SlippageModel
+from backtest.models import ExecParams, FeeModel, FillModel, LatencyModel, SlippageModel
 from backtest.strategies import get
 from backtest.strategies.base import StrategyConfig
 
@@ -42,7 +42,8 @@ def apply_overrides(cfg: StrategyConfig, data: dict) -> StrategyConfig:
         e = data["execution"]
         cfg.execution = ExecParams(latency=_merge(LatencyModel(), e.get("latency", {}), "execution.latency"),
                                    fill=_merge(FillModel(), e.get("fill", {}), "execution.fill"),
-                                   slippage=_merge(SlippageModel(), e.get("slippage", {}), "execution.slippage"))
+                                   slippage=_merge(SlippageModel(), e.get("slippage", {}), "execution.slippage"),
+                                   fees=_merge(FeeModel(), e.get("fees", {}), "execution.fees"))
     return cfg
 
 

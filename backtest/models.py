@@ -45,10 +45,19 @@ class SlippageModel:
 
 
 @dataclass(frozen=True)
+class FeeModel:
+    """NSE charges by trade date (backtest.fees) plus the broker's per-order brokerage; calculator
+    rounding per trade (the contract-note per-day mode is available in backtest.fees.daily_charges)."""
+
+    brokerage_per_order: float = 20.0
+
+
+@dataclass(frozen=True)
 class ExecParams:
     latency: LatencyModel = field(default_factory=LatencyModel)
     fill: FillModel = field(default_factory=FillModel)
     slippage: SlippageModel = field(default_factory=SlippageModel)
+    fees: FeeModel = field(default_factory=FeeModel)
 
     def as_array(self) -> np.ndarray:
         return np.array([self.latency.seconds, 1.0 if self.fill.beyond_book == "partial" else 0.0,

@@ -155,7 +155,7 @@ def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str,
     from transforms.calendar import session_seconds
     from warehouse.writer import PartitionManifest, read_partition, write_partition
 
-    fee_fn = fee_fn or default_fee_fn()
+    fee_fn = fee_fn or fee_fn_for(cfg)
     versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
                 for t in ("options_grid", "features_options")]
     run_id = make_run_id(cfg, underlying, days, versions)
@@ -192,8 +192,9 @@ def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str,
     return RunResult(run_id, cfg.name, all_trades, all_events, metrics, days)
 
 
-def default_fee_fn():
-    """Charges per round trip from the NSE schedule by trade date (backtest.fees), calculator rounding."""
-    from backtest.fees import round_trip_fees_array
+def fee_fn_for(cfg: StrategyConfig):
+    """Charges per round trip from the NSE schedule by trade date, the config's brokerage."""
+    from backtest.fees import round_trip_fees
 
-    return round_trip_fees_array
+    brokerage = cfg.execution.fees.brokerage_per_order
+    return lambda day, side, entry, exit_, qty: round_trip_fees(day, side, entry, exit_, qty, brokerage)
