@@ -1,0 +1,148 @@
+"""Black-Scholes-Merton prices, greeks and implied volatility (nopython, scalar cores + array wrappers).
+
+Conventions (the same as py_vollib's black_scholes_merton): S spot, K strike, T years (ACT/365),
+r continuous rate, q continuous carry/dividend yield, sigma annual volatility (decimal).
+theta is per calendar day (annual / 365), vega per 1 volatility point (per 0.01).
+An implied volatility that does not exist (price at/below the no-arbitrage lower bound or at/above
+the upper bound, T <= 0, bad inputs) is NaN, never a number that only looks like one.
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+SQRT2 = math.sqrt(2.0)
+INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+SIGMA_LO, SIGMA_HI = 1e-4, 10.0
+
+
+@nb.njit(cache=True, fastmath=False)
+def ncdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / SQRT2)
+
+
+@nb.njit(cache=True)
+def npdf(x: float) -> float:
+    return INV_SQRT2PI * math.exp(-0.5 * x * x)
+
+
+@nb.njit(cache=True)
+def bs_price(S, K, T, r, q, sigma, is_call):
+    if not (S > 0 and K > 0 and T > 0 and sigma > 0):
+        return np.nan
+    sq = sigma * math.sqrt(T)
+    d1 = (math.log(S / K) + (r - q + 0.5 * sigma * sigma) * T) / sq
+    d2 = d1 - sq
+    if is_call:
+        return S * math.exp(-q * T) * ncdf(d1) - K * math.exp(-r * T) * ncdf(d2)
+    return K * math.exp(-r * T) * ncdf(-d2) - S * math.exp(-q * T) * ncdf(-d1)
+
+
+@nb.njit(cache=True)
+def _vega_raw(S, K, T, r, q, sigma):
+    sq = sigma * math.sqrt(T)
+    d1 = (math.log(S / K) + (r - q + 0.5 * sigma * sigma) * T) / sq
+    return S * math.exp(-q * T) * npdf(d1) * math.sqrt(T)
+
+
+@nb.njit(cache=True)
+def greeks(S, K, T, r, q, sigma, is_call):
+    """(price, delta, gamma, theta per day, vega per vol point)."""
+    if not (S > 0 and K > 0 and T > 0 and sigma > 0):
+        return np.nan, np.nan, np.nan, np.nan, np.nan
+    sqT = math.sqrt(T)
+    sq = sigma * sqT
+    d1 = (math.log(S / K) + (r - q + 0.5 * sigma * sigma) * T) / sq
+    d2 = d1 - sq
+    dq, dr = math.exp(-q * T), math.exp(-r * T)
+    pdf = npdf(d1)
+    gamma = dq * pdf / (S * sq)
+    vega = S * dq * pdf * sqT / 100.0
+    if is_call:
+        price = S * dq * ncdf(d1) - K * dr * ncdf(d2)
+        delta = dq * ncdf(d1)
+        theta = -S * dq * pdf * sigma / (2 * sqT) - r * K * dr * ncdf(d2) + q * S * dq * ncdf(d1)
+    else:
+        price = K * dr * ncdf(-d2) - S * dq * ncdf(-d1)
+        delta = -dq * ncdf(-d1)
+        theta = -S * dq * pdf * sigma / (2 * sqT) + r * K * dr * ncdf(-d2) - q * S * dq * ncdf(-d1)
+    return price, delta, gamma, theta / 365.0, vega
+
+
+@nb.njit(cache=True)
+def implied_vol_scalar(price, S, K, T, r, q, is_call):
+    """Safeguarded Newton on the log of the price (robust for deep OTM and minutes to expiry)."""
+    if not (price > 0 and S > 0 and K > 0 and T > 0) or math.isnan(price):
+        return np.nan
+    fwd_s, disc_k = S * math.exp(-q * T), K * math.exp(-r * T)
+    lower = max(fwd_s - disc_k, 0.0) if is_call else max(disc_k - fwd_s, 0.0)
+    upper = fwd_s if is_call else disc_k
+    if price <= lower * (1 + 1e-12) + 1e-12 or price >= upper:
+        return np.nan
+    lo, hi = SIGMA_LO, SIGMA_HI   # the no-arbitrage bounds above guarantee a root in (0, inf)
+    # Brenner-Subrahmanyam start on the time value, clipped into the bracket
+    sigma = min(max(math.sqrt(2 * math.pi / T) * (price - lower * 0.5) / fwd_s, 0.05), 2.0)
+    target = math.log(price)
+    for _ in range(100):
+        p = bs_price(S, K, T, r, q, sigma, is_call)
+        if p > price:
+            hi = sigma
+        else:
+            lo = sigma
+        if p <= 0:
+            sigma = 0.5 * (lo + hi)
+            continue
+        f = math.log(p) - target
+        if abs(f) < 1e-14:
+            return sigma
+        v = _vega_raw(S, K, T, r, q, sigma)
+        step = f * p / v if v > 0 else np.inf
+        nxt = sigma - step
+        if not (lo < nxt < hi):
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - sigma) < 1e-12 * max(sigma, 1.0):
+            return nxt if SIGMA_LO < nxt < SIGMA_HI else np.nan
+        sigma = nxt
+    return sigma if abs(math.log(bs_price(S, K, T, r, q, sigma, is_call)) - target) < 1e-9 else np.nan
+
+
+@nb.njit(cache=True)
+def _iv_array(price, S, K, T, r, q, is_call):
+    out = np.empty(price.shape[0])
+    for i in range(price.shape[0]):
+        out[i] = implied_vol_scalar(price[i], S[i], K[i], T[i], r[i], q[i], is_call[i])
+    return out
+
+
+@nb.njit(cache=True)
+def _greeks_array(S, K, T, r, q, sigma, is_call):
+    n = S.shape[0]
+    out = np.empty((5, n))
+    for i in range(n):
+        g = greeks(S[i], K[i], T[i], r[i], q[i], sigma[i], is_call[i])
+        for k in range(5):
+            out[k, i] = g[k]
+    return out
+
+
+def _arrays(*xs):
+    n = max(np.size(x) for x in xs)
+    return [np.broadcast_to(np.asarray(x, dtype=np.float64 if not isinstance(x, np.ndarray) or x.dtype != bool
+                                       else bool), (n,)).copy() for x in xs]
+
+
+def implied_vol(price, S, K, T, r, q, is_call) -> np.ndarray:
+    """Vectorised IV (decimal); NaN where none exists."""
+    p, s, k, t, rr, qq = _arrays(price, S, K, T, r, q)
+    c = np.broadcast_to(np.asarray(is_call, dtype=bool), p.shape).copy()
+    return _iv_array(p, s, k, t, rr, qq, c)
+
+
+def bs_greeks(S, K, T, r, q, sigma, is_call) -> tuple[np.ndarray, ...]:
+    """Vectorised (price, delta, gamma, theta per day, vega per vol point)."""
+    s, k, t, rr, qq, sg = _arrays(S, K, T, r, q, sigma)
+    c = np.broadcast_to(np.asarray(is_call, dtype=bool), s.shape).copy()
+    out = _greeks_array(s, k, t, rr, qq, sg, c)
+    return tuple(out[i] for i in range(5))
