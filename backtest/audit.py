@@ -60,7 +60,7 @@ left join grid gx on gx.symbol = t.symbol and gx.ts = t.exit_ts
 def check_quotes(con, slip: float) -> list[dict]:
     """price_achievable and real_quote, from the grid row of the fill's own second."""
     out = []
-    for r in con.execute(_QUOTES_SQL).arrow().to_pylist():
+    for r in con.execute(_QUOTES_SQL).to_arrow_table().to_pylist():
         for when, px, taking in (("entry", r["entry_px"], r["side"]), ("exit", r["exit_px"], -r["side"])):
             if r[f"{when}_missing"] or r[f"{when}_pad"] or r[f"{when}_ltp"] in (None, 0):
                 out.append(_finding(r, "real_quote", "error", f"{when} at a padded/absent/zero-price second"))
@@ -178,17 +178,17 @@ def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
     from warehouse.catalog import connect
 
     con = connect(root)
-    runs = con.execute("select * from backtest_runs where run_id = ?", [run_id]).arrow().to_pylist()
+    runs = con.execute("select * from backtest_runs where run_id = ?", [run_id]).to_arrow_table().to_pylist()
     if not runs:
         raise KeyError(f"no backtest run {run_id!r}")
     trades = con.execute("select * exclude (underlying, date), underlying, date from trades where run_id = ? "
-                         "order by trade_id, leg", [run_id]).arrow()
+                         "order by trade_id, leg", [run_id]).to_arrow_table()
     trades = trades.select([c for c in trades.column_names if c not in ("run_id",)]) \
         .append_column("run_id", pa.array([run_id] * trades.num_rows, pa.string()))
-    events = con.execute("select * from trade_events where run_id = ?", [run_id]).arrow()
+    events = con.execute("select * from trade_events where run_id = ?", [run_id]).to_arrow_table()
     grid = con.execute("""select g.* from options_grid g
                           where (g.underlying, g.date, g.symbol) in
                                 (select distinct underlying, date, symbol from trades where run_id = ?)""",
-                       [run_id]).arrow()
+                       [run_id]).to_arrow_table()
     con.close()
     return runs[0], AuditInput(trades, events, grid, config_of(runs[0]))

@@ -96,7 +96,7 @@ def _chain(underlying: str, spot_grid: pa.Table, opts: pa.Table | None) -> dict:
     con = duckdb.connect()
     con.register("opts", opts)
     con.register("spine", spine)
-    r = con.execute(_CHAIN_SQL.format(step=step)).arrow()
+    r = con.execute(_CHAIN_SQL.format(step=step)).to_arrow_table()
     nearest = con.execute("select min(expiry) from opts").fetchone()[0]
     con.close()
     f = {c: r[c].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False) for c in r.column_names if c != "ts"}

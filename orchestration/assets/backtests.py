@@ -36,12 +36,13 @@ BACKTEST_ASSETS = [_backtest_asset(n) for n in CATALOGUE]
 def backtest_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     con = connect(warehouse.path)
     rows = con.sql("""
-        select strategy, count(distinct trade_id) trades, count(distinct date) days,
+        select strategy, count(distinct trade_id) trades, count(distinct date) n_days,
                round(avg(case when net_pnl > 0 then 1 else 0 end), 3) win_rate,
                round(sum(net_pnl), 2) net_pnl, round(sum(fees), 2) fees
         from trades group by all order by strategy""").fetchall()
-    curve = con.sql("""select date, strategy, round(sum(sum(net_pnl)) over (partition by strategy order by date), 2)
-                       from trades group by all order by 2, 1""").fetchall()
+    curve = con.sql("""select date, strategy, round(sum(day_net) over (partition by strategy order by date), 2)
+                       from (select date, strategy, sum(net_pnl) day_net from trades group by date, strategy)
+                       order by 2, 1""").fetchall()
     table = "\n".join(["| strategy | trades | days | win rate | net P&L | fees |", "|---|---|---|---|---|---|"] +
                       [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in rows])
     eq = "\n".join(["| date | strategy | cumulative net |", "|---|---|---|"] + [f"| {d} | {s} | {v} |" for d, s, v in curve])
