@@ -96,13 +96,13 @@ def _chain(underlying: str, spot_grid: pa.Table, opts: pa.Table | None) -> dict:
     con = duckdb.connect()
     con.register("opts", opts)
     con.register("spine", spine)
-    r = con.execute(_CHAIN_SQL.format(step=step)).to_arrow_table()
+    r = con.sql(_CHAIN_SQL.format(step=step)).to_arrow_table()
     nearest = con.execute("select min(expiry) from opts").fetchone()[0]
     con.close()
     f = {c: r[c].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False) for c in r.column_names if c != "ts"}
-    with np.errstate(invalid="ignore"):
-        atm_iv = np.nanmean(np.vstack([f["iv_atm_ce"], f["iv_atm_pe"]]), axis=0) \
-            if n else np.zeros(0)
+    both = np.vstack([f["iv_atm_ce"], f["iv_atm_pe"]])
+    count = (~np.isnan(both)).sum(axis=0)
+    atm_iv = np.where(count > 0, np.nansum(both, axis=0) / np.maximum(count, 1), np.nan)  # mean of the quoted legs
     return {"nearest_expiry": pa.array([nearest] * n, pa.date32()), "atm_strike": empty["atm_strike"],
             "atm_iv": atm_iv, "iv_25d_call": f["iv_25c"], "iv_25d_put": f["iv_25p"],
             "skew_25d": f["iv_25p"] - f["iv_25c"], "straddle_price": f["mid_atm_ce"] + f["mid_atm_pe"],

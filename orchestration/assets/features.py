@@ -34,7 +34,7 @@ def features_options(context: dg.AssetExecutionContext, config: FeatureSelection
     feats = R.resolve(config.features or None)
     table = build_option_features(grid, spot, day, [f.name for f in feats]) if grid is not None \
         else R.schema(feats).empty_table()
-    _write(root, "features_options", keys, table, R.schema(feats), context.run_id,
+    _write(root, "features_options", keys, table, R.schema(feats), context.run.run_id,
            {"features": [f.name for f in feats], "registry_version": R.registry_version(feats)})
     write_catalog(root)
     return dg.MaterializeResult(metadata={"rows": table.num_rows, "features": len(feats),
@@ -51,7 +51,7 @@ def features_spot(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     table = build_spot_features(underlying, day, spot, read_partition(root, "futures", keys),
                                 read_partition(root, "features_options", keys)) if spot is not None \
         else FEATURES_SPOT.empty_table()
-    _write(root, "features_spot", keys, table, FEATURES_SPOT, context.run_id, {})
+    _write(root, "features_spot", keys, table, FEATURES_SPOT, context.run.run_id, {})
     write_catalog(root)
     return dg.MaterializeResult(metadata={"rows": table.num_rows})
 

@@ -41,7 +41,7 @@ def gaps(context: dg.AssetExecutionContext, warehouse: WarehouseResource, gap_po
     table = gaps_table(underlying, day, _ticks(root, "options", underlying, day), _ticks(root, "futures", underlying, day),
                        _ticks(root, "spot", underlying, day), INDEX_SYMBOL[underlying], gap_policy.min_gap_s)
     keys = {"underlying": underlying, "date": day}
-    _write(root, "gaps", keys, table, S.GAPS, context.run_id)
+    _write(root, "gaps", keys, table, S.GAPS, context.run.run_id)
     write_catalog(root)
     kinds = table.group_by("kind").aggregate([("seconds", "count"), ("seconds", "sum")]).to_pylist()
     return dg.MaterializeResult(metadata={
@@ -64,10 +64,10 @@ def _grid_asset(kind: str):
         if ticks is None:
             ticks = (S.OPTION_TICKS if kind == "options" else S.SPOT_TICKS).empty_table()
         grid = padded_grid(ticks, day, kind, gap_policy.max_pad_age_s)
-        _write(root, name, keys, grid, schema, context.run_id)
+        _write(root, name, keys, grid, schema, context.run.run_id)
         cov = [{**r, "underlying": underlying, "date": day} for r in coverage_rows(ticks, day, kind)]
         if kind == "options":
-            _write(root, "coverage", keys, pa.Table.from_pylist(cov, schema=S.COVERAGE), S.COVERAGE, context.run_id)
+            _write(root, "coverage", keys, pa.Table.from_pylist(cov, schema=S.COVERAGE), S.COVERAGE, context.run.run_id)
         write_catalog(root)
         values = [c["coverage"] for c in cov]
         low = sorted((c for c in cov if c["coverage"] < gap_policy.coverage_floor), key=lambda c: c["coverage"])
