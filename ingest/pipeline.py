@@ -140,6 +140,8 @@ def stage_source(spec: str, root: Path, run_id: str, index: int,
     path = Path(spec)
     if not path.exists():
         raise FileNotFoundError(f"{spec}: no such source file")
+    if path.suffix == ".csv":
+        return ingest_crypto(path, root, run_id)
     stager = staging.Stager(pending, stage_id, str(path), sha256_file(path))
     rows = stage_batches(dump_batches(path), stager, seq_base, progress)
     keys = stager.close()
@@ -203,7 +205,7 @@ def finalize_partition(root: Path, key: staging.PartKey) -> list[dict]:
     runs = []
     for c in pk.counts:
         got = counts.get(c["source"], {})
-        runs.append({"run_id": c["stage_id"].rsplit("-s", 1)[0], "source": c["source"], "table": key[0],
+        runs.append({"run_id": c["stage_id"].rsplit("-s", 1)[0], "source": c["source"], "target": key[0],
                      "partition": staging.key_label(key), "source_rows": c["staged"] + c["rejected"],
                      "written": got.get("written", 0), "deduped": got.get("deduped", 0),
                      "quarantined": c["rejected"] + got.get("quarantined", 0), "repaired": got.get("repaired", 0)})
@@ -280,7 +282,49 @@ def run_ingest(specs: list[str], root: Path, workers: int = 1, run_id: str | Non
     else:
         results = [stage_source(*a, progress=progress) for a in args]
     keys = staging.pending_keys(pending)  # includes keys a killed earlier run committed
-    runs = finalize_all(root, keys, workers, progress)
+    runs = finalize_all(root, keys, workers, progress) + [r for res in results for r in res.extra.get("runs", [])]
     staging.sweep(pending, min_age_s=0 if not pending.exists() else 3600)
     write_catalog(root)
     return IngestReport(run_id, results, runs, sum(1 for k in keys if k[2] is not None), time.perf_counter() - t0)
+
+
+# ----------------------------------------------------------------------------------------------
+# crypto trades (small daily files: parsed and written in one step, no pending area)
+
+
+def ingest_crypto(path: Path, root: Path, run_id: str) -> StageResult:
+    """One Binance CSV into ticks/crypto/symbol=S/date=D, merged with what is there (trade id wins)."""
+    import pyarrow.compute as pc
+
+    from ingest.binance import dedupe_sort, parse_lines, symbol_of
+
+    t0 = time.perf_counter()
+    started = dt.datetime.now(dt.timezone.utc)
+    symbol = symbol_of(path)
+    read = parse_lines(path.read_text(), symbol)
+    sha = sha256_file(path)
+    runs = []
+    dates = sorted(set(read.table["date"].to_pylist()))
+    for day in dates:
+        new = read.table.filter(pc.equal(read.table["date"], pa.scalar(day, pa.date32())))
+        keys = {"symbol": symbol, "date": day}
+        fresh, dup_new = dedupe_sort(new)        # a trade id twice in the file: the last line wins
+        old = read_partition(root, "crypto", keys)
+        if old is not None:                       # a re-ingested trade replaces the stored one
+            old = old.filter(pc.invert(pc.is_in(old["trade_id"], fresh["trade_id"])))
+        merged, _ = dedupe_sort(pa.concat_tables([old, fresh]) if old is not None else fresh)
+        manifest = PartitionManifest("crypto", {"symbol": symbol, "date": day.isoformat()}, 0, run_id,
+                                     ingest_code_version(), [{"source": str(path), "sha256": sha}])
+        write_partition(root, "crypto", keys, merged, S.CRYPTO_TRADES, manifest)
+        runs.append({"run_id": run_id, "source": str(path), "target": "crypto", "partition": f"{symbol}/{day}",
+                     "source_rows": new.num_rows, "written": fresh.num_rows, "deduped": dup_new,
+                     "quarantined": 0, "repaired": 0})
+    if read.rejected:
+        runs.append({"run_id": run_id, "source": str(path), "target": "crypto", "partition": f"{symbol}/unplaced",
+                     "source_rows": len(read.rejected), "written": 0, "deduped": 0,
+                     "quarantined": len(read.rejected), "repaired": 0})
+    q = pa.Table.from_pylist([{"source": str(path), "position": f"line {no}", "reason": why, "raw": raw}
+                              for no, why, raw in read.rejected]) if read.rejected else None
+    _record(root, ("crypto", symbol, None), runs, [q], started)
+    return StageResult(str(path), run_id, [], read.lines, path.stat().st_size, time.perf_counter() - t0,
+                       {"runs": runs})

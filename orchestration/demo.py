@@ -31,7 +31,7 @@ def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
     print(f"source: {sum(manifest['tables'].values()):,} rows in {len(manifest['files'])} files ({source})")
     print(summary)
     print(run_sql(root, """
-        select "table", sum(source_rows) source_rows, sum(written) written, sum(deduped) deduped,
+        select target, sum(source_rows) source_rows, sum(written) written, sum(deduped) deduped,
                sum(quarantined) quarantined, sum(repaired) repaired
         from ingest_runs group by all order by 1"""))
     print(run_sql(root, "select reason, count(*) rows from quarantine group by all order by 2 desc"))

@@ -45,7 +45,7 @@ CRYPTO_TRADES = pa.schema([
     ("is_buyer_maker", BOOL),
 ])
 INGEST_RUNS = pa.schema([
-    ("run_id", STR), ("source", STR), ("table", STR), ("partition", STR), ("source_rows", I64), ("written", I64),
+    ("run_id", STR), ("source", STR), ("target", STR), ("partition", STR), ("source_rows", I64), ("written", I64),
     ("deduped", I64), ("quarantined", I64), ("repaired", I64), ("started_at", UTC_TS),
     ("finished_at", UTC_TS), ("code_version", STR),
 ])
