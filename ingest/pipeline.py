@@ -142,10 +142,52 @@ def stage_source(spec: str, root: Path, run_id: str, index: int,
         raise FileNotFoundError(f"{spec}: no such source file")
     if path.suffix == ".csv":
         return ingest_crypto(path, root, run_id)
+    if path.is_dir():
+        return stage_json_dir(path, root, run_id, index, progress)
     stager = staging.Stager(pending, stage_id, str(path), sha256_file(path))
     rows = stage_batches(dump_batches(path), stager, seq_base, progress)
     keys = stager.close()
     return StageResult(str(path), stage_id, keys, rows, path.stat().st_size, time.perf_counter() - t0)
+
+
+def json_batches(directory: Path) -> Iterator[tuple[str, Iterator]]:
+    """(file, batches) for every Kite merged-data file and FlatTrade line file in a directory."""
+    from ingest.flattrade import read_flattrade_file
+    from ingest.instruments import KITE_MASTER, SHOONYA_MASTER, read_kite_master, read_shoonya_master
+    from ingest.kite import read_kite_file
+
+    kite = sorted(directory.glob("*-merged-data.txt"))
+    flat = sorted(directory.glob("flattrade-*.txt"))
+    if not kite and not flat:
+        raise FileNotFoundError(f"{directory}: no Kite *-merged-data.txt or FlatTrade flattrade-*.txt files")
+    readers = []
+    if kite:
+        tokens = read_kite_master(directory / KITE_MASTER)
+        readers += [(f, read_kite_file(f, tokens)) for f in kite]
+    if flat:
+        tokens = read_shoonya_master(directory / SHOONYA_MASTER)
+        readers += [(f, read_flattrade_file(f, tokens)) for f in flat]
+    for f, items in readers:
+        def batches(items=items):
+            for item in items:
+                if isinstance(item, Rejection):
+                    yield item
+                else:
+                    symbol, rows, where = item
+                    yield SourceBatch(None, symbol, rows, lambda i, where=where: where[i])
+        yield f, batches()
+
+
+def stage_json_dir(directory: Path, root: Path, run_id: str, index: int, progress=None) -> StageResult:
+    """Every JSON file of a directory is its own source (file path), staged like dump rows."""
+    t0 = time.perf_counter()
+    keys, rows = set(), 0
+    for k, (f, batches) in enumerate(json_batches(directory)):
+        st = staging.Stager(staging.pending_root(root), f"{run_id}-s{index:03d}j{k:05d}", str(f), sha256_file(f))
+        rows += stage_batches(batches, st, (index << SEQ_SHIFT) + (k << 28), progress)
+        keys |= set(st.close())
+    return StageResult(str(directory), f"{run_id}-s{index:03d}", sorted(keys, key=staging.key_label), rows, 0,
+                       time.perf_counter() - t0)
 
 
 # ----------------------------------------------------------------------------------------------
