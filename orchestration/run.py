@@ -25,8 +25,13 @@ def _say(quiet: bool, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def _run(assets, instance, resources, quiet: bool, **kw) -> dg.ExecuteInProcessResult:
-    result = dg.materialize(assets, instance=instance, resources=resources, raise_on_error=True, **kw)
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def _run(assets, instance, resources, quiet: bool, run_config: dict | None = None, **kw) -> dg.ExecuteInProcessResult:
+    """One in-process run; Dagster's own console logging kept to warnings (progress is ours)."""
+    config = {**QUIET_LOGS, **(run_config or {})}
+    result = dg.materialize(assets, instance=instance, resources=resources, raise_on_error=True, run_config=config, **kw)
     failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
     if failed:
         names = ", ".join(f"{c.asset_key.to_user_string()}:{c.check_name}" for c in failed)

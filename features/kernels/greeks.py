@@ -128,21 +128,22 @@ def _greeks_array(S, K, T, r, q, sigma, is_call):
 
 
 def _arrays(*xs):
-    n = max(np.size(x) for x in xs)
-    return [np.broadcast_to(np.asarray(x, dtype=np.float64 if not isinstance(x, np.ndarray) or x.dtype != bool
-                                       else bool), (n,)).copy() for x in xs]
+    """Float64 1-d arrays of one common length (scalars broadcast; an empty array means no rows)."""
+    arrays = [np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in xs]
+    n = max((a.size for a in arrays if a.size != 1), default=1)
+    return [np.broadcast_to(a, (n,)).copy() for a in arrays]
 
 
 def implied_vol(price, S, K, T, r, q, is_call) -> np.ndarray:
     """Vectorised IV (decimal); NaN where none exists."""
     p, s, k, t, rr, qq = _arrays(price, S, K, T, r, q)
-    c = np.broadcast_to(np.asarray(is_call, dtype=bool), p.shape).copy()
+    c = np.broadcast_to(np.atleast_1d(np.asarray(is_call, dtype=bool)), p.shape).copy()
     return _iv_array(p, s, k, t, rr, qq, c)
 
 
 def bs_greeks(S, K, T, r, q, sigma, is_call) -> tuple[np.ndarray, ...]:
     """Vectorised (price, delta, gamma, theta per day, vega per vol point)."""
     s, k, t, rr, qq, sg = _arrays(S, K, T, r, q, sigma)
-    c = np.broadcast_to(np.asarray(is_call, dtype=bool), s.shape).copy()
+    c = np.broadcast_to(np.atleast_1d(np.asarray(is_call, dtype=bool)), s.shape).copy()
     out = _greeks_array(s, k, t, rr, qq, sg, c)
     return tuple(out[i] for i in range(5))
