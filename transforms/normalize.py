@@ -50,15 +50,18 @@ class Classified:
 _ORD_1970 = dt.date(1970, 1, 1).toordinal()
 
 
-def _session_reasons(wall_s: np.ndarray, day_ord: np.ndarray) -> np.ndarray:
-    """Per row: '' inside the session, else the quarantine reason. Vectorised per distinct day."""
-    reasons = np.full(wall_s.shape, "", dtype=object)
+_SESSION_REASONS = ("", R_NO_SESSION, R_PREOPEN, R_POSTCLOSE, R_BETWEEN)
+
+
+def _session_codes(wall_s: np.ndarray, day_ord: np.ndarray) -> np.ndarray:
+    """Per row an index into _SESSION_REASONS (0 = inside the session). Vectorised per distinct day."""
+    codes = np.zeros(wall_s.shape, dtype=np.int8)
     sec_of_day = wall_s % DAY_S
     for d in np.unique(day_ord):
         rows = day_ord == d
         segs = session_segments(dt.date.fromordinal(int(d)))
         if not segs:
-            reasons[rows] = R_NO_SESSION
+            codes[rows] = 1
             continue
         inside = np.zeros(wall_s.shape, dtype=bool)
         for s in segs:
@@ -67,40 +70,37 @@ def _session_reasons(wall_s: np.ndarray, day_ord: np.ndarray) -> np.ndarray:
             inside |= (sec_of_day >= lo) & (sec_of_day <= hi)
         first = segs[0].start.hour * 3600 + segs[0].start.minute * 60
         last = segs[-1].end.hour * 3600 + segs[-1].end.minute * 60 + segs[-1].end.second
-        reasons[rows & ~inside & (sec_of_day < first)] = R_PREOPEN
-        reasons[rows & ~inside & (sec_of_day > last)] = R_POSTCLOSE
-        reasons[rows & ~inside & (sec_of_day >= first) & (sec_of_day <= last)] = R_BETWEEN
-    return reasons
+        out = rows & ~inside
+        codes[out & (sec_of_day < first)] = 2
+        codes[out & (sec_of_day > last)] = 3
+        codes[out & (sec_of_day >= first) & (sec_of_day <= last)] = 4
+    return codes
 
 
 def classify(ts: np.ndarray, last_trade: np.ndarray | None) -> Classified:
     """Decide each row's fate from its recorder timestamp (and lastTradeTime for 1970 rows)."""
     n = len(ts)
-    reason = np.full(n, "", dtype=object)
-    reason[ts == NULL_INT] = R_NULL_TS
+    reasons = ("", R_NULL_TS, R_IMPLAUSIBLE, R_1970_NO_CONTEXT) + _SESSION_REASONS[1:]
+    code = np.zeros(n, dtype=np.int8)                 # index into `reasons`; 0 = keep
+    code[ts == NULL_INT] = 1
     is1970 = ts == EPOCH_1970_IST
-    reason[(ts != NULL_INT) & ~is1970 & (ts < EARLIEST_S)] = R_IMPLAUSIBLE
+    code[(ts != NULL_INT) & ~is1970 & (ts < EARLIEST_S)] = 2
     wall = ts.copy()
-    if last_trade is not None:
-        ok_ltt = is1970 & (last_trade >= EARLIEST_S)
-        wall[ok_ltt] = last_trade[ok_ltt]
-        reason[is1970 & ~ok_ltt] = R_1970_NO_CONTEXT
-    else:
-        reason[is1970] = R_1970_NO_CONTEXT
-    valid = reason == ""
-    day_ord = np.full(n, 0, dtype=np.int64)
+    ok_ltt = is1970 & (last_trade >= EARLIEST_S) if last_trade is not None else np.zeros(n, dtype=bool)
+    wall[ok_ltt] = last_trade[ok_ltt] if last_trade is not None else wall[ok_ltt]
+    code[is1970 & ~ok_ltt] = 3
+    valid = code == 0
+    day_ord = np.zeros(n, dtype=np.int64)
     day_ord[valid] = wall[valid] // DAY_S + _ORD_1970
-    sess = _session_reasons(wall[valid], day_ord[valid])
+    sess = _session_codes(wall[valid], day_ord[valid])
     idx_valid = np.flatnonzero(valid)
-    bad_sess = sess != ""
+    bad = sess != 0
     # a 1970 row whose lastTradeTime lies outside the session cannot be placed either
-    sess_1970 = bad_sess & is1970[idx_valid]
-    sess[sess_1970] = R_1970_NO_CONTEXT
-    reason[idx_valid[bad_sess]] = sess[bad_sess]
-    keep = np.flatnonzero(reason == "")
-    rejected = np.flatnonzero(reason != "")
+    code[idx_valid[bad]] = np.where(is1970[idx_valid[bad]], 3, sess[bad] + 3)
+    keep = np.flatnonzero(code == 0)
+    rejected = np.flatnonzero(code != 0)
     return Classified(keep=keep, wall_s=wall[keep], day_ord=day_ord[keep], repaired=is1970[keep],
-                      rejected=rejected, reasons=[str(r) for r in reason[rejected]])
+                      rejected=rejected, reasons=[reasons[c] for c in code[rejected]])
 
 
 def wall_to_ts_us(wall_s: np.ndarray) -> pa.Array:
