@@ -140,6 +140,8 @@ def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.da
                           names: list[str] | None = None) -> pa.Table:
     """features_options rows for one partition: the grid's keys and values plus requested features."""
     feats = R.resolve(names)
+    if not grid.num_rows:                 # a missing day: no contract traded, no feature rows
+        return R.schema(feats).empty_table()
     fams = R.families(feats)
     t = wall_seconds(grid["ts"]) if grid.num_rows else np.zeros(0, np.int64)
     starts = contract_starts(grid, ["expiry", "opt_type", "strike"])

@@ -106,3 +106,14 @@ def test_opening_range_is_published_only_after_it_closes():
     p = np.arange(200, dtype=float)
     hi, lo = bars.opening_range(t, p, 0, 120)
     assert np.isnan(hi[119]) and hi[120] == 119 and lo[199] == 0
+
+
+def test_a_day_without_rows_builds_an_empty_feature_table():
+    import datetime as dt
+
+    from features.build import build_option_features
+    from features.registry import resolve, schema
+    from warehouse.schema import OPTION_GRID
+
+    out = build_option_features(OPTION_GRID.empty_table(), None, dt.date(2025, 11, 4))
+    assert out.num_rows == 0 and out.schema == schema(resolve(None))
