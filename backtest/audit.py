@@ -60,7 +60,7 @@ left join grid gx on gx.symbol = t.symbol and gx.ts = t.exit_ts
 def check_quotes(con, slip: float) -> list[dict]:
     """price_achievable and real_quote, from the grid row of the fill's own second."""
     out = []
-    for r in con.execute(_QUOTES_SQL).to_arrow_table().to_pylist():
+    for r in con.sql(_QUOTES_SQL).to_arrow_table().to_pylist():
         for when, px, taking in (("entry", r["entry_px"], r["side"]), ("exit", r["exit_px"], -r["side"])):
             if r[f"{when}_missing"] or r[f"{when}_pad"] or r[f"{when}_ltp"] in (None, 0):
                 out.append(_finding(r, "real_quote", "error", f"{when} at a padded/absent/zero-price second"))
@@ -123,7 +123,7 @@ def check_exit_timing(con, trades: list[dict], events: list[dict]) -> list[dict]
             continue
         # the level in force at each second: the stop after the last move at or before it
         rows = con.execute("""select ts, bid_px0, ask_px0, price, is_pad from grid
-                              where symbol = ? and ts > ? and ts <= ? order by ts""",
+                              where symbol = ? and ts >= ? and ts <= ? order by ts""",
                            [r["symbol"], r["entry_ts"], r["exit_signal_ts"]]).fetchall()
         moves = [(e["ts"], e["stop"]) for e in evs if e["event"] == "stop_move"]
         target = fill["target"]
@@ -175,8 +175,11 @@ def config_of(run_row: dict) -> dict:
 
 def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
     """Read a run's trades, events, config and the grid rows of its traded contracts (I/O shell)."""
+    import warnings
+
     from warehouse.catalog import connect
 
+    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")  # parameterised reads need it
     con = connect(root)
     runs = con.execute("select * from backtest_runs where run_id = ?", [run_id]).to_arrow_table().to_pylist()
     if not runs:

@@ -107,6 +107,29 @@ def cmd_backtest(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(a: argparse.Namespace) -> int:
+    from backtest.audit import AUDIT_FINDINGS, audit_run, load_run, summary
+    from backtest.config import apply_overrides, load_config
+    from backtest.run import fee_fn_for
+    from warehouse.catalog import connect
+
+    root = warehouse_root(a.warehouse)
+    runs = [a.run] if a.run else [r[0] for r in connect(root).sql("select run_id from backtest_runs order by 1").fetchall()]
+    if not runs:
+        raise RuntimeError("no backtest runs in the warehouse")
+    errors = 0
+    print(f"{'run':44s} {'trades':>7s}  findings")
+    for run_id in runs:
+        row, inp = load_run(root, run_id)
+        cfg = load_config(row["strategy"])
+        findings = audit_run(inp, fee_fn_for(cfg))
+        errors += sum(1 for f in findings.to_pylist() if f["severity"] == "error")
+        detail = ", ".join(f"{c}/{s}: {n}" for c, s, n in summary(findings)) or "clean"
+        print(f"{run_id:44s} {inp.trades.num_rows:7d}  {detail}")
+    print(f"{len(runs)} runs audited, {errors} error findings")
+    return 1 if errors else 0
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     from orchestration.demo import run_demo
 
@@ -161,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--end")
     b.add_argument("--no-events", action="store_true", help="do not log trade events")
     b.set_defaults(func=cmd_backtest)
+
+    au = sub.add_parser("audit", help="replay audit of backtest runs (exit 1 on any error finding)")
+    au.add_argument("--run", help="one run id (default: every run)")
+    au.set_defaults(func=cmd_audit)
 
     d = sub.add_parser("demo", help="generate a demo archive and materialise every asset")
     d.add_argument("--out", default="demo")

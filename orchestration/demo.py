@@ -35,6 +35,12 @@ def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
                sum(quarantined) quarantined, sum(repaired) repaired
         from ingest_runs group by all order by 1"""))
     print(run_sql(root, "select reason, count(*) rows from quarantine group by all order by 2 desc"))
+    print(run_sql(root, "select kind, count(*) gaps, sum(seconds) seconds from gaps group by all order by 1"))
+    print(run_sql(root, """
+        select strategy, sum(trades) trades, round(sum(win_rate * trades) / nullif(sum(trades), 0), 3) win_rate,
+               round(sum(net_pnl), 2) net_pnl, round(sum(gross_pnl), 2) gross_pnl, round(sum(fees), 2) fees,
+               round(sum(net_pnl) / nullif(sum(trades), 0), 2) expectancy, round(max(max_drawdown), 2) worst_day_dd
+        from backtest_runs group by all order by 1"""))
     print(f"demo finished in {time.perf_counter() - t0:,.0f}s. Next:\n"
           f"  .venv/bin/ticklake sql \"select underlying, date, count(*) from options_ticks group by all\"\n"
           f"  .venv/bin/ticklake ui      # Dagster UI on http://127.0.0.1:3000")
