@@ -23,6 +23,7 @@ from backtest.kernels.params import EVENTS, EXIT_REASONS
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
 from backtest.strategies.straddles import SPOT_FEATURES
+from ingest.recorder_format import IST_OFFSET_S
 from transforms.expiry import strike_step
 from warehouse import schema as S
 from warehouse.version import code_version
@@ -34,7 +35,7 @@ DEFAULT_CAPITAL = 500_000.0
 
 def _ts(day_t_s: np.ndarray, i: np.ndarray) -> pa.Array:
     ok = i >= 0
-    v = np.where(ok, (day_t_s[np.maximum(i, 0)] - 19800) * 1_000_000, 0)
+    v = np.where(ok, (day_t_s[np.maximum(i, 0)] - IST_OFFSET_S) * 1_000_000, 0)
     return pa.array(v, pa.int64(), mask=~ok).cast(S.IST_TS)
 
 

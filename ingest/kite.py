@@ -13,10 +13,9 @@ from typing import Iterator
 
 import numpy as np
 
-from ingest.recorder_format import NULL_INT, OPTION_COLUMN_NAMES
+from ingest.recorder_format import IST_OFFSET_S, NULL_INT, OPTION_COLUMN_NAMES
 from ingest.route import Rejection
 
-IST_OFFSET_S = 19800
 
 
 def wall_seconds(utc_text: str | None) -> int:

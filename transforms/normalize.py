@@ -15,12 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ingest.recorder_format import NULL_INT, SCALE
+from ingest.recorder_format import EPOCH_1970_IST, IST_OFFSET_S, NULL_INT, SCALE
 from transforms.calendar import session_segments
 from warehouse.schema import IST_TS, PRICE_COLUMNS, QUOTE_FIELDS, RECORDER_TO_CANONICAL
 
-EPOCH_1970_IST = 19800  # '1970-01-01 05:30:00' as recorder seconds: the clock-glitch stamp
-IST_OFFSET_S = 19800
 DAY_S = 86400
 
 # reasons (stable strings: tests and the quarantine view group by them)

@@ -16,8 +16,8 @@ import numpy as np
 
 from ingest.generator.snapshots import DaySnapshots, FileInfo
 from ingest.instruments import kite_symbol, kite_token, shoonya_token, write_masters
+from ingest.recorder_format import EPOCH_1970_IST, IST_OFFSET_S
 
-IST_OFFSET_S = 19800
 
 
 def _utc(wall_s: int) -> str:
@@ -60,7 +60,7 @@ class KiteWriter(_MasterWriter):
         for t in day.options:
             self._remember(t)
             r = t.rows
-            keep = r["timestamp"] != 19800
+            keep = r["timestamp"] != EPOCH_1970_IST
             self.skipped_1970 += int((~keep).sum())
             idx = np.flatnonzero(keep)
             ticks = [self._tick(t, r, i) for i in idx]
@@ -90,7 +90,7 @@ class FlatTradeWriter(_MasterWriter):
             self._remember(t)
             r = t.rows
             tk = str(shoonya_token(t.contract))
-            for i in np.flatnonzero(r["timestamp"] != 19800):
+            for i in np.flatnonzero(r["timestamp"] != EPOCH_1970_IST):
                 rec = {"t": "tf", "e": "NFO", "tk": tk, "lp": f"{_px(r['price'][i]):.2f}", "v": str(int(r["volume"][i]))}
                 for k in range(5):
                     rec[f"bp{k + 1}"], rec[f"bq{k + 1}"] = f"{_px(r[f'bp{k}'][i]):.2f}", str(int(r[f"bq{k}"][i]))

@@ -13,9 +13,8 @@ import numpy as np
 
 from ingest.generator.market import OPEN_S, take
 from ingest.generator.snapshots import DaySnapshots, Rows
-from ingest.recorder_format import OPTION_COLUMN_NAMES
+from ingest.recorder_format import EPOCH_1970_IST, OPTION_COLUMN_NAMES
 
-EPOCH_1970_IST = 19800
 CLOSE_S = 15 * 3600 + 30 * 60
 QUIRK_KEYS = ("ts_1970", "duplicate_seconds", "volume_resets", "zero_price", "empty_depth_levels",
               "malformed_rows", "preopen_rows", "postclose_rows", "interleaved_expiries")
