@@ -23,9 +23,8 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.expiry import lot_size
+from warehouse.schema import AUDIT_FINDINGS
 
-AUDIT_FINDINGS = pa.schema([("run_id", pa.string()), ("trade_id", pa.string()), ("leg", pa.int32()),
-                            ("check", pa.string()), ("severity", pa.string()), ("detail", pa.string())])
 EPS = 1e-6
 
 
@@ -195,3 +194,12 @@ def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
                        [run_id]).to_arrow_table()
     con.close()
     return runs[0], AuditInput(trades, events, grid, config_of(runs[0]))
+
+
+def audit_stored_run(root, run_id: str) -> tuple[dict, AuditInput, pa.Table]:
+    """Load a stored run and audit it with the fee schedule and brokerage of its own config."""
+    from backtest.config import config_of_run
+    from backtest.run import fee_fn_for
+
+    row, inp = load_run(root, run_id)
+    return row, inp, audit_run(inp, fee_fn_for(config_of_run(row["strategy"], inp.config)))

@@ -21,8 +21,11 @@ def _merge(obj, overrides: dict, where: str):
                                        for k, v in overrides.items()})
 
 
+SECTIONS = ("exits", "risk", "selection", "params", "execution")
+
+
 def apply_overrides(cfg: StrategyConfig, data: dict) -> StrategyConfig:
-    unknown = sorted(set(data) - {"exits", "risk", "selection", "params", "execution"})
+    unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
         raise KeyError(f"config: unknown sections {', '.join(unknown)}")
     if "exits" in data:
@@ -54,3 +57,8 @@ def load_config(strategy: str, path: str | Path | None = None) -> StrategyConfig
     p = Path(path)
     data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
     return apply_overrides(cfg, data)
+
+
+def config_of_run(strategy: str, stored: dict) -> StrategyConfig:
+    """The exact config a run used, rebuilt from its stored `to_dict()` form (backtest_runs.config)."""
+    return apply_overrides(get(strategy).default(), {k: stored[k] for k in SECTIONS if k in stored})

@@ -108,26 +108,34 @@ def cmd_backtest(a: argparse.Namespace) -> int:
 
 
 def cmd_audit(a: argparse.Namespace) -> int:
-    from backtest.audit import AUDIT_FINDINGS, audit_run, load_run, summary
-    from backtest.config import apply_overrides, load_config
-    from backtest.run import fee_fn_for
-    from warehouse.catalog import connect
+    from backtest.audit import summary
+    from orchestration.assets.audits import audit_runs, errors_of
+
+    audited = audit_runs(warehouse_root(a.warehouse), [a.run] if a.run else None)
+    if not audited:
+        raise RuntimeError("no backtest runs in the warehouse")
+    print(f"{'strategy':24s} {'run':44s} {'trades':>7s}  findings")
+    for row, trades, findings in audited:
+        detail = ", ".join(f"{c}/{s}: {n}" for c, s, n in summary(findings)) or "clean"
+        print(f"{row['strategy']:24s} {row['run_id']:44s} {trades:7d}  {detail}")
+    errors = sum(errors_of(f) for _, _, f in audited)
+    print(f"{len(audited)} runs audited, {errors} error findings (table audit_findings)")
+    return 1 if errors else 0
+
+
+def cmd_quality(a: argparse.Namespace) -> int:
+    from expectations.docs import run_quality
 
     root = warehouse_root(a.warehouse)
-    runs = [a.run] if a.run else [r[0] for r in connect(root).sql("select run_id from backtest_runs order by 1").fetchall()]
-    if not runs:
-        raise RuntimeError("no backtest runs in the warehouse")
-    errors = 0
-    print(f"{'run':44s} {'trades':>7s}  findings")
-    for run_id in runs:
-        row, inp = load_run(root, run_id)
-        cfg = load_config(row["strategy"])
-        findings = audit_run(inp, fee_fn_for(cfg))
-        errors += sum(1 for f in findings.to_pylist() if f["severity"] == "error")
-        detail = ", ".join(f"{c}/{s}: {n}" for c, s, n in summary(findings)) or "clean"
-        print(f"{run_id:44s} {inp.trades.num_rows:7d}  {detail}")
-    print(f"{len(runs)} runs audited, {errors} error findings")
-    return 1 if errors else 0
+    say = None if a.quiet else (lambda m: print(f"quality: {m}", file=sys.stderr, flush=True))
+    params = {"coverage_floor": a.coverage_floor} if a.coverage_floor is not None else {}
+    report = run_quality(root, params, progress=say)
+    for suite, batch, check in report.failures:
+        print(f"FAILED {suite} {batch}: {check}")
+    print(f"{len(report.outcomes)} batches validated, {len(report.failures)} failed expectations, "
+          f"{len(report.heatmaps)} coverage heatmaps")
+    print(report.docs_index)
+    return 1 if a.strict and report.failures else 0
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
@@ -188,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="replay audit of backtest runs (exit 1 on any error finding)")
     au.add_argument("--run", help="one run id (default: every run)")
     au.set_defaults(func=cmd_audit)
+
+    q = sub.add_parser("quality", help="run every expectation suite, build Data Docs, print the HTML path")
+    q.add_argument("--coverage-floor", type=float, help="minimum real-row share per contract-day (default 0.8)")
+    q.add_argument("--strict", action="store_true", help="exit 1 when any expectation fails")
+    q.set_defaults(func=cmd_quality)
 
     d = sub.add_parser("demo", help="generate a demo archive and materialise every asset")
     d.add_argument("--out", default="demo")

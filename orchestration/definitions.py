@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.assets.audits import AUDIT_ASSETS
 from orchestration.assets.backtests import BACKTEST_ASSETS, backtest_summary
 from orchestration.assets.features import FEATURE_ASSETS
 from orchestration.assets.gaps import GAP_ASSETS, GapPolicy
 from orchestration.assets.ingest import TICK_ASSETS, landed_sources
+from orchestration.assets.quality import QUALITY_ASSETS
 from orchestration.resources import MariaDBResource, WarehouseResource
 from orchestration.sensors import landing_folder_sensor, nightly_mariadb, pending_partitions_sensor, stage_job, ticks_job
 
-ASSETS = [landed_sources, *TICK_ASSETS, *GAP_ASSETS, *FEATURE_ASSETS, *BACKTEST_ASSETS, backtest_summary]
+ASSETS = [landed_sources, *TICK_ASSETS, *GAP_ASSETS, *QUALITY_ASSETS, *FEATURE_ASSETS, *BACKTEST_ASSETS, backtest_summary, *AUDIT_ASSETS]
 RESOURCES = {"warehouse": WarehouseResource(), "mariadb": MariaDBResource(), "gap_policy": GapPolicy()}
 
 defs = dg.Definitions(

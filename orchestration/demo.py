@@ -11,6 +11,17 @@ DEMO_DAYS = 3
 DEMO_STRIKES = 5
 
 
+def quality_summary(root: Path) -> str:
+    """Run every expectation suite and build the Data Docs; one line per failed expectation."""
+    from expectations.docs import run_quality
+
+    report = run_quality(root)
+    lines = [f"quality: {len(report.outcomes)} batches validated, {len(report.failures)} failed expectations"]
+    lines += [f"  {suite} {batch}: {check}" for suite, batch, check in report.failures]
+    lines.append(f"  Data Docs: {report.docs_index}")
+    return "\n".join(lines)
+
+
 def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
     from ingest.generator.config import GeneratorConfig
     from ingest.generator.driver import generate
@@ -35,7 +46,8 @@ def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
                sum(quarantined) quarantined, sum(repaired) repaired
         from ingest_runs group by all order by 1"""))
     print(run_sql(root, "select reason, count(*) rows from quarantine group by all order by 2 desc"))
-    print(run_sql(root, "select kind, count(*) gaps, sum(seconds) seconds from gaps group by all order by 1"))
+    print(run_sql(root, "select kind, count(*) gaps, sum(seconds) total_seconds from gaps group by all order by 1"))
+    print(quality_summary(root))
     print(run_sql(root, """
         select strategy, sum(trades) trades, round(sum(win_rate * trades) / nullif(sum(trades), 0), 3) win_rate,
                round(sum(net_pnl), 2) net_pnl, round(sum(gross_pnl), 2) gross_pnl, round(sum(fees), 2) fees,

@@ -32,7 +32,8 @@ def _run(assets, instance, resources, quiet: bool, run_config: dict | None = Non
     """One in-process run; Dagster's own console logging kept to warnings (progress is ours)."""
     config = {**QUIET_LOGS, **(run_config or {})}
     result = dg.materialize(assets, instance=instance, resources=resources, raise_on_error=True, run_config=config, **kw)
-    failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
+    failed = [c for c in result.get_asset_check_evaluations()
+              if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     if failed:
         names = ", ".join(f"{c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
         raise RuntimeError(f"asset checks failed: {names}")
@@ -54,6 +55,7 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
     from orchestration.assets.features import FEATURE_ASSETS
     from orchestration.assets.gaps import GAP_ASSETS
     from orchestration.assets.ingest import TICK_ASSETS, landed_sources, pending_partition_keys
+    from orchestration.assets.quality import QUALITY_ASSETS
     from orchestration.definitions import RESOURCES
 
     instance = _instance(root)
@@ -71,7 +73,7 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
             _say(quiet, f"materialize: ingest partition {key} ({i + 1}/{len(keys)})")
             _run(TICK_ASSETS, instance, RESOURCES, quiet, partition_key=key)
         lines.append(f"ingest: {len(keys)} partitions")
-    for group, assets in (("gaps", GAP_ASSETS), ("features", FEATURE_ASSETS), ("backtests", BACKTEST_ASSETS)):
+    for group, assets in (("gaps", GAP_ASSETS), ("quality", QUALITY_ASSETS), ("features", FEATURE_ASSETS), ("backtests", BACKTEST_ASSETS)):
         if group not in wanted:
             continue
         keys = partitions or _known_partitions(instance)
@@ -81,8 +83,10 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
         lines.append(f"{group}: {len(keys)} partitions")
     if "backtests" in wanted:
         _run([backtest_summary], instance, RESOURCES, quiet)
-    missing = [g for g in wanted if g not in ("ingest", "gaps", "features", "backtests")]
-    if missing:
-        lines.append(f"not built yet: {', '.join(missing)}")
+    if "audits" in wanted:
+        from orchestration.assets.audits import AUDIT_ASSETS
+        _say(quiet, "materialize: audits (every backtest run)")
+        _run(AUDIT_ASSETS, instance, RESOURCES, quiet)
+        lines.append("audits: every backtest run")
     lines.append(f"materialized in {time.perf_counter() - t0:,.1f}s; Dagster home {dagster_home(root)}")
     return "\n".join(lines)

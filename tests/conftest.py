@@ -20,11 +20,17 @@ def _need(what: str, ok: bool) -> None:
 
 
 @pytest.fixture(scope="session")
-def mariadb():
+def mariadb_process():
     _need("mariadb-server", mariadb_server.available())
     server = mariadb_server.MariaDBServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mariadb(mariadb_process):
+    """The shared server, emptied: tests that load dumps must not see each other's tables."""
+    return mariadb_process.reset()
 
 
 @pytest.fixture(scope="session")

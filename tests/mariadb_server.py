@@ -81,6 +81,16 @@ class MariaDBServer:
         if r.returncode:
             raise RuntimeError(f"loading {path}: {r.stderr.decode()[-500:]}")
 
+    SYSTEM_DATABASES = ("mysql", "information_schema", "performance_schema", "sys")
+
+    def reset(self) -> "MariaDBServer":
+        """Drop every user database, so each test starts from an empty server."""
+        names = self.query("select schema_name from information_schema.schemata").split()
+        drops = "".join(f"drop database `{n}`;" for n in names if n not in self.SYSTEM_DATABASES)
+        if drops:
+            self.query(drops)
+        return self
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()

@@ -29,6 +29,7 @@ VIEWS: dict[str, tuple[str, pa.Schema]] = {
     "trades": ("trades", S.TRADES),
     "trade_events": ("trade_events", S.TRADE_EVENTS),
     "backtest_runs": ("backtest_runs", S.BACKTEST_RUNS),
+    "audit_findings": ("audit_findings", S.AUDIT_FINDINGS),
 }
 CATALOG_FILE = "catalog.duckdb"
 

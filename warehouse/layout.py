@@ -22,6 +22,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "trades": ("backtests/trades", ("run_id", "underlying", "date")),
     "trade_events": ("backtests/trade_events", ("run_id", "underlying", "date")),
     "backtest_runs": ("backtests/runs", ("run_id",)),
+    "audit_findings": ("backtests/audit_findings", ("run_id",)),
 }
 DEFAULT_ROOT = "warehouse"
 DATA_FILE = "part-0.parquet"

@@ -101,3 +101,6 @@ BACKTEST_RUNS = pa.schema([
     ("gross_pnl", F64), ("fees", F64), ("sharpe", F64), ("sortino", F64), ("max_drawdown", F64),
     ("max_drawdown_pct", F64), ("trades_per_day", F64), ("time_in_market", F64), ("fee_share_of_gross", F64),
 ])
+# --- audit (backtest.audit): one row per finding of the independent replay --------------------
+AUDIT_FINDINGS = pa.schema([("run_id", STR), ("trade_id", STR), ("leg", I32), ("check", STR), ("severity", STR),
+                            ("detail", STR)])

@@ -4,6 +4,9 @@ import dagster as dg
 from features import registry as R
 from features.build import build_option_features
 from features.chain import FEATURES_SPOT, build_spot_features
+from expectations.suites import SUITES
+from expectations.validate import validate
+from orchestration.assets.quality import check_result
 from orchestration.partitions import parse_key, tick_partitions
 from orchestration.resources import WarehouseResource
 from warehouse.catalog import write_catalog
@@ -24,6 +27,8 @@ def _write(root, name, keys, table, schema, run_id, extra):
 
 @dg.asset(group_name="features", partitions_def=tick_partitions, deps=["options_grid", "spot_grid"],
           code_version=FEATURES_VERSION,
+          check_specs=[dg.AssetCheckSpec("features_options_expectations", asset="features_options",
+                                         description="Great Expectations suite `features_options` on this partition")],
           description="Per contract per grid second: quote, flow, trend, options (IV/greeks) and state features.")
 def features_options(context: dg.AssetExecutionContext, config: FeatureSelection,
                      warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -37,8 +42,10 @@ def features_options(context: dg.AssetExecutionContext, config: FeatureSelection
     _write(root, "features_options", keys, table, R.schema(feats), context.run.run_id,
            {"features": [f.name for f in feats], "registry_version": R.registry_version(feats)})
     write_catalog(root)
+    outcome = validate("features_options", SUITES["features_options"].frame(table, day))
     return dg.MaterializeResult(metadata={"rows": table.num_rows, "features": len(feats),
-                                          "registry_version": R.registry_version(feats)})
+                                          "registry_version": R.registry_version(feats)},
+                                check_results=[check_result(outcome)])
 
 
 @dg.asset(group_name="features", partitions_def=tick_partitions, deps=["spot_grid", "futures_ticks", features_options],

@@ -2,6 +2,7 @@
 import dagster as dg
 import pyarrow as pa
 
+from expectations.suites import DEFAULT_COVERAGE_FLOOR
 from ingest.contracts import INDEX_TABLES
 from orchestration.partitions import parse_key, tick_partitions
 from orchestration.resources import WarehouseResource
@@ -20,7 +21,7 @@ class GapPolicy(dg.ConfigurableResource):
 
     min_gap_s: int = 60
     max_pad_age_s: int = 300
-    coverage_floor: float = 0.5
+    coverage_floor: float = DEFAULT_COVERAGE_FLOOR
 
 
 def _write(root, table_name, keys, data, schema, run_id) -> None:

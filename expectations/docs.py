@@ -1,0 +1,76 @@
+"""`ticklake quality`: every suite over every stored partition, the Data Docs site, coverage heatmaps."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from expectations.heatmap import save_heatmap
+from expectations.suites import SUITES
+from expectations.validate import SuiteOutcome, quiet_context, validate, validation_definition
+from warehouse.layout import DATA_FILE, table_dir
+
+QUALITY_DIR = "quality"
+WHOLE_TABLE = ("ingest_runs", "trades")   # small tables validated in one batch, not per partition
+
+
+@dataclass
+class QualityReport:
+    docs_index: Path
+    outcomes: list[tuple[str, SuiteOutcome]] = field(default_factory=list)
+    heatmaps: list[Path] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[tuple[str, str, str]]:
+        """(suite, batch, check) for every failed expectation."""
+        return [(o.suite, label, c) for label, o in self.outcomes for c in o.failed]
+
+
+def _keys(path: Path) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in path.parent.parts if "=" in part)
+
+
+def batches(root: Path, table: str) -> Iterator[tuple[str, pa.Table, dt.date | None]]:
+    """(label, table, date) per stored partition, or one batch for the small whole tables."""
+    files = sorted(table_dir(root, table).rglob(DATA_FILE))
+    if table in WHOLE_TABLE:
+        if files:
+            yield table, pa.concat_tables(pq.read_table(f) for f in files), None
+        return
+    for f in files:
+        keys = _keys(f)
+        day = dt.date.fromisoformat(keys["date"]) if "date" in keys else None
+        yield "/".join(keys.values()), pq.read_table(f), day
+
+
+def docs_dir(root: Path) -> Path:
+    return root / QUALITY_DIR / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+
+def heatmap_path(root: Path, label: str) -> Path:
+    """Where the coverage heatmap of a partition label such as "NIFTY/2025-11-03" lives."""
+    return docs_dir(root) / "heatmaps" / f"coverage_{label.replace('/', '_')}.png"
+
+
+def run_quality(root: Path, params: dict | None = None,
+                progress: Callable[[str], None] | None = None) -> QualityReport:
+    """Validate every partition of every suite's table, build Data Docs and the heatmaps."""
+    ctx = quiet_context("file", project_root_dir=str(root / QUALITY_DIR))
+    report = QualityReport(docs_dir(root) / "index.html")
+    for name, suite in SUITES.items():
+        vd = validation_definition(ctx, name, params)
+        for label, table, day in batches(root, suite.table):
+            outcome = validate(name, suite.frame(table, day), vd=vd, label=f"{name} {label.replace('/', ' ')}")
+            report.outcomes.append((label, outcome))
+            if progress:
+                progress(f"{name} {label}: {outcome.rows} rows, {len(outcome.failed)} failed")
+    for label, ticks, day in batches(root, "options"):
+        png = save_heatmap(ticks, day, label, heatmap_path(root, label))
+        if png:
+            report.heatmaps.append(png)
+    ctx.build_data_docs()
+    return report
