@@ -4,6 +4,10 @@ Every check re-derives a fact about a trade from the warehouse's market data (th
 the trade's own log, in DuckDB SQL or plain Python, and records a finding when they disagree:
 
   price_achievable   entry/exit price within the touch (+ slippage) of that second, or walkable depth
+  fill_rule          each fill obeys its order type: a market buy pays at least the ask (a sell gets at
+                     most the bid), walking no further than the book; a limit never fills beyond its limit
+  decision_quotes    the quotes logged with every decision are the quotes stamped at that second
+                     (an engine that peeked at the next second logs the next second's book)
   real_quote         no fill on a padded second or a null/zero price
   no_lookahead       fills strictly after their decision, by at least the configured latency
   exit_timing        a price exit fired at the FIRST second its (logged) level was reached
@@ -68,6 +72,56 @@ def check_quotes(con, slip: float) -> list[dict]:
             if lo is None or hi is None or not (lo - slip - EPS <= px <= hi + slip + EPS):
                 out.append(_finding(r, "price_achievable", "error",
                                     f"{when} {px} outside [{lo}, {hi}] +- slippage {slip} (buying={taking > 0})"))
+    return out
+
+
+_EVENT_QUOTES_SQL = """
+select e.trade_id, e.leg, e.event, e.ts, e.price, e.bid, e.ask, t.run_id, t.side, t.symbol,
+       g.bid_px0, g.ask_px0,
+       greatest(g.ask_px0, g.ask_px1, g.ask_px2, g.ask_px3, g.ask_px4) as ask_worst,
+       least(g.bid_px0, g.bid_px1, g.bid_px2, g.bid_px3, g.bid_px4) as bid_worst,
+       (select o.price from events o where o.trade_id = e.trade_id and o.leg = e.leg and o.event = 'order'
+        order by o.ts limit 1) as limit_px
+from events e join trades t on t.trade_id = e.trade_id and t.leg = e.leg
+left join grid g on g.symbol = t.symbol and g.ts = e.ts
+order by e.trade_id, e.leg, e.ts
+"""
+DECISIONS = ("signal", "order", "exit_signal", "exit_order", "stop_move")
+
+
+def _num(x) -> float | None:
+    return None if x is None or x != x else float(x)
+
+
+def _fill_ok(act: int, px: float, limit: float | None, r: dict, slip: float) -> bool:
+    """Could an order of this type, buying (act +1) or selling (-1), fill at `px` in this book?
+    The engine's raw price is px minus up to `slip` of adverse slippage."""
+    bid, ask, bid_worst, ask_worst = (_num(r[k]) for k in ("bid_px0", "ask_px0", "bid_worst", "ask_worst"))
+    if act > 0:
+        if limit is None:
+            return ask is not None and px >= ask - EPS and px - slip <= ask_worst + EPS
+        return px - slip <= limit + EPS and px >= min(limit, ask if ask is not None else limit) - EPS
+    if limit is None:
+        return bid is not None and px <= bid + EPS and px + slip >= bid_worst - EPS
+    return px + slip >= limit - EPS and px <= max(limit, bid if bid is not None else limit) + EPS
+
+
+def check_events(con, slip: float) -> list[dict]:
+    """fill_rule on every fill event and decision_quotes on every decision event."""
+    out = []
+    for r in con.sql(_EVENT_QUOTES_SQL).to_arrow_table().to_pylist():
+        if r["event"] in DECISIONS:
+            logged, stamped = (_num(r["bid"]), _num(r["ask"])), (_num(r["bid_px0"]), _num(r["ask_px0"]))
+            if logged != stamped:
+                out.append(_finding(r, "decision_quotes", "error", f"{r['event']} at {r['ts']} logged bid/ask "
+                                                                   f"{logged}, the book at that second was {stamped}"))
+        elif r["event"] in ("fill", "exit_fill") and _num(r["bid"]) is not None:
+            act = r["side"] if r["event"] == "fill" else -r["side"]
+            limit = _num(r["limit_px"]) if r["event"] == "fill" else None
+            if not _fill_ok(act, r["price"], limit, r, slip):
+                out.append(_finding(r, "fill_rule", "error",
+                                    f"{r['event']} at {r['price']} ({'market' if limit is None else f'limit {limit}'}, "
+                                    f"{'buy' if act > 0 else 'sell'}) against bid {r['bid_px0']} / ask {r['ask_px0']}"))
     return out
 
 
@@ -153,9 +207,10 @@ def audit_run(inp: AuditInput, fee_fn) -> pa.Table:
     con.execute("SET TimeZone = 'Asia/Kolkata'")
     con.register("trades", inp.trades)
     con.register("grid", inp.grid)
+    con.register("events", inp.events)
     slip = max(inp.config["execution"]["slippage"]["atm"], inp.config["execution"]["slippage"]["otm"])
     trades = inp.trades.to_pylist()
-    findings = check_quotes(con, slip) + check_arithmetic(trades, fee_fn, inp.config) + \
+    findings = check_quotes(con, slip) + check_events(con, slip) + check_arithmetic(trades, fee_fn, inp.config) + \
         check_exit_timing(con, trades, inp.events.to_pylist())
     con.close()
     return pa.Table.from_pylist(findings, schema=AUDIT_FINDINGS)

@@ -66,12 +66,29 @@ def _col(t: pa.Table, name: str) -> np.ndarray:
     return t[name].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
 
 
+GRID_COLUMNS = ["symbol", "expiry", "opt_type", "strike", "ts", "price", "vol_delta", "is_pad", *BOOK_COLUMNS]
+KEY_COLUMNS = ["expiry", "opt_type", "strike", "ts"]
+
+
+def nearest_expiry(expiries: pa.ChunkedArray | pa.Array, day: dt.date) -> dt.date | None:
+    """The nearest expiry on or after `day` among the listed ones (the contracts the engine trades)."""
+    live = pc.filter(expiries, pc.greater_equal(expiries, pa.scalar(day, pa.date32())))
+    return pc.min(live).as_py() if len(live) else None
+
+
 def nearest_expiry_rows(table: pa.Table, day: dt.date) -> pa.Table:
-    live = table.filter(pc.greater_equal(table["expiry"], pa.scalar(day, pa.date32())))
-    if not live.num_rows:
-        return live
-    nearest = pc.min(live["expiry"]).as_py()
-    return live.filter(pc.equal(live["expiry"], pa.scalar(nearest, pa.date32())))
+    nearest = nearest_expiry(table["expiry"], day)
+    if nearest is None:
+        return table.slice(0, 0)
+    if pc.min(table["expiry"]).as_py() == nearest == pc.max(table["expiry"]).as_py():
+        return table                      # already only the nearest expiry (read with a filter)
+    return table.filter(pc.equal(table["expiry"], pa.scalar(nearest, pa.date32())))
+
+
+def _contract_codes(t: pa.Table) -> np.ndarray:
+    """An integer per (opt_type, strike): strike * 2 + (1 for PE)."""
+    strike = t["strike"].to_numpy(zero_copy_only=False).astype(np.int64)
+    return strike * 2 + pc.equal(t["opt_type"], "PE").to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, spot_grid: pa.Table | None,
@@ -82,10 +99,7 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     S = len(t_s)
     grid = nearest_expiry_rows(grid, day)
     features = nearest_expiry_rows(features, day)
-    keys = np.char.add(grid["opt_type"].to_numpy(zero_copy_only=False).astype(str),
-                       grid["strike"].to_numpy(zero_copy_only=False).astype(str))
-    uniq, c_of_row = np.unique(keys, return_inverse=True)
-    first = np.array([np.flatnonzero(c_of_row == c)[0] for c in range(len(uniq))], dtype=np.int64)
+    uniq, first, c_of_row = np.unique(_contract_codes(grid), return_index=True, return_inverse=True)
     C = len(uniq)
     expiry = [grid["expiry"][int(r)].as_py() for r in first]
     contracts = Contracts(symbol=[grid["symbol"][int(r)].as_py() for r in first], expiry=expiry,
@@ -101,12 +115,10 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     tradable = ~is_pad & ~np.isnan(ltp) & ~np.isnan(bid) & ~np.isnan(ask)
     Q[:, :, Q_TRADABLE] = 0.0
     Q[i_of_row, c_of_row, Q_TRADABLE] = tradable.astype(np.float64)
-    B = np.full((S, C, 20), np.nan)
-    for j, name in enumerate(BOOK_COLUMNS):
-        B[i_of_row, c_of_row, j] = _col(grid, name)
-    fkeys = np.char.add(features["opt_type"].to_numpy(zero_copy_only=False).astype(str),
-                        features["strike"].to_numpy(zero_copy_only=False).astype(str))
-    fc = np.searchsorted(uniq, fkeys)
+    B = np.full((S * C, 20), np.nan)
+    B[i_of_row * C + c_of_row] = np.column_stack([_col(grid, name) for name in BOOK_COLUMNS])  # one row scatter
+    B = B.reshape(S, C, 20)
+    fc = np.searchsorted(uniq, _contract_codes(features))
     fi = np.searchsorted(t_s, wall_seconds(features["ts"])) if features.num_rows else np.zeros(0, np.int64)
     F = {name: _dense(_col(features, name), fi, fc, S, C) for name in feature_names}
     for name, q in (("atr_1m", Q_ATR), ("ema18", Q_EMA)):

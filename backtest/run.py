@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
 from backtest import metrics as M
-from backtest.data import DayData, dense_spot, load_day
+from backtest.data import GRID_COLUMNS, KEY_COLUMNS, DayData, dense_spot, load_day, nearest_expiry
 from backtest.kernels.engine import Q_SLIP, Q_TRADABLE, run_single_leg
 from backtest.kernels.straddle import run_straddle
 from backtest.kernels.params import EVENTS, EXIT_REASONS
@@ -132,6 +133,8 @@ class RunResult:
     events: pa.Table
     metrics: dict
     days: list[dt.date]
+    engine_s: float = 0.0          # time in signals + engine kernels (the rest is reading and writing)
+    contract_seconds: int = 0      # grid cells the engine walked (seconds x nearest-expiry contracts)
 
 
 def partition_version(root, table: str, keys: dict) -> str:
@@ -161,15 +164,26 @@ def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str,
                 for t in ("options_grid", "features_options")]
     run_id = make_run_id(cfg, underlying, days, versions)
     trades, events = [], []
+    engine_s, cells = 0.0, 0
     names = sorted(set(strategy.features) | {"price"})
     for day in days:
         keys = {"underlying": underlying, "date": day}
-        grid, feats = read_partition(root, "options_grid", keys), read_partition(root, "features_options", keys)
-        if grid is None or feats is None:
+        expiries = read_partition(root, "options_grid", keys, columns=["expiry"])
+        nearest = nearest_expiry(expiries["expiry"], day) if expiries is not None else None
+        if nearest is None:
+            continue
+        only = [("expiry", "=", nearest)]
+        grid = read_partition(root, "options_grid", keys, columns=GRID_COLUMNS, filters=only)
+        feats = read_partition(root, "features_options", keys, filters=only,
+                               columns=KEY_COLUMNS + [n for n in names if n not in KEY_COLUMNS])
+        if feats is None:
             continue
         data = load_day(underlying, day, grid, feats, read_partition(root, "spot_grid", keys), names)
         spot = dense_spot(data.t_s, read_partition(root, "features_spot", keys), SPOT_FEATURES)
+        t0 = time.perf_counter()
         res = simulate_day(strategy, cfg, data, run_id, log_events, fee_fn, spot)
+        engine_s += time.perf_counter() - t0
+        cells += data.Q.shape[0] * data.Q.shape[1]
         trades.append(res.trades)
         events.append(res.events)
         if write:
@@ -190,7 +204,7 @@ def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str,
         write_partition(root, "backtest_runs", {"run_id": run_id}, pa.Table.from_pylist([row], schema=S.BACKTEST_RUNS),
                         S.BACKTEST_RUNS, PartitionManifest("backtest_runs", {"run_id": run_id}, 0, run_id,
                                                            code_version("backtest")))
-    return RunResult(run_id, cfg.name, all_trades, all_events, metrics, days)
+    return RunResult(run_id, cfg.name, all_trades, all_events, metrics, days, engine_s, cells)
 
 
 def fee_fn_for(cfg: StrategyConfig):

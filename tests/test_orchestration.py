@@ -9,29 +9,19 @@ from ingest.generator.config import GeneratorConfig
 from ingest.generator.driver import generate
 
 
-@pytest.fixture(scope="module")
-def landed(tmp_path_factory):
-    src = tmp_path_factory.mktemp("landing")
-    generate(GeneratorConfig(out=src, days=1, strikes=1, seed=21))
-    root = tmp_path_factory.mktemp("wh")
-    old = {k: os.environ.get(k) for k in ("TICKLAKE_LANDING", "TICKLAKE_WAREHOUSE", "DAGSTER_HOME")}
-    os.environ["TICKLAKE_LANDING"] = str(src)
-    yield src, root
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+def instance_of(root) -> dg.DagsterInstance:
+    from orchestration.instance import dagster_home
+
+    return dg.DagsterInstance.from_config(str(dagster_home(root)))
 
 
 def test_every_group_materialises_and_checks_pass(landed):
     from orchestration.run import materialize_groups
     from warehouse.catalog import connect
 
-    src, root = landed
-    summary = materialize_groups(root, quiet=True)
+    src, root, summary = landed
     assert "ingest: 2 partitions" in summary and "backtests: 2 partitions" in summary
-    instance = dg.DagsterInstance.get()
+    instance = instance_of(root)
     for key in ("options_ticks", "gaps", "options_grid", "features_options", "features_spot", "backtest_summary"):
         assert instance.get_latest_materialization_event(dg.AssetKey(key)) is not None, key
     checks = instance.get_latest_materialization_event(dg.AssetKey("options_ticks"))
@@ -50,7 +40,7 @@ def test_landing_sensor_requests_a_run_for_new_files_only(landed):
     from orchestration.definitions import defs
     from orchestration.resources import WarehouseResource
 
-    src, root = landed
+    src, root, _ = landed
     sensor = defs.get_sensor_def("landing_folder_sensor")
     ctx = dg.build_sensor_context(resources={"warehouse": WarehouseResource(root=str(root), landing_dir=str(src))})
     result = sensor(ctx)
@@ -75,13 +65,13 @@ def test_every_backtest_run_of_the_materialised_archive_audits_clean(landed):
     """The audits group ran the replay on every run: findings stored, no error, the asset check passed."""
     from warehouse.catalog import connect
 
-    _, root = landed
+    _, root, _ = landed
     con = connect(root)
     runs = con.sql("select count(*) from backtest_runs").fetchall()[0][0]
     assert runs >= 6
     assert con.sql("select count(*) from trades").fetchall()[0][0] > 0
     assert con.sql("select count(*) from audit_findings where severity = 'error'").fetchall()[0][0] == 0
-    instance = dg.DagsterInstance.get()
+    instance = instance_of(root)
     event = instance.get_latest_materialization_event(dg.AssetKey("backtest_audit"))
     assert event.asset_materialization.metadata["runs"].value == runs
     check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
@@ -92,7 +82,7 @@ def test_every_backtest_run_of_the_materialised_archive_audits_clean(landed):
 def test_quality_checks_ran_on_every_partition_and_pass(landed):
     """A one-day archive has holes but no partial day: every suite passes on both partitions (the
     partial-day coverage failure is proved in test_expectations)."""
-    instance = dg.DagsterInstance.get()
+    instance = instance_of(landed[1])
     outcomes = {}
     for record in instance.fetch_materializations(dg.AssetKey("tick_quality"), limit=50).records:
         m = record.asset_materialization
@@ -112,7 +102,7 @@ def test_the_audit_catches_tampered_trades(landed):
     from backtest.run import fee_fn_for
     from warehouse.catalog import connect
 
-    _, root = landed
+    _, root, _ = landed
     run_id, strategy = connect(root).sql(
         "select run_id, strategy from trades group by all having count(*) > 3 order by 1 limit 1").fetchall()[0]
     _, inp = load_run(root, run_id)

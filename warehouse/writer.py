@@ -93,9 +93,11 @@ def read_manifest(directory: Path) -> dict | None:
     return json.loads(side.read_text()) if side.exists() else None
 
 
-def read_partition(root: Path, table: str, keys: dict[str, object]) -> pa.Table | None:
+def read_partition(root: Path, table: str, keys: dict[str, object], columns: list[str] | None = None,
+                   filters=None) -> pa.Table | None:
+    """The partition's rows (optionally only some columns / rows matching Parquet `filters`), or None."""
     path = partition_dir(root, table, keys) / DATA_FILE
-    return pq.read_table(path) if path.exists() else None
+    return pq.read_table(path, columns=columns, filters=filters) if path.exists() else None
 
 
 def delete_partition(root: Path, table: str, keys: dict[str, object]) -> None:
