@@ -175,15 +175,17 @@ def check_exit_timing(con, trades: list[dict], events: list[dict]) -> list[dict]
         if fill is None:
             continue
         # the level in force at each second: the stop after the last move at or before it
-        rows = con.execute("""select ts, bid_px0, ask_px0, price, is_pad from grid
+        rows = con.execute("""select ts, bid_px0, ask_px0, price, is_pad, vol_delta from grid
                               where symbol = ? and ts >= ? and ts <= ? order by ts""",
                            [r["symbol"], r["entry_ts"], r["exit_signal_ts"]]).fetchall()
         moves = [(e["ts"], e["stop"]) for e in evs if e["event"] == "stop_move"]
         target = fill["target"]
         first = None
-        for ts, bid, ask, ltp, pad in rows:
+        for ts, bid, ask, ltp, pad, vol in rows:
             if pad:
                 continue
+            if not vol or ts <= r["entry_ts"]:
+                ltp = None           # only a trade printed after the entry second can reach a target
             stop = r["initial_stop"]
             for mts, mstop in moves:
                 if mts <= ts:

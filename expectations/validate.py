@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import great_expectations as gx
 import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
+                                                        ProgressBarsConfig)
 
 from expectations.suites import SUITES, build_suite
 
@@ -47,8 +48,14 @@ class SuiteOutcome:
 
 
 def quiet_context(mode: str = "ephemeral", project_root_dir: str | None = None):
-    """A Great Expectations data context without progress bars or usage statistics."""
-    ctx = gx.get_context(mode=mode, project_root_dir=project_root_dir)
+    """A Great Expectations data context without progress bars or usage statistics. The in-memory
+    one also has no Data Docs site (GX would otherwise make a temp directory per context)."""
+    if mode == "ephemeral":
+        config = DataContextConfig(data_docs_sites={},
+                                   store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False))
+        ctx = gx.get_context(mode="ephemeral", project_config=config)
+    else:
+        ctx = gx.get_context(mode=mode, project_root_dir=project_root_dir)
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     return ctx
 

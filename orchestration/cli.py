@@ -123,6 +123,37 @@ def cmd_audit(a: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _audit_missing(root: Path, selectors: list[str]) -> None:
+    """Audit the selected runs that have no stored findings yet, so the report can show them."""
+    from backtest.reports.load import audited, resolve_runs
+    from orchestration.assets.audits import audit_runs
+    from warehouse.catalog import connect
+
+    con = connect(root)
+    missing = [r["run_id"] for s in selectors for r in resolve_runs(con, s) if not audited(root, r["run_id"])]
+    if missing:
+        audit_runs(root, missing)
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from backtest.reports.load import write_report
+
+    root = warehouse_root(a.warehouse)
+    _audit_missing(root, a.runs)
+    out = Path(a.out) if a.out else root / "reports" / f"{'_vs_'.join(a.runs)}.html"
+    print(write_report(root, a.runs, out))
+    return 0
+
+
+def cmd_trade_chart(a: argparse.Namespace) -> int:
+    from backtest.reports.load import write_trade_chart
+
+    root = warehouse_root(a.warehouse)
+    out = Path(a.out) if a.out else root / "reports" / f"{a.run}_{a.trade}.png"
+    print(write_trade_chart(root, a.run, a.trade, out))
+    return 0
+
+
 def cmd_quality(a: argparse.Namespace) -> int:
     from expectations.docs import run_quality
 
@@ -196,6 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="replay audit of backtest runs (exit 1 on any error finding)")
     au.add_argument("--run", help="one run id (default: every run)")
     au.set_defaults(func=cmd_audit)
+
+    r = sub.add_parser("report", help="self-contained HTML report of runs (several: side by side)")
+    r.add_argument("runs", nargs="+", metavar="RUN", help="run id, or strategy name for all its runs")
+    r.add_argument("--out", help="HTML file (default <warehouse>/reports/RUN.html)")
+    r.set_defaults(func=cmd_report)
+
+    tc = sub.add_parser("trade-chart", help="PNG of one trade: bid/ask band, padded seconds, entry/exit, stop/target")
+    tc.add_argument("run")
+    tc.add_argument("trade")
+    tc.add_argument("--out", help="PNG file (default <warehouse>/reports/RUN_TRADE.png)")
+    tc.set_defaults(func=cmd_trade_chart)
 
     q = sub.add_parser("quality", help="run every expectation suite, build Data Docs, print the HTML path")
     q.add_argument("--coverage-floor", type=float, help="minimum real-row share per contract-day (default 0.8)")

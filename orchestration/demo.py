@@ -11,6 +11,12 @@ DEMO_DAYS = 3
 DEMO_STRIKES = 5
 
 
+def run_sql_row(root: Path, query: str) -> tuple:
+    from warehouse.catalog import connect
+
+    return connect(root).sql(query).fetchone()
+
+
 def quality_summary(root: Path) -> str:
     """Run every expectation suite and build the Data Docs; one line per failed expectation."""
     from expectations.docs import run_quality
@@ -53,6 +59,10 @@ def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
                round(sum(net_pnl), 2) net_pnl, round(sum(gross_pnl), 2) gross_pnl, round(sum(fees), 2) fees,
                round(sum(net_pnl) / nullif(sum(trades), 0), 2) expectancy, round(max(max_drawdown), 2) worst_day_dd
         from backtest_runs group by all order by 1"""))
+    runs, trades, errors = run_sql_row(root, """select (select count(*) from backtest_runs), (select count(*) from trades),
+                                                 (select count(*) from audit_findings where severity = 'error')""")
+    print(f"audit: {runs} runs, {trades} trade legs replayed independently, {errors} error findings")
+    print(f"report: {root / 'reports' / 'backtest_summary.html'}")
     print(f"demo finished in {time.perf_counter() - t0:,.0f}s. Next:\n"
           f"  .venv/bin/ticklake sql \"select underlying, date, count(*) from options_ticks group by all\"\n"
           f"  .venv/bin/ticklake ui      # Dagster UI on http://127.0.0.1:3000")

@@ -22,6 +22,19 @@ def test_stop_wins_when_target_and_stop_share_a_second():
     assert "stop_and_target_same_second" in event_names(ev)
 
 
+def test_a_stale_last_price_neither_hits_the_target_nor_trails_the_stop():
+    """The LTP (103) is a trade from before the entry: no volume prints after it until second 5."""
+    ltp = [103.0, 103.0, 103.0, 103.0, 103.0, 103.0, 100.2]
+    vol = [10, 0, 0, 0, 0, 0, 0]
+    t, Q, B = path([100, 100, 100, 100, 100, 100, 100], ltp=ltp, vol=vol)
+    (tr,), _ = run(t, Q, B, {1: 1}, params(target=2.0, stop=1.5, trail_activate=1.0, trail_offset=0.5, trail_on_ltp=1))
+    assert reason(tr) == "end_of_data" and tr["exit_signal_i"] == -1      # no target, no trailed stop
+    vol[4] = 5                                  # a trade at 103 prints at second 4, after the entry
+    t, Q, B = path([100, 100, 100, 100, 100, 100, 100], ltp=ltp, vol=vol)
+    (tr,), _ = run(t, Q, B, {1: 1}, params(target=2.0, stop=1.5))
+    assert (reason(tr), tr["exit_signal_i"]) == ("target", 4)
+
+
 def test_no_fill_on_padded_seconds_the_order_waits_for_a_real_quote():
     t, Q, B = path([100, 100, 100, 100, 100.2], tradable=[1, 1, 0, 0, 1])
     (tr,), ev = run(t, Q, B, {1: 1}, params(stop=1.5))

@@ -160,7 +160,10 @@ def run_single_leg(t_s, Q, B, sig_side, sig_type, sig_px, exit_sig, lot, P, log_
                     both = False
                     if tradable:
                         exec_px = bid if side > 0 else ask
-                        ref = q[Q_LTP] if P[TRAIL_ON_LTP] > 0 else exec_px
+                        # a trade counts only if it printed in this second, after the entry second:
+                        # a stale LTP from before the entry must not trail the stop or hit the target
+                        traded = q[Q_LTP] if q[Q_VOL] > 0 and i > tr["entry_i"] else np.nan
+                        ref = traded if P[TRAIL_ON_LTP] > 0 else exec_px
                         if not math.isnan(ref) and (ref - fav[c]) * side > 0:
                             fav[c] = ref
                         if not math.isnan(exec_px):
@@ -172,7 +175,7 @@ def run_single_leg(t_s, Q, B, sig_side, sig_type, sig_px, exit_sig, lot, P, log_
                             stop[c] = new_stop
                             n_ev = _log(ev, n_ev, log_events, k, i, E_STOP_MOVE, exec_px, new_stop, target[c], bid, ask)
                         moved = not math.isnan(stop[c]) and stop[c] != tr["initial_stop"]
-                        reason, both = price_trigger(side, exec_px, q[Q_LTP], stop[c], target[c], moved)
+                        reason, both = price_trigger(side, exec_px, traded, stop[c], target[c], moved)
                         if reason == 0 and exit_sig[i, c] != 0 and exit_sig[i, c] == -side:
                             reason = R_SIGNAL_EXIT
                     if reason == 0 and not math.isnan(P[TIME_STOP_S]) and t_s[i] - t_s[tr["entry_i"]] >= P[TIME_STOP_S]:

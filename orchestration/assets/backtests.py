@@ -1,10 +1,11 @@
 """Backtest assets: one per strategy config, partitioned like the ticks, plus a summary asset."""
-import datetime as dt
-import json
+import base64
 
 import dagster as dg
-import pyarrow as pa
 
+from backtest.reports.charts import equity_png
+from backtest.reports.html import METRIC_ROWS, equity_curve, fmt_metric
+from backtest.reports.load import load_report, write_report
 from backtest.run import run_backtest
 from backtest.strategies import CATALOGUE
 from orchestration.partitions import parse_key, tick_partitions
@@ -32,18 +33,18 @@ BACKTEST_ASSETS = [_backtest_asset(n) for n in CATALOGUE]
 
 
 @dg.asset(group_name="backtests", deps=[a.key for a in BACKTEST_ASSETS],
-          description="Every strategy's trades over every materialised day: metrics table and equity curve.")
+          description="Every strategy over every materialised day: metrics table, equity curve, HTML report.")
 def backtest_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    con = connect(warehouse.path)
-    rows = con.sql("""
-        select strategy, count(distinct trade_id) trades, count(distinct date) n_days,
-               round(avg(case when net_pnl > 0 then 1 else 0 end), 3) win_rate,
-               round(sum(net_pnl), 2) net_pnl, round(sum(fees), 2) fees
-        from trades group by all order by strategy""").fetchall()
-    curve = con.sql("""select date, strategy, round(sum(day_net) over (partition by strategy order by date), 2)
-                       from (select date, strategy, sum(net_pnl) day_net from trades group by date, strategy)
-                       order by 2, 1""").fetchall()
-    table = "\n".join(["| strategy | trades | days | win rate | net P&L | fees |", "|---|---|---|---|---|---|"] +
-                      [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in rows])
-    eq = "\n".join(["| date | strategy | cumulative net |", "|---|---|---|"] + [f"| {d} | {s} | {v} |" for d, s, v in curve])
-    return dg.MaterializeResult(metadata={"metrics": dg.MetadataValue.md(table), "equity_curve": dg.MetadataValue.md(eq)})
+    root = warehouse.path
+    strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
+    reports = [load_report(root, s) for s in strategies]
+    header = "| metric | " + " | ".join(strategies) + " |\n|---|" + "---|" * len(strategies)
+    table = "\n".join([header] + [f"| {name} | " + " | ".join(fmt_metric(fmt, r.metrics.get(key)) for r in reports) + " |"
+                                  for key, name, fmt in METRIC_ROWS])
+    curves = {r.label: equity_curve(r.trades) for r in reports if r.trades.num_rows}
+    png = base64.b64encode(equity_png(curves)).decode() if curves else ""
+    path = write_report(root, strategies, root / "reports" / "backtest_summary.html") if strategies else None
+    return dg.MaterializeResult(metadata={
+        "metrics": dg.MetadataValue.md(table),
+        "equity_curve": dg.MetadataValue.md(f"![equity curve and drawdown](data:image/png;base64,{png})" if png else "no trades"),
+        "report": dg.MetadataValue.path(str(path)) if path else "no runs"})

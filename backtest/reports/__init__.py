@@ -1,0 +1,1 @@
+"""Reports a trader reads: the HTML run report (and comparison), and one trade's chart."""

@@ -1,0 +1,109 @@
+"""Reading a report's data from the warehouse and writing the files (the imperative shell)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from backtest.reports.charts import LegPath, trade_png
+from backtest.reports.html import RunReport, render_html
+from backtest.run import summarize_run
+from transforms.calendar import session_seconds, trading_days
+from warehouse.catalog import connect
+from warehouse.layout import DATA_FILE, partition_dir
+
+
+def _arrow(con, sql: str, params: list) -> pa.Table:
+    return con.sql(sql, params=params).to_arrow_table()
+
+
+def resolve_runs(con, selector: str) -> list[dict]:
+    """Runs matching a run id, else every run of a strategy of that name."""
+    runs = _arrow(con, "select * from backtest_runs where run_id = ? or strategy = ? order by start, run_id",
+                  [selector, selector]).to_pylist()
+    if not runs:
+        raise KeyError(f"no backtest run or strategy {selector!r} in the warehouse")
+    return runs
+
+
+def audited(root: Path, run_id: str) -> bool:
+    """Has the audit stored this run's findings (a clean run stores an empty partition)?"""
+    return (partition_dir(root, "audit_findings", {"run_id": run_id}) / DATA_FILE).exists()
+
+
+def load_report(root: Path, selector: str) -> RunReport:
+    con = connect(root)
+    runs = resolve_runs(con, selector)
+    ids = [r["run_id"] for r in runs]
+    trades = _arrow(con, "select * from trades where list_contains(?, run_id) order by exit_ts, trade_id, leg", [ids])
+    findings = _arrow(con, "select * from audit_findings where list_contains(?, run_id) order by run_id, trade_id",
+                      [ids]) if all(audited(root, i) for i in ids) else None
+    days = sorted({d for r in runs for d in trading_days(r["start"], r["end"])})
+    session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
+    return RunReport(selector, runs, trades, findings, days, summarize_run(trades, days, session_s))
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
+
+
+def write_report(root: Path, selectors: list[str], out: Path) -> Path:
+    reports = [load_report(root, s) for s in selectors]
+    title = "ticklake backtest report: " + " vs ".join(selectors)
+    return _atomic_write(out, render_html(reports, title).encode())
+
+
+def _levels(ts: list, start, end, initial: float | None, moves: list[tuple]) -> np.ndarray:
+    """The level in force each second between entry and exit (NaN outside): the last move at or before it."""
+    out = np.full(len(ts), np.nan)
+    for k, t in enumerate(ts):
+        if start <= t <= end:
+            level = initial
+            for mts, m in moves:
+                if mts <= t:
+                    level = m
+            out[k] = np.nan if level is None else level
+    return out
+
+
+def load_trade_legs(root: Path, run_id: str, trade_id: str, margin_s: int = 60) -> list[LegPath]:
+    con = connect(root)
+    legs = _arrow(con, "select * from trades where run_id = ? and trade_id = ? order by leg", [run_id, trade_id]).to_pylist()
+    if not legs:
+        raise KeyError(f"no trade {trade_id!r} in run {run_id!r}")
+    events = _arrow(con, "select * from trade_events where run_id = ? and trade_id = ? order by ts",
+                    [run_id, trade_id]).to_pylist()
+    out = []
+    for leg in legs:
+        lo = leg["signal_ts"] - dt.timedelta(seconds=margin_s)
+        hi = leg["exit_ts"] + dt.timedelta(seconds=margin_s)
+        g = _arrow(con, """select ts, price, bid_px0, ask_px0, is_pad from options_grid
+                           where underlying = ? and date = ? and symbol = ? and ts between ? and ? order by ts""",
+                   [leg["underlying"], leg["date"], leg["symbol"], lo, hi])
+        mine = [e for e in events if e["leg"] == leg["leg"]]
+        moves = [(e["ts"], e["stop"]) for e in mine if e["event"] == "stop_move"]
+        fill = next((e for e in mine if e["event"] == "fill"), None)
+        ts = g["ts"].to_pylist()
+        f = {c: g[c].to_numpy(zero_copy_only=False).astype(float) for c in ("price", "bid_px0", "ask_px0")}
+        target = fill["target"] if fill is not None else None
+        side = "long" if leg["side"] > 0 else "short"
+        out.append(LegPath(
+            title=f"{leg['symbol']} {side} {leg['lots']} lot(s): {leg['exit_reason']}, net {leg['net_pnl']:,.2f}",
+            ts=np.array([t.replace(tzinfo=None) for t in ts], dtype="datetime64[s]"), ltp=f["price"], bid=f["bid_px0"],
+            ask=f["ask_px0"], is_pad=g["is_pad"].to_numpy(zero_copy_only=False).astype(bool),
+            stop=_levels(ts, leg["entry_ts"], leg["exit_ts"], leg["initial_stop"], moves),
+            target=_levels(ts, leg["entry_ts"], leg["exit_ts"], target, []),
+            entry=(np.datetime64(leg["entry_ts"].replace(tzinfo=None), "s"), leg["entry_px"]),
+            exit=(np.datetime64(leg["exit_ts"].replace(tzinfo=None), "s"), leg["exit_px"])))
+    return out
+
+
+def write_trade_chart(root: Path, run_id: str, trade_id: str, out: Path) -> Path:
+    return _atomic_write(out, trade_png(load_trade_legs(root, run_id, trade_id)))
