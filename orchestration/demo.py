@@ -14,7 +14,24 @@ DEMO_STRIKES = 5
 def run_sql_row(root: Path, query: str) -> tuple:
     from warehouse.catalog import connect
 
-    return connect(root).sql(query).fetchone()
+    return connect(root).sql(query).fetchall()[0]
+
+
+def metrics_table(root: Path) -> str:
+    """Per strategy over all its runs, the report's own metrics (backtest.run.summarize_run)."""
+    from backtest.reports.html import fmt_metric
+    from backtest.reports.load import load_report
+    from warehouse.catalog import connect
+
+    cols = [("trades", "trades", "{:,.0f}"), ("win_rate", "win rate", "{:.1%}"), ("net_pnl", "net P&L", "{:,.0f}"),
+            ("fees", "fees", "{:,.0f}"), ("expectancy", "expectancy", "{:,.2f}"), ("profit_factor", "PF", "{:.2f}"),
+            ("sharpe", "Sharpe", "{:.2f}"), ("max_drawdown", "max DD", "{:,.0f}"), ("fee_share_of_gross", "fee/gross", "{:.0%}")]
+    strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
+    lines = [f"{'strategy':24s}" + "".join(f"{h:>12s}" for _, h, _ in cols)]
+    for s in strategies:
+        m = load_report(root, s).metrics
+        lines.append(f"{s:24s}" + "".join(f"{fmt_metric(f, m.get(k)):>12s}" for k, _, f in cols))
+    return "\n".join(lines)
 
 
 def quality_summary(root: Path) -> str:
@@ -54,11 +71,7 @@ def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
     print(run_sql(root, "select reason, count(*) rows from quarantine group by all order by 2 desc"))
     print(run_sql(root, "select kind, count(*) gaps, sum(seconds) total_seconds from gaps group by all order by 1"))
     print(quality_summary(root))
-    print(run_sql(root, """
-        select strategy, sum(trades) trades, round(sum(win_rate * trades) / nullif(sum(trades), 0), 3) win_rate,
-               round(sum(net_pnl), 2) net_pnl, round(sum(gross_pnl), 2) gross_pnl, round(sum(fees), 2) fees,
-               round(sum(net_pnl) / nullif(sum(trades), 0), 2) expectancy, round(max(max_drawdown), 2) worst_day_dd
-        from backtest_runs group by all order by 1"""))
+    print(metrics_table(root))
     runs, trades, errors = run_sql_row(root, """select (select count(*) from backtest_runs), (select count(*) from trades),
                                                  (select count(*) from audit_findings where severity = 'error')""")
     print(f"audit: {runs} runs, {trades} trade legs replayed independently, {errors} error findings")

@@ -126,3 +126,16 @@ def test_data_docs_open_in_a_real_browser_with_the_suite_results(warehouse, chro
     png = screenshot(chromium, report.docs_index.as_uri(), tmp_path / "docs.png")
     assert png.stat().st_size > 10_000 and distinct_colours(png) > 20
     assert len(report.heatmaps) == 5 and all(distinct_colours(p) > 20 for p in report.heatmaps)
+
+
+def test_crypto_trades_pass_and_a_repeated_trade_id_fails(tmp_path):
+    from ingest.generator.binance import write_binance
+    from ingest.pipeline import run_ingest
+
+    files = write_binance(tmp_path / "src", dt.date(2025, 10, 20), 2, seed=4, trades_per_day=300)
+    run_ingest(sorted(str(tmp_path / "src" / f) for f in files), tmp_path / "w")
+    days = list(batches(tmp_path / "w", "crypto"))
+    assert len(days) == 2 and all(failed("crypto_trades", t, d) == [] for _, t, d in days)
+    _, t, d = days[0]
+    assert failed("crypto_trades", _set(t, "trade_id", 1, t["trade_id"][0].as_py()), d) == ["trade_id_unique"]
+    assert failed("crypto_trades", _set(t, "qty", 2, 0.0), d) == ["qty_positive"]
