@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute)
 
 from transforms.expiry import lot_size
 from warehouse.schema import AUDIT_FINDINGS
@@ -253,10 +254,28 @@ def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
     return runs[0], AuditInput(trades, events, grid, config_of(runs[0]))
 
 
-def audit_stored_run(root, run_id: str) -> tuple[dict, AuditInput, pa.Table]:
-    """Load a stored run and audit it with the fee schedule and brokerage of its own config."""
+def sample_trades(inp: AuditInput, per_day: int, seed: int = 0) -> AuditInput:
+    """Up to `per_day` random trades (all their legs and events) of each day: the audit of huge runs."""
+    rng = np.random.default_rng(seed)
+    by_day: dict = {}
+    for tid, day in zip(inp.trades["trade_id"].to_pylist(), inp.trades["date"].to_pylist()):
+        by_day.setdefault(day, set()).add(tid)
+    keep = set()
+    for day in sorted(by_day):
+        ids = sorted(by_day[day])
+        keep.update(ids if len(ids) <= per_day else rng.choice(ids, per_day, replace=False).tolist())
+    wanted = pa.array(sorted(keep), pa.string())
+    return AuditInput(inp.trades.filter(pa.compute.is_in(inp.trades["trade_id"], wanted)),
+                      inp.events.filter(pa.compute.is_in(inp.events["trade_id"], wanted)), inp.grid, inp.config)
+
+
+def audit_stored_run(root, run_id: str, sample_per_day: int | None = None) -> tuple[dict, AuditInput, pa.Table]:
+    """Load a stored run and audit it (every trade, or a seeded sample per day) with the fee
+    schedule and brokerage of its own config."""
     from backtest.config import config_of_run
     from backtest.run import fee_fn_for
 
     row, inp = load_run(root, run_id)
+    if sample_per_day:
+        inp = sample_trades(inp, sample_per_day)
     return row, inp, audit_run(inp, fee_fn_for(config_of_run(row["strategy"], inp.config)))

@@ -111,7 +111,7 @@ def cmd_audit(a: argparse.Namespace) -> int:
     from backtest.audit import summary
     from orchestration.assets.audits import audit_runs, errors_of
 
-    audited = audit_runs(warehouse_root(a.warehouse), [a.run] if a.run else None)
+    audited = audit_runs(warehouse_root(a.warehouse), [a.run] if a.run else None, sample_per_day=a.sample)
     if not audited:
         raise RuntimeError("no backtest runs in the warehouse")
     print(f"{'strategy':24s} {'run':44s} {'trades':>7s}  findings")
@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     au = sub.add_parser("audit", help="replay audit of backtest runs (exit 1 on any error finding)")
     au.add_argument("--run", help="one run id (default: every run)")
+    au.add_argument("--sample", type=int, metavar="N", help="audit N random trades per day (seeded); default all")
     au.set_defaults(func=cmd_audit)
 
     r = sub.add_parser("report", help="self-contained HTML report of runs (several: side by side)")

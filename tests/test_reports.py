@@ -69,3 +69,18 @@ def test_unknown_runs_fail_with_one_line(busiest, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.html").exists()
     r = tl(root, "trade-chart", "no-such-run", "T1", "--out", str(tmp_path / "x.png"))
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_sampling_audits_n_random_trades_per_day_reproducibly(busiest):
+    from backtest.audit import audit_stored_run
+
+    root, strategy, n, _ = busiest
+    run_id = connect(root).sql(f"select run_id from trades where strategy = '{strategy}' "
+                               "group by all order by count(*) desc limit 1").fetchall()[0][0]
+    _, full, _ = audit_stored_run(root, run_id)
+    _, inp, findings = audit_stored_run(root, run_id, sample_per_day=2)
+    _, again, _ = audit_stored_run(root, run_id, sample_per_day=2)
+    ids = set(inp.trades["trade_id"].to_pylist())
+    assert len(ids) == min(2, len(set(full.trades["trade_id"].to_pylist())))
+    assert ids == set(again.trades["trade_id"].to_pylist()) and findings.num_rows == 0
+    assert set(inp.events["trade_id"].to_pylist()) == ids

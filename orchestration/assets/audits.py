@@ -12,14 +12,17 @@ from warehouse.version import code_version
 from warehouse.writer import PartitionManifest, write_partition
 
 
-def audit_runs(root: Path, run_ids: list[str] | None = None, run_tag: str = "cli") -> list[tuple[dict, int, pa.Table]]:
-    """(run row, trades, findings) per audited run; findings are written to `audit_findings`."""
+def audit_runs(root: Path, run_ids: list[str] | None = None, run_tag: str = "cli",
+               sample_per_day: int | None = None) -> list[tuple[dict, int, pa.Table]]:
+    """(run row, audited trade legs, findings) per run; findings are written to `audit_findings`
+    (the manifest says when only a sample of each day's trades was audited)."""
     if run_ids is None:
         run_ids = [r[0] for r in connect(root).sql("select run_id from backtest_runs order by 1").fetchall()]
     out = []
     for run_id in run_ids:
-        row, inp, findings = audit_stored_run(root, run_id)
-        manifest = PartitionManifest("audit_findings", {"run_id": run_id}, 0, run_tag, code_version("backtest"))
+        row, inp, findings = audit_stored_run(root, run_id, sample_per_day)
+        manifest = PartitionManifest("audit_findings", {"run_id": run_id}, 0, run_tag, code_version("backtest"),
+                                     extra={"sampled_trades_per_day": sample_per_day})
         write_partition(root, "audit_findings", {"run_id": run_id}, findings, S.AUDIT_FINDINGS, manifest)
         out.append((row, inp.trades.num_rows, findings))
     write_catalog(root)
