@@ -23,26 +23,26 @@ _FIELDS = [f"{s}_{f}{k}" for s in ("bid", "ask") for f in ("px", "qty", "orders"
 
 
 def _f64(table: pa.Table, name: str) -> np.ndarray:
-    return table[name].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
-
-
-def _levels(table: pa.Table, side: str, field: str) -> np.ndarray:
-    return np.column_stack([_f64(table, f"{side}_{field}{k}") for k in range(5)])
+    """A column as float64 with NaN for null (Arrow converts nullable ints to float with NaN)."""
+    return np.asarray(table[name].to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def quote_family(g: pa.Table, first: np.ndarray) -> dict[str, np.ndarray]:
-    bid0, ask0 = _f64(g, "bid_px0"), _f64(g, "ask_px0")
-    bq, aq = _levels(g, "bid", "qty"), _levels(g, "ask", "qty")
+    col = {c: _f64(g, c) for c in _FIELDS}            # each column converted once
+
+    def levels(side: str, field: str) -> list[np.ndarray]:
+        return [col[f"{side}_{field}{k}"] for k in range(5)]
+
+    bid0, ask0 = col["bid_px0"], col["ask_px0"]
     mid, spread = book.mid_spread(bid0, ask0)
-    d_bid, d_ask = book.depth_sum(bq), book.depth_sum(aq)
-    fields = np.column_stack([_f64(g, c) for c in _FIELDS])
+    d_bid, d_ask = book.depth_sum(levels("bid", "qty")), book.depth_sum(levels("ask", "qty"))
     is_pad = g["is_pad"].to_numpy(zero_copy_only=False)
-    return {"mid": mid, "spread": spread, "microprice": book.microprice(bid0, ask0, bq[:, 0], aq[:, 0]),
-            "imb_l1": book.imbalance(bq[:, 0], aq[:, 0]), "depth_bid5": d_bid, "depth_ask5": d_ask,
+    return {"mid": mid, "spread": spread, "microprice": book.microprice(bid0, ask0, col["bid_qty0"], col["ask_qty0"]),
+            "imb_l1": book.imbalance(col["bid_qty0"], col["ask_qty0"]), "depth_bid5": d_bid, "depth_ask5": d_ask,
             "depth_ratio5": book.ratio(d_bid, d_ask),
-            "orders_bid5": book.depth_sum(_levels(g, "bid", "orders")),
-            "orders_ask5": book.depth_sum(_levels(g, "ask", "orders")),
-            "quote_changes": book.quote_changes(fields, is_pad, first)}
+            "orders_bid5": book.depth_sum(levels("bid", "orders")),
+            "orders_ask5": book.depth_sum(levels("ask", "orders")),
+            "quote_changes": book.quote_changes([col[c] for c in _FIELDS], is_pad, first)}
 
 
 def _per_contract(t: np.ndarray, starts: np.ndarray, fn) -> dict[str, np.ndarray]:

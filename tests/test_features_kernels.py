@@ -97,7 +97,7 @@ def test_book_imbalance_microprice_and_quote_changes():
     assert book.imbalance(np.array([300.0]), np.array([100.0]))[0] == 0.5
     assert book.microprice(np.array([10.0]), np.array([10.2]), np.array([300.0]), np.array([100.0]))[0] == pytest.approx(10.15)
     b = np.array([[1.0, 2.0], [1.0, 3.0], [1.0, 3.0], [2.0, np.nan]])
-    got = book.quote_changes(b, np.array([False, False, True, False]), np.array([True, False, False, False]))
+    got = book.quote_changes(list(b.T), np.array([False, False, True, False]), np.array([True, False, False, False]))
     assert got.tolist() == [0, 1, 0, 2]
 
 

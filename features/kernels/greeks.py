@@ -124,7 +124,7 @@ def implied_vol_scalar(price, S, K, T, r, q, is_call):
             nxt = 0.5 * (lo + hi)                            # vega underflowed: bisect
         if not (lo < nxt < hi):
             nxt = 0.5 * (lo + hi)
-        if abs(nxt - sigma) < 1e-8 * max(sigma, 1.0):      # cubic convergence: the next error is ~1e-20
+        if abs(nxt - sigma) < 1e-6 * max(sigma, 1.0):      # cubic convergence: the next error is ~1e-18
             return nxt if SIGMA_LO < nxt < SIGMA_HI else np.nan
         sigma = nxt
     return np.nan
