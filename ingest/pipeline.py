@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -296,17 +296,23 @@ def _stage_star(args):
     return stage_source(*args)
 
 
+FINALIZE_THREADS = 2
+
+
 def finalize_all(root: Path, keys: list[staging.PartKey], workers: int = 1,
                  progress: Progress | None = None) -> list[dict]:
     if workers > 1 and len(keys) > 1:
         with ProcessPoolExecutor(workers) as pool:
             parts = list(pool.map(finalize_partition, [root] * len(keys), keys))
     else:
+        # one process, two threads: sorting (numpy), Arrow kernels and the Parquet writer release the
+        # GIL, so one partition is written while the next is assembled
         parts = []
-        for i, k in enumerate(keys):
-            parts.append(finalize_partition(root, k))
-            if progress:
-                progress({"partitions": f"{i + 1}/{len(keys)}"})
+        with ThreadPoolExecutor(FINALIZE_THREADS) as pool:
+            for i, p in enumerate(pool.map(finalize_partition, [root] * len(keys), keys)):
+                parts.append(p)
+                if progress:
+                    progress({"partitions": f"{i + 1}/{len(keys)}"})
     return [r for p in parts for r in p]
 
 

@@ -9,7 +9,9 @@ every row decoded before the damage. Memory: one chunk + one batch, whatever the
 """
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +119,49 @@ class _Chunks:
         self.f.close()
 
 
+class _ReadAhead:
+    """`_Chunks` decompressed one chunk ahead in a thread. zlib and the Numba tuple parser both
+    release the GIL, so inflating the next chunk overlaps parsing this one (one process, two cores).
+    Same interface: read(), eof (True once the last data chunk was handed out), error, close()."""
+
+    def __init__(self, chunks: _Chunks, depth: int = 2):
+        self.chunks, self.eof, self._stop = chunks, False, threading.Event()
+        self.q: queue.Queue = queue.Queue(depth)
+        self.thread = threading.Thread(target=self._run, name="dump-inflate", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self.chunks.read()
+                self.q.put((data, self.chunks.eof))
+                if not data and self.chunks.eof:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader, raised there
+            self.q.put((exc, True))
+
+    @property
+    def error(self) -> str | None:
+        return self.chunks.error
+
+    def read(self) -> bytes:
+        if self.eof:
+            return b""
+        data, self.eof = self.q.get()
+        if isinstance(data, BaseException):
+            raise data
+        return data
+
+    def close(self) -> None:
+        self._stop.set()
+        while self.thread.is_alive():          # unblock a put() waiting on a full queue
+            try:
+                self.q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self.chunks.close()
+
+
 class _Table:
     """Column layout and output buffer of the table whose rows are being parsed. Columns come with
     their SQL types (from CREATE TABLE, else the recorder's): a table with foreign columns is still
@@ -135,7 +180,7 @@ def read_dump(path: str | Path, batch_rows: int = 500_000, chunk_bytes: int = 8 
     """Every row of a dump, in file order, as batches per table and rejections per bad tuple."""
     path = Path(path)
     src = str(path)
-    chunks = _Chunks(path, chunk_bytes)
+    chunks = _ReadAhead(_Chunks(path, chunk_bytes))
     db = db_from_name(path)
     layouts: dict[str, list[str]] = {}
     buf = b""

@@ -124,7 +124,7 @@ def _tuple_end(buf, p, end):
     return -1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)   # nogil: the read-ahead thread inflates meanwhile
 def parse_tuples(buf, pos, end, kinds, out, n, final):
     """Parse tuples from buf[pos:end] into out[:, n:]. Returns (pos, n, status, bad_a, bad_b)."""
     ncol = kinds.shape[0]

@@ -60,7 +60,9 @@ def assemble(fragments: list[pa.Table], keys: list[str], contract_keys: list[str
     data = pa.concat_tables(fragments, promote_options="default").combine_chunks()
     n = data.num_rows
     seq = data["_seq"].to_numpy()
-    source = data["_source"].to_numpy(zero_copy_only=False).astype(object)
+    src_enc = pc.dictionary_encode(data["_source"]).combine_chunks()
+    source_names = src_enc.dictionary.to_pylist()
+    source = src_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)   # codes, not 1M Python strings
     repaired = data["_repaired"].to_numpy(zero_copy_only=False).astype(bool)
     cols = [_int_key(data[k]) for k in keys]
     order = np.lexsort([seq, repaired.astype(np.int8) * -1] + cols[::-1]) if n else np.arange(0)
@@ -82,20 +84,32 @@ def assemble(fragments: list[pa.Table], keys: list[str], contract_keys: list[str
     deduped = ~last_of_group & ~occupied
     out = Assembled(table=pa.table({}))
     src_sorted = source[order]
-    for s in np.unique(src_sorted) if n else []:
-        m = src_sorted == s
-        out.counts[str(s)] = SourceCounts(
+    for code in np.unique(src_sorted) if n else []:
+        m = src_sorted == code
+        out.counts[source_names[code]] = SourceCounts(
             written=int((survivors & m).sum()), deduped=int((deduped & m).sum()),
             quarantined=int((occupied & m).sum()), repaired=int((survivors & m & rep_sorted).sum()))
     lost = order[occupied]
     pos, raw = data["_pos"].take(pa.array(lost)).to_pylist(), data["_raw"].take(pa.array(lost)).to_pylist()
-    out.quarantine = [{"source": str(source[i]), "position": p or "", "reason": R_1970_OCCUPIED, "raw": r or ""}
-                      for i, p, r in zip(lost, pos, raw)]
-    final = data.take(pa.array(order[survivors]))
+    out.quarantine = [{"source": source_names[source[i]], "position": p or "", "reason": R_1970_OCCUPIED,
+                       "raw": r or ""} for i, p, r in zip(lost, pos, raw)]
+    final = gather(data, order[survivors])
     if with_volume:
         final = _add_vol_delta(final, [c[survivors] for c in sk[: len(contract_keys)]])
     out.table = final.drop_columns([h for h in HELPERS if h in final.column_names])
     return out
+
+
+def gather(table: pa.Table, idx: np.ndarray) -> pa.Table:
+    """table.take(idx), with runs of consecutive indices as zero-copy slices: a dump lists each
+    contract's seconds in order, so the sorted partition is a few hundred runs, not a million picks."""
+    if not len(idx):
+        return table.slice(0, 0)
+    starts = np.r_[0, np.flatnonzero(np.diff(idx) != 1) + 1]
+    if len(starts) * 64 > len(idx):                    # fragmented: one gather is cheaper
+        return table.take(pa.array(idx))
+    ends = np.r_[starts[1:], len(idx)]
+    return pa.concat_tables([table.slice(int(idx[a]), int(b - a)) for a, b in zip(starts, ends)])
 
 
 def _add_vol_delta(table: pa.Table, contract_cols: list[np.ndarray]) -> pa.Table:
