@@ -19,7 +19,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
+from ingest.readahead import read_ahead
 from ingest.recorder_format import NSE_DB, NULL_INT, OPTION_DBS
+from ingest.sqldump import column_kind
+from ingest.sqlscan_nb import K_DATETIME, K_DEC2, K_DEC10
 
 IDENT = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 RECORDER_DBS = (*OPTION_DBS.values(), NSE_DB)
@@ -76,45 +79,79 @@ def discover(engine: sa.Engine, dbs: tuple[str, ...] = RECORDER_DBS) -> tuple[li
     return ok, bad
 
 
-def _int_expr(col: str, sql_type: str) -> str:
-    """A server-side expression giving the column as an int64 in the recorder's unit."""
-    q = quote(col)
-    t = sql_type.upper()
-    if t.startswith(("DATETIME", "TIMESTAMP")):
-        e = f"timestampdiff(second, '1970-01-01 00:00:00', {q})"
-    elif t.startswith("DECIMAL(60,10)"):
-        e = f"cast(round({q} * 1000000) as signed)"
-    elif t.startswith("DECIMAL"):
-        e = f"cast(round({q} * 100) as signed)"
+PAGE_ROWS = 20_000            # rows per page: about 6 MB of text, well under max_allowed_packet
+EPOCH = "'1970-01-01 00:00:00'"
+SCALE_OF = {K_DEC2: 100.0, K_DEC10: 1e6}   # the dump parser's units (ingest.sqlscan_nb)
+
+
+def _field(col: str, sql_type: str) -> str:
+    """A column as CSV text: datetimes as seconds since the epoch on the server (a zero or invalid
+    date becomes NULL there, as in the dump parser), everything else raw; NULL as an empty field."""
+    if column_kind(sql_type) == K_DATETIME:
+        return f"ifnull(timestampdiff(second, {EPOCH}, {quote(col)}), '')"
+    return f"ifnull({quote(col)}, '')"
+
+
+def page_sql(t: SourceTable, after: int | None, null_stamps: bool = False) -> str:
+    """One page of a table: up to PAGE_ROWS rows after `after` (recorder seconds) in timestamp order,
+    folded server-side into (rows, last second, newline-joined CSV text of the raw values).
+
+    A page per query instead of a row per packet (PyMySQL decodes packets in Python); decimals are
+    sent raw and scaled on the client, which has a core of its own while the server reads the next
+    page. Only integers computed here, never outside text, enter the SQL."""
+    ts = quote("timestamp")
+    line = ", ".join(_field(c, typ) for c, typ in t.columns)
+    if null_stamps:
+        cond = f"{ts} is null"
+    elif after is None:
+        cond = f"{ts} is not null"
     else:
-        e = f"cast({q} as signed)"
-    return f"coalesce({e}, {NULL_INT})"
+        cond = f"{ts} > timestampadd(second, {int(after)}, {EPOCH})"
+    inner = (f"select {ts} ts, concat_ws(',', {line}) line from {quote(t.db)}.{quote(t.table)} where {cond}"
+             f" order by {ts}" + ("" if null_stamps else f" limit {PAGE_ROWS}"))
+    return (f"select count(*), max(timestampdiff(second, {EPOCH}, ts)), "
+            f"group_concat(line order by ts separator '\\n') from ({inner}) page")
 
 
-def select_sql(t: SourceTable, since: int | None) -> str:
-    line = ", ".join(_int_expr(c, typ) for c, typ in t.columns)
-    where = "" if since is None else f" where {quote('timestamp')} > timestampadd(second, {int(since)}, '1970-01-01 00:00:00')"
-    return f"select concat_ws(',', {line}) from {quote(t.db)}.{quote(t.table)}{where} order by {quote('timestamp')}"
+def parse_page(text: str, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """CSV text of raw values -> int64 columns in the recorder units, NULL as NULL_INT."""
+    names = [c for c, _ in columns]
+    kinds = [column_kind(typ) for _, typ in columns]
+    types = {n: pa.float64() if k in SCALE_OF else pa.int64() for n, k in zip(names, kinds)}
+    table = pacsv.read_csv(io.BytesIO((text + "\n").encode()), read_options=pacsv.ReadOptions(column_names=names),
+                           convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True))
+    out = {}
+    for n, k in zip(names, kinds):
+        col = table[n]
+        if k in SCALE_OF:
+            values = np.round(col.to_numpy(zero_copy_only=False) * SCALE_OF[k])
+            col = pa.array(values, mask=np.isnan(values)).cast(pa.int64())
+        out[n] = col.fill_null(NULL_INT).to_numpy()
+    return out
 
 
-def _parse(lines: list[str], names: list[str]) -> dict[str, np.ndarray]:
-    data = ("\n".join(lines) + "\n").encode()
-    table = pacsv.read_csv(io.BytesIO(data), read_options=pacsv.ReadOptions(column_names=names),
-                           convert_options=pacsv.ConvertOptions(column_types={n: pa.int64() for n in names}))
-    return {n: table[n].to_numpy() for n in names}
-
-
-def read_table(engine: sa.Engine, t: SourceTable, since: int | None = None,
-               batch_rows: int = 200_000) -> Iterator[dict[str, np.ndarray]]:
-    """Rows newer than `since` (recorder seconds) in timestamp order, in bounded batches."""
-    names = [c for c, _ in t.columns]
-    with engine.connect().execution_options(stream_results=True, max_row_buffer=batch_rows) as con:
-        result = con.exec_driver_sql(select_sql(t, since))
+def _pages(engine: sa.Engine, t: SourceTable, since: int | None) -> Iterator[str]:
+    with engine.connect() as con:
+        con.exec_driver_sql("set session group_concat_max_len = 1073741824")
+        if since is None:
+            n, _, text = con.exec_driver_sql(page_sql(t, None, null_stamps=True)).one()
+            if n:
+                yield text
+        after = since
         while True:
-            rows = result.fetchmany(batch_rows)
-            if not rows:
-                break
-            yield _parse([r[0] for r in rows], names)
+            n, last, text = con.exec_driver_sql(page_sql(t, after)).one()
+            if not n:
+                return
+            yield text
+            after = int(last)
+
+
+def read_table(engine: sa.Engine, t: SourceTable, since: int | None = None) -> Iterator[dict[str, np.ndarray]]:
+    """Rows newer than `since` (recorder seconds) in timestamp order, one bounded page at a time,
+    the next page fetched while this one is parsed (rows without a timestamp come first, on a full
+    read only: they have no place in an increment)."""
+    for text in read_ahead(_pages(engine, t, since), depth=1):
+        yield parse_page(text, t.columns)
 
 
 def high_water_mark(previous: int | None, timestamps: np.ndarray) -> int | None:

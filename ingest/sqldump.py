@@ -9,9 +9,7 @@ every row decoded before the damage. Memory: one chunk + one batch, whatever the
 """
 from __future__ import annotations
 
-import queue
 import re
-import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ingest.readahead import read_ahead
 from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMNS
 from ingest.sqlscan_nb import (K_DATETIME, K_DEC2, K_DEC10, K_INT, ST_BAD, ST_FULL, ST_NEED_MORE, ST_STMT_END,
                                parse_tuples)
@@ -52,7 +51,8 @@ class DumpError(ValueError):
     """A dump that cannot be read at all (not a dump, unreadable)."""
 
 
-def _kind(sql_type: str) -> int:
+def column_kind(sql_type: str) -> int:
+    """How a recorder column's SQL type becomes int64 (datetime seconds, decimals scaled, ints)."""
     t = sql_type.upper()
     if t.startswith("DATETIME") or t.startswith("TIMESTAMP"):
         return K_DATETIME
@@ -120,25 +120,20 @@ class _Chunks:
 
 
 class _ReadAhead:
-    """`_Chunks` decompressed one chunk ahead in a thread. zlib and the Numba tuple parser both
-    release the GIL, so inflating the next chunk overlaps parsing this one (one process, two cores).
-    Same interface: read(), eof (True once the last data chunk was handed out), error, close()."""
+    """`_Chunks` inflated one chunk ahead in a thread (ingest.readahead): zlib and the Numba tuple
+    parser both release the GIL. Same interface: read(), eof (True once the last data chunk was
+    handed out), error, close()."""
 
-    def __init__(self, chunks: _Chunks, depth: int = 2):
-        self.chunks, self.eof, self._stop = chunks, False, threading.Event()
-        self.q: queue.Queue = queue.Queue(depth)
-        self.thread = threading.Thread(target=self._run, name="dump-inflate", daemon=True)
-        self.thread.start()
+    def __init__(self, chunks: _Chunks):
+        self.chunks, self.eof = chunks, False
+        self._items = read_ahead(self._chunks())
 
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                data = self.chunks.read()
-                self.q.put((data, self.chunks.eof))
-                if not data and self.chunks.eof:
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the reader, raised there
-            self.q.put((exc, True))
+    def _chunks(self):
+        while True:
+            data = self.chunks.read()
+            yield data, self.chunks.eof
+            if not data and self.chunks.eof:
+                return
 
     @property
     def error(self) -> str | None:
@@ -147,18 +142,11 @@ class _ReadAhead:
     def read(self) -> bytes:
         if self.eof:
             return b""
-        data, self.eof = self.q.get()
-        if isinstance(data, BaseException):
-            raise data
+        data, self.eof = next(self._items, (b"", True))
         return data
 
     def close(self) -> None:
-        self._stop.set()
-        while self.thread.is_alive():          # unblock a put() waiting on a full queue
-            try:
-                self.q.get(timeout=0.05)
-            except queue.Empty:
-                pass
+        self._items.close()
         self.chunks.close()
 
 
@@ -169,7 +157,7 @@ class _Table:
 
     def __init__(self, name: str, columns: list[tuple[str, str]], batch_rows: int):
         self.name, self.columns = name, [c for c, _ in columns]
-        self.kinds = np.array([_kind(t) for _, t in columns], np.int8)
+        self.kinds = np.array([column_kind(t) for _, t in columns], np.int8)
         self.out = np.empty((len(columns), batch_rows), np.int64)
         self.line = np.empty(batch_rows, np.int64)
         self.tup = np.empty(batch_rows, np.int32)
