@@ -153,58 +153,97 @@ def available_days(root, underlying: str, start: dt.date | None, end: dt.date | 
     return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
 
 
+def load_inputs(root, underlying: str, day: dt.date, names: list[str]) -> tuple[DayData, dict] | None:
+    """One day's dense engine inputs (nearest expiry only, only the named features), or None."""
+    from warehouse.writer import read_partition
+
+    keys = {"underlying": underlying, "date": day}
+    expiries = read_partition(root, "options_grid", keys, columns=["expiry"])
+    nearest = nearest_expiry(expiries["expiry"], day) if expiries is not None else None
+    if nearest is None:
+        return None
+    only = [("expiry", "=", nearest)]
+    grid = read_partition(root, "options_grid", keys, columns=GRID_COLUMNS, filters=only)
+    feats = read_partition(root, "features_options", keys, filters=only,
+                           columns=KEY_COLUMNS + [n for n in names if n not in KEY_COLUMNS])
+    if feats is None:
+        return None
+    data = load_day(underlying, day, grid, feats, read_partition(root, "spot_grid", keys), names)
+    return data, dense_spot(data.t_s, read_partition(root, "features_spot", keys), SPOT_FEATURES)
+
+
+@dataclass
+class _Job:
+    strategy: Strategy
+    cfg: StrategyConfig
+    fee_fn: object
+    run_id: str
+    trades: list
+    events: list
+    engine_s: float = 0.0
+    cells: int = 0
+
+
+def _write_day(root, run_id: str, keys: dict, res: DayResult) -> None:
+    from warehouse.writer import PartitionManifest, write_partition
+
+    for table, rows, schema in (("trades", res.trades, S.TRADES), ("trade_events", res.events, S.TRADE_EVENTS)):
+        write_partition(root, table, {"run_id": run_id, **keys}, rows, schema,
+                        PartitionManifest(table, {"run_id": run_id, **{k: str(v) for k, v in keys.items()}},
+                                          0, run_id, code_version("backtest")))
+
+
+def _finish(root, j: _Job, underlying: str, days: list[dt.date], versions: list[str], write: bool) -> RunResult:
+    from transforms.calendar import session_seconds
+    from warehouse.writer import PartitionManifest, write_partition
+
+    trades = pa.concat_tables(j.trades) if j.trades else S.TRADES.empty_table()
+    events = pa.concat_tables(j.events) if j.events else S.TRADE_EVENTS.empty_table()
+    session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
+    metrics = summarize_run(trades, days, session_s)
+    if write:
+        row = {"run_id": j.run_id, "strategy": j.cfg.name, "underlying": underlying,
+               "start": min(days) if days else None, "end": max(days) if days else None, "days": len(days),
+               "config": json.dumps(j.cfg.to_dict(), default=str), "code_version": code_version("backtest"),
+               "data_version": hashlib.sha256("|".join(versions).encode()).hexdigest()[:12],
+               "created_at": dt.datetime.now(dt.timezone.utc), **metrics}
+        write_partition(root, "backtest_runs", {"run_id": j.run_id},
+                        pa.Table.from_pylist([row], schema=S.BACKTEST_RUNS), S.BACKTEST_RUNS,
+                        PartitionManifest("backtest_runs", {"run_id": j.run_id}, 0, j.run_id, code_version("backtest")))
+    return RunResult(j.run_id, j.cfg.name, trades, events, metrics, days, j.engine_s, j.cells)
+
+
+def run_many(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: str, days: list[dt.date],
+             log_events: bool = True, fee_fn=None, write: bool = True) -> list[RunResult]:
+    """Several strategy configs over the same days: each day is read once and every config runs on
+    it (the same engine call as a single run, so sharing changes no trade). Sweeps and the six
+    demo strategies use this; `run_backtest` is the one-config case."""
+    versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
+                for t in ("options_grid", "features_options")]
+    states = [_Job(s, c, fee_fn or fee_fn_for(c), make_run_id(c, underlying, days, versions), [], [])
+              for s, c in jobs]
+    names = sorted(set().union(*(s.features for s, _ in jobs)) | {"price"})
+    for day in days:
+        loaded = load_inputs(root, underlying, day, names)
+        if loaded is None:
+            continue
+        data, spot = loaded
+        for j in states:
+            t0 = time.perf_counter()
+            res = simulate_day(j.strategy, j.cfg, data, j.run_id, log_events, j.fee_fn, spot)
+            j.engine_s += time.perf_counter() - t0
+            j.cells += data.Q.shape[0] * data.Q.shape[1]
+            j.trades.append(res.trades)
+            j.events.append(res.events)
+            if write:
+                _write_day(root, j.run_id, {"underlying": underlying, "date": day}, res)
+    return [_finish(root, j, underlying, days, versions, write) for j in states]
+
+
 def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str, days: list[dt.date],
                  log_events: bool = True, fee_fn=None, write: bool = True) -> RunResult:
     """Run one strategy config over days of one underlying; write its partitions (imperative shell)."""
-    from transforms.calendar import session_seconds
-    from warehouse.writer import PartitionManifest, read_partition, write_partition
-
-    fee_fn = fee_fn or fee_fn_for(cfg)
-    versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
-                for t in ("options_grid", "features_options")]
-    run_id = make_run_id(cfg, underlying, days, versions)
-    trades, events = [], []
-    engine_s, cells = 0.0, 0
-    names = sorted(set(strategy.features) | {"price"})
-    for day in days:
-        keys = {"underlying": underlying, "date": day}
-        expiries = read_partition(root, "options_grid", keys, columns=["expiry"])
-        nearest = nearest_expiry(expiries["expiry"], day) if expiries is not None else None
-        if nearest is None:
-            continue
-        only = [("expiry", "=", nearest)]
-        grid = read_partition(root, "options_grid", keys, columns=GRID_COLUMNS, filters=only)
-        feats = read_partition(root, "features_options", keys, filters=only,
-                               columns=KEY_COLUMNS + [n for n in names if n not in KEY_COLUMNS])
-        if feats is None:
-            continue
-        data = load_day(underlying, day, grid, feats, read_partition(root, "spot_grid", keys), names)
-        spot = dense_spot(data.t_s, read_partition(root, "features_spot", keys), SPOT_FEATURES)
-        t0 = time.perf_counter()
-        res = simulate_day(strategy, cfg, data, run_id, log_events, fee_fn, spot)
-        engine_s += time.perf_counter() - t0
-        cells += data.Q.shape[0] * data.Q.shape[1]
-        trades.append(res.trades)
-        events.append(res.events)
-        if write:
-            version = code_version("backtest")
-            for table, rows, schema in (("trades", res.trades, S.TRADES), ("trade_events", res.events, S.TRADE_EVENTS)):
-                write_partition(root, table, {"run_id": run_id, **keys}, rows, schema,
-                                PartitionManifest(table, {"run_id": run_id, **{k: str(v) for k, v in keys.items()}},
-                                                  0, run_id, version))
-    all_trades = pa.concat_tables(trades) if trades else S.TRADES.empty_table()
-    all_events = pa.concat_tables(events) if events else S.TRADE_EVENTS.empty_table()
-    session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
-    metrics = summarize_run(all_trades, days, session_s)
-    if write:
-        row = {"run_id": run_id, "strategy": cfg.name, "underlying": underlying, "start": min(days) if days else None,
-               "end": max(days) if days else None, "days": len(days), "config": json.dumps(cfg.to_dict(), default=str),
-               "code_version": code_version("backtest"), "data_version": hashlib.sha256("|".join(versions).encode()).hexdigest()[:12],
-               "created_at": dt.datetime.now(dt.timezone.utc), **metrics}
-        write_partition(root, "backtest_runs", {"run_id": run_id}, pa.Table.from_pylist([row], schema=S.BACKTEST_RUNS),
-                        S.BACKTEST_RUNS, PartitionManifest("backtest_runs", {"run_id": run_id}, 0, run_id,
-                                                           code_version("backtest")))
-    return RunResult(run_id, cfg.name, all_trades, all_events, metrics, days, engine_s, cells)
+    return run_many(root, [(strategy, cfg)], underlying, days, log_events, fee_fn, write)[0]
 
 
 def fee_fn_for(cfg: StrategyConfig):

@@ -82,10 +82,20 @@ def cmd_materialize(a: argparse.Namespace) -> int:
     return 0
 
 
+def _print_sweep(results, underlying: str, days) -> None:
+    print(f"{underlying} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
+    print(f"{'combination':40s} {'trades':>7s} {'win':>6s} {'net':>12s} {'PF':>6s} {'max DD':>10s}  run")
+    for name, r in sorted(results, key=lambda x: -x[1].metrics["net_pnl"]):
+        m = r.metrics
+        print(f"{name:40s} {m['trades']:7d} {m['win_rate']:6.1%} {m['net_pnl']:12,.2f} {m['profit_factor']:6.2f} "
+              f"{m['max_drawdown']:10,.2f}  {r.run_id}")
+
+
 def cmd_backtest(a: argparse.Namespace) -> int:
     from backtest.config import load_config
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
+    from backtest.sweep import sweep
 
     root = warehouse_root(a.warehouse)
     cfg = load_config(a.strategy, a.config)
@@ -96,6 +106,9 @@ def cmd_backtest(a: argparse.Namespace) -> int:
         days = available_days(root, u, start, end)
         if not days:
             raise RuntimeError(f"no feature partitions for {u} in the range; run `ticklake materialize` first")
+        if a.sweep:
+            _print_sweep(sweep(root, get(a.strategy), cfg, a.sweep, u, days, write=a.write), u, days)
+            continue
         res = run_backtest(root, get(a.strategy), cfg, u, days, log_events=not a.no_events)
         m = res.metrics
         print(f"{res.run_id} {u} {days[0]}..{days[-1]} ({len(days)} days): {m['trades']} trades, "
@@ -222,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--start")
     b.add_argument("--end")
     b.add_argument("--no-events", action="store_true", help="do not log trade events")
+    b.add_argument("--sweep", action="append", metavar="SECTION.KEY=V1,V2",
+                   help="sweep a config value (repeatable: every combination, each day read once)")
+    b.add_argument("--write", action="store_true", help="with --sweep: store every combination's run")
     b.set_defaults(func=cmd_backtest)
 
     au = sub.add_parser("audit", help="replay audit of backtest runs (exit 1 on any error finding)")
