@@ -84,3 +84,14 @@ def test_sampling_audits_n_random_trades_per_day_reproducibly(busiest):
     assert len(ids) == min(2, len(set(full.trades["trade_id"].to_pylist())))
     assert ids == set(again.trades["trade_id"].to_pylist()) and findings.num_rows == 0
     assert set(inp.events["trade_id"].to_pylist()) == ids
+
+
+def test_the_report_says_when_the_stored_audit_was_a_sample(busiest, tmp_path):
+    root, strategy, _, _ = busiest
+    out = tmp_path / "r.html"
+    assert tl(root, "audit", "--sample", "1").returncode == 0
+    assert tl(root, "report", strategy, "--out", str(out)).returncode == 0
+    assert "Audit clean: 1 random trades per day (sampled audit)" in out.read_text()
+    assert tl(root, "audit").returncode == 0
+    assert tl(root, "report", strategy, "--out", str(out)).returncode == 0
+    assert "Audit clean: every trade re-derived" in out.read_text()

@@ -35,6 +35,7 @@ class RunReport:
     findings: pa.Table | None    # audit_findings of the runs (None: not audited)
     days: list[dt.date]
     metrics: dict
+    audit_sample: int | None = None   # the stored audit checked this many random trades per day
 
 
 def fmt_metric(fmt: str, v) -> str:
@@ -74,11 +75,13 @@ def breakdowns(t: pa.Table) -> dict[str, tuple[list[str], list[float]]]:
             "dte": group_pnl(dte, net)}
 
 
-def audit_summary(findings: pa.Table | None) -> str:
+def audit_summary(findings: pa.Table | None, sample: int | None = None) -> str:
     if findings is None:
         return "<p>Not audited yet: run <code>ticklake audit</code>.</p>"
+    scope = f"{sample} random trades per day (sampled audit)" if sample else "every trade"
     if not findings.num_rows:
-        return '<p class="ok">Audit clean: every trade re-derived from the market data by the independent replay.</p>'
+        return (f'<p class="ok">Audit clean: {scope} re-derived from the market data by the independent '
+                "replay.</p>")
     counts: dict = {}
     for f in findings.to_pylist():
         counts[(f["check"], f["severity"])] = counts.get((f["check"], f["severity"]), 0) + 1
@@ -103,7 +106,7 @@ def _section(r: RunReport) -> str:
             n_by[x] += 1
         parts.append("<h3>Exit reasons</h3>" + _table(["reason", "legs", "net P&L"],
                                                      [[k, n_by[k], f"{v:,.2f}"] for k, v in zip(*reasons)]))
-    parts.append("<h3>Audit</h3>" + audit_summary(r.findings))
+    parts.append("<h3>Audit</h3>" + audit_summary(r.findings, r.audit_sample))
     shown = t.slice(0, MAX_TRADE_ROWS).select(TRADE_COLUMNS).to_pylist()
     rows = [[(f"{v:,.2f}" if isinstance(v, float) else v) for v in row.values()] for row in shown]
     note = f" (first {MAX_TRADE_ROWS} of {t.num_rows})" if t.num_rows > MAX_TRADE_ROWS else ""

@@ -14,6 +14,7 @@ from backtest.run import summarize_run
 from transforms.calendar import session_seconds, trading_days
 from warehouse.catalog import connect
 from warehouse.layout import DATA_FILE, partition_dir
+from warehouse.writer import read_manifest
 
 
 def _arrow(con, sql: str, params: list) -> pa.Table:
@@ -34,6 +35,13 @@ def audited(root: Path, run_id: str) -> bool:
     return (partition_dir(root, "audit_findings", {"run_id": run_id}) / DATA_FILE).exists()
 
 
+def audit_sample(root: Path, run_ids: list[str]) -> int | None:
+    """Trades per day the stored audits sampled (None: every trade was audited)."""
+    sizes = [((read_manifest(partition_dir(root, "audit_findings", {"run_id": i})) or {}).get("extra") or {})
+             .get("sampled_trades_per_day") for i in run_ids]
+    return max((n for n in sizes if n), default=None)
+
+
 def load_report(root: Path, selector: str) -> RunReport:
     con = connect(root)
     runs = resolve_runs(con, selector)
@@ -43,7 +51,8 @@ def load_report(root: Path, selector: str) -> RunReport:
                       [ids]) if all(audited(root, i) for i in ids) else None
     days = sorted({d for r in runs for d in trading_days(r["start"], r["end"])})
     session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
-    return RunReport(selector, runs, trades, findings, days, summarize_run(trades, days, session_s))
+    return RunReport(selector, runs, trades, findings, days, summarize_run(trades, days, session_s),
+                     audit_sample(root, ids) if findings is not None else None)
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
