@@ -5,22 +5,25 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from expectations.heatmap import save_heatmap
+from expectations.overview import render_overview
 from expectations.suites import SUITES
 from expectations.validate import SuiteOutcome, quiet_context, validate, validation_definition
 from warehouse.layout import DATA_FILE, table_dir
 
 QUALITY_DIR = "quality"
+OVERVIEW = "overview.html"     # ours; GX's own index.html needs CDN scripts (see expectations.overview)
 WHOLE_TABLE = ("ingest_runs", "trades")   # small tables validated in one batch, not per partition
 
 
 @dataclass
 class QualityReport:
-    docs_index: Path
+    docs_index: Path                 # the overview page (self-contained), linking GX's pages
     outcomes: list[tuple[str, SuiteOutcome]] = field(default_factory=list)
     heatmaps: list[Path] = field(default_factory=list)
 
@@ -56,15 +59,20 @@ def heatmap_path(root: Path, label: str) -> Path:
     return docs_dir(root) / "heatmaps" / f"coverage_{label.replace('/', '_')}.png"
 
 
+def run_name(suite: str, label: str) -> str:
+    """The GX run name of a batch ("options_ticks NIFTY 2025-11-03"; GX keys allow no slash)."""
+    return f"{suite} {label.replace('/', ' ')}"
+
+
 def run_quality(root: Path, params: dict | None = None,
                 progress: Callable[[str], None] | None = None) -> QualityReport:
     """Validate every partition of every suite's table, build Data Docs and the heatmaps."""
     ctx = quiet_context("file", project_root_dir=str(root / QUALITY_DIR))
-    report = QualityReport(docs_dir(root) / "index.html")
+    report = QualityReport(docs_dir(root) / OVERVIEW)
     for name, suite in SUITES.items():
         vd = validation_definition(ctx, name, params)
         for label, table, day in batches(root, suite.table):
-            outcome = validate(name, suite.frame(table, day), vd=vd, label=f"{name} {label.replace('/', ' ')}")
+            outcome = validate(name, suite.frame(table, day), vd=vd, label=run_name(name, label))
             report.outcomes.append((label, outcome))
             if progress:
                 progress(f"{name} {label}: {outcome.rows} rows, {len(outcome.failed)} failed")
@@ -73,4 +81,17 @@ def run_quality(root: Path, params: dict | None = None,
         if png:
             report.heatmaps.append(png)
     ctx.build_data_docs()
+    site = docs_dir(root)
+    links = {(o.suite, label): _validation_page(site, o.suite, run_name(o.suite, label)) for label, o in report.outcomes}
+    pages = {k: v for k, v in links.items() if v}
+    html_text = render_overview(report.outcomes, pages, [str(p.relative_to(site)) for p in report.heatmaps])
+    tmp = report.docs_index.with_suffix(".tmp")
+    tmp.write_text(html_text)
+    tmp.replace(report.docs_index)
     return report
+
+
+def _validation_page(site: Path, suite: str, run_name: str) -> str | None:
+    """Relative URL of GX's newest validation page for this run name."""
+    pages = sorted((site / "validations" / suite / run_name).glob("*/*.html"))
+    return "/".join(quote(part) for part in pages[-1].relative_to(site).parts) if pages else None

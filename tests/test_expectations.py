@@ -2,6 +2,7 @@
 import datetime as dt
 import json
 import shutil
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -122,9 +123,14 @@ def test_data_docs_open_in_a_real_browser_with_the_suite_results(warehouse, chro
     assert {s for s, _, _ in report.failures} == {"coverage"} or report.failures == []
     dom = rendered_dom(chromium, report.docs_index.as_uri())
     for suite in ("options_ticks", "futures_ticks", "spot_ticks", "ingest_runs"):
-        assert suite in dom, suite
+        assert f"<td>{suite}</td>" in dom, suite
+    assert dom.count("<tr><td>") == len(report.outcomes) and dom.count("coverage heatmap") == len(report.heatmaps)
     png = screenshot(chromium, report.docs_index.as_uri(), tmp_path / "docs.png")
     assert png.stat().st_size > 10_000 and distinct_colours(png) > 20
+    # every batch links GX's own validation page, which renders without network access
+    link = dom.split('<a href="')[1].split('"')[0]
+    page = rendered_dom(chromium, (report.docs_index.parent / unquote(link)).as_uri())
+    assert "Expectation Validation Result" in page and "Succeeded" in page
     assert len(report.heatmaps) == 5 and all(distinct_colours(p) > 20 for p in report.heatmaps)
 
 
