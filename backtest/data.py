@@ -13,7 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from backtest.kernels.dense import scatter, scatter_fields
 from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
+from transforms.columns import float_columns
 from transforms.expiry import lot_size, strike_step
 from transforms.gaps import segment_bounds
 from transforms.pad import wall_seconds
@@ -58,12 +60,15 @@ def session_grid(day: dt.date) -> np.ndarray:
 
 def _dense(values: np.ndarray, i: np.ndarray, c: np.ndarray, S: int, C: int) -> np.ndarray:
     out = np.full((S, C), np.nan)
-    out[i, c] = values
+    scatter(out, i, c, values)
     return out
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
-    return t[name].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    """A numeric column as numpy in its own dtype; Arrow gives NaN for nulls in float columns and
+    float64 with NaN for integer columns that hold nulls, so no cast or fill pass is needed."""
+    values = t[name].to_numpy(zero_copy_only=False)
+    return values if values.dtype.kind in "fiu" else values.astype(np.float64)
 
 
 GRID_COLUMNS = ["symbol", "expiry", "opt_type", "strike", "ts", "price", "vol_delta", "is_pad", *BOOK_COLUMNS]
@@ -110,20 +115,18 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     Q = np.full((S, C, NQ), np.nan)
     bid, ask, ltp = _col(grid, "bid_px0"), _col(grid, "ask_px0"), _col(grid, "price")
     is_pad = grid["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
-    for field, values in ((Q_BID, bid), (Q_ASK, ask), (Q_LTP, ltp), (Q_VOL, _col(grid, "vol_delta"))):
-        Q[i_of_row, c_of_row, field] = values
     tradable = ~is_pad & ~np.isnan(ltp) & ~np.isnan(bid) & ~np.isnan(ask)
     Q[:, :, Q_TRADABLE] = 0.0
-    Q[i_of_row, c_of_row, Q_TRADABLE] = tradable.astype(np.float64)
-    B = np.full((S * C, 20), np.nan)
-    B[i_of_row * C + c_of_row] = np.column_stack([_col(grid, name) for name in BOOK_COLUMNS])  # one row scatter
-    B = B.reshape(S, C, 20)
+    assert (Q_BID, Q_ASK, Q_LTP, Q_VOL, Q_TRADABLE) == tuple(range(Q_BID, Q_BID + 5))
+    scatter_fields(Q, Q_BID, i_of_row, c_of_row, float_columns([bid, ask, ltp, _col(grid, "vol_delta"), tradable]))
+    B = np.full((S, C, len(BOOK_COLUMNS)), np.nan)
+    scatter_fields(B, 0, i_of_row, c_of_row, float_columns([_col(grid, name) for name in BOOK_COLUMNS]))
     fc = np.searchsorted(uniq, _contract_codes(features))
     fi = np.searchsorted(t_s, wall_seconds(features["ts"])) if features.num_rows else np.zeros(0, np.int64)
     F = {name: _dense(_col(features, name), fi, fc, S, C) for name in feature_names}
     for name, q in (("atr_1m", Q_ATR), ("ema18", Q_EMA)):
         if name in features.column_names:
-            Q[fi, fc, q] = _col(features, name)
+            scatter_fields(Q, q, fi, fc, float_columns([_col(features, name)]))
     spot = np.full(S, np.nan)
     if spot_grid is not None and spot_grid.num_rows:
         si = np.searchsorted(t_s, wall_seconds(spot_grid["ts"]))

@@ -24,6 +24,7 @@ from backtest.kernels.params import EVENTS, EXIT_REASONS
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
 from backtest.strategies.straddles import SPOT_FEATURES
+from ingest.readahead import read_ahead
 from ingest.recorder_format import IST_OFFSET_S
 from transforms.expiry import strike_step
 from warehouse import schema as S
@@ -223,8 +224,9 @@ def run_many(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: str,
     states = [_Job(s, c, fee_fn or fee_fn_for(c), make_run_id(c, underlying, days, versions), [], [])
               for s, c in jobs]
     names = sorted(set().union(*(s.features for s, _ in jobs)) | {"price"})
-    for day in days:
-        loaded = load_inputs(root, underlying, day, names)
+    # the next day is read and made dense in a thread while this one is simulated: Parquet decoding
+    # and the scatter kernels release the GIL, so the two cores overlap reading with the engine
+    for day, loaded in read_ahead(((d, load_inputs(root, underlying, d, names)) for d in days), depth=1):
         if loaded is None:
             continue
         data, spot = loaded

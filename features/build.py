@@ -9,6 +9,7 @@ import datetime as dt
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from features import registry as R
 from features.kernels import bars, book, rolling
@@ -20,6 +21,8 @@ MARGIN_PCT = 0.12     # short-option margin proxy as a fraction of spot (theta_s
 YEAR_S = 365.0 * 86400.0
 EXPIRY_CLOSE = dt.time(15, 30)
 _FIELDS = [f"{s}_{f}{k}" for s in ("bid", "ask") for f in ("px", "qty", "orders") for k in range(5)]
+# the options_grid columns a build reads (reading the other dozen would only cost time)
+GRID_INPUTS = list(dict.fromkeys([name for name, _ in R.BASE_COLUMNS] + _FIELDS))
 
 
 def _f64(table: pa.Table, name: str) -> np.ndarray:
@@ -47,11 +50,13 @@ def quote_family(g: pa.Table, first: np.ndarray) -> dict[str, np.ndarray]:
 
 def _per_contract(t: np.ndarray, starts: np.ndarray, fn) -> dict[str, np.ndarray]:
     """Run fn(t_slice, slice) per contract and stitch the outputs back together."""
-    out: dict[str, list] = {}
+    out: dict[str, np.ndarray] = {}
     for a, b in zip(starts[:-1], starts[1:]):
         for k, v in fn(t[a:b], slice(a, b)).items():
-            out.setdefault(k, []).append(v)
-    return {k: np.concatenate(v) for k, v in out.items()}
+            if k not in out:
+                out[k] = np.empty(t.shape[0], v.dtype)
+            out[k][a:b] = v
+    return out
 
 
 def flow_family(t, starts, price, vol, is_pad):
@@ -121,7 +126,7 @@ def options_family(g: pa.Table, t: np.ndarray, starts: np.ndarray, mid: np.ndarr
     close_s = expiry * 86400 + EXPIRY_CLOSE.hour * 3600 + EXPIRY_CLOSE.minute * 60
     tte = (close_s - t) / YEAR_S
     strike = g["strike"].to_numpy(zero_copy_only=False).astype(np.float64)
-    is_call = g["opt_type"].to_numpy(zero_copy_only=False) == "CE"
+    is_call = pc.equal(g["opt_type"], "CE").to_numpy(zero_copy_only=False)
     fwd = spot * np.exp(RATE * np.maximum(tte, 0))
     iv = G.implied_vol(mid, spot, strike, tte, RATE, 0.0, is_call)
     iv_ltp = G.implied_vol(price, spot, strike, tte, RATE, 0.0, is_call)
@@ -163,8 +168,8 @@ def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.da
     out = {name: grid[name] for name, _ in R.BASE_COLUMNS}
     for f in feats:
         v = cols[f.name]
-        if pa.types.is_floating(f.dtype):
-            out[f.name] = pa.array(v.astype(np.float64), mask=np.isnan(v)).cast(f.dtype)
+        if pa.types.is_floating(f.dtype):    # NaN is stored as null; numpy rounds to float32 as Arrow would
+            out[f.name] = pa.array(v.astype(f.dtype.to_pandas_dtype(), copy=False), mask=np.isnan(v))
         else:
             out[f.name] = pa.array(v).cast(f.dtype)
     return pa.table(out, schema=R.schema(feats))

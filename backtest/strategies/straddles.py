@@ -44,10 +44,22 @@ def _by_strike(strikes: np.ndarray, types: np.ndarray, want: str) -> dict[int, i
     return {int(k): c for c, (k, t) in enumerate(zip(strikes, types)) if t == want}
 
 
+def _contract_at(strike_per_s: np.ndarray, by_strike: dict[int, int]) -> np.ndarray:
+    """[S] contract index of the strike wanted each second (-1 when none or not listed)."""
+    out = np.full(strike_per_s.shape[0], -1, np.int64)
+    if not by_strike:
+        return out
+    listed = np.array(sorted(by_strike), np.int64)
+    index = np.array([by_strike[k] for k in listed], np.int64)
+    want = ~np.isnan(strike_per_s)
+    k = strike_per_s[want].astype(np.int64)
+    pos = np.minimum(np.searchsorted(listed, k), len(listed) - 1)
+    out[want] = np.where(listed[pos] == k, index[pos], -1)
+    return out
+
+
 def _legs_at(strike_per_s: np.ndarray, ce: dict, pe: dict) -> tuple[np.ndarray, np.ndarray]:
-    leg_ce = np.array([ce.get(int(k), -1) if not np.isnan(k) else -1 for k in strike_per_s], np.int64)
-    leg_pe = np.array([pe.get(int(k), -1) if not np.isnan(k) else -1 for k in strike_per_s], np.int64)
-    return leg_ce, leg_pe
+    return _contract_at(strike_per_s, ce), _contract_at(strike_per_s, pe)
 
 
 def entry_condition(spot: dict, cfg: StrategyConfig) -> np.ndarray:

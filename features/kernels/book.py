@@ -1,11 +1,16 @@
-"""Order-book features of one 1-second grid (vectorised numpy: arrays in, arrays out).
+"""Order-book features of one 1-second grid (arrays in, arrays out; numpy, and Numba where a row
+reads many columns).
 
 Depth and book-change functions take the levels/fields as a sequence of 1-d float64 columns (NaN =
-empty level): a partition has a million rows, and stacking 30 columns would copy 240 MB.
+empty level): a partition has a million rows, and stacking 30 columns would copy 240 MB; the Numba
+loops read the columns side by side in one pass.
 """
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
+
+from transforms.columns import float_columns
 
 
 def mid_spread(bid0: np.ndarray, ask0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -31,9 +36,16 @@ def imbalance(bq: np.ndarray, aq: np.ndarray) -> np.ndarray:
 
 def depth_sum(levels) -> np.ndarray:
     """Sum over the levels (a sequence of columns), empty levels as 0 (all-empty -> 0)."""
-    out = np.zeros(len(levels[0]))
-    for x in levels:
-        out += np.where(np.isnan(x), 0.0, x)
+    return _depth_sum(float_columns(levels))
+
+
+@nb.njit(cache=True, nogil=True)
+def _depth_sum(levels: tuple) -> np.ndarray:
+    out = np.zeros(levels[0].shape[0])
+    for x in levels:                      # level by level, as the column-wise sum adds them
+        for i in range(out.shape[0]):
+            if not np.isnan(x[i]):
+                out[i] += x[i]
     return out
 
 
@@ -47,12 +59,19 @@ def quote_changes(fields, is_pad: np.ndarray, first_of_contract: np.ndarray) -> 
 
     fields: a sequence of columns (prices, quantities, orders of both sides); a padded second
     changed nothing; the first row of a contract counts as 0 (nothing to compare with)."""
-    n = len(fields[0])
+    return _quote_changes(float_columns(fields), np.asarray(is_pad, np.bool_),
+                          np.asarray(first_of_contract, np.bool_))
+
+
+@nb.njit(cache=True, nogil=True)
+def _quote_changes(fields: tuple, is_pad: np.ndarray, first: np.ndarray) -> np.ndarray:
+    n = fields[0].shape[0]
     out = np.zeros(n, np.int32)
-    if n < 2:
-        return out
-    for x in fields:
-        prev, cur = x[:-1], x[1:]
-        out[1:] += (cur != prev) & ~(np.isnan(prev) & np.isnan(cur))
-    out[is_pad | first_of_contract] = 0
+    for x in fields:                      # column by column: iterating a tuple unrolls, indexing it does not
+        for i in range(1, n):
+            if x[i] != x[i - 1] and not (np.isnan(x[i]) and np.isnan(x[i - 1])):
+                out[i] += 1
+    for i in range(n):
+        if is_pad[i] or first[i]:
+            out[i] = 0
     return out
