@@ -6,13 +6,14 @@ state); the options family (IV and greeks) is vectorised over the whole partitio
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from features import registry as R
-from features.kernels import bars, book, rolling
+from features.kernels import book, families, rolling
 from transforms.calendar import IST
 from transforms.pad import contract_starts, wall_seconds
 
@@ -60,16 +61,8 @@ def _per_contract(t: np.ndarray, starts: np.ndarray, fn) -> dict[str, np.ndarray
 
 
 def flow_family(t, starts, price, vol, is_pad):
-    def one(ts, s):
-        v = vol[s]
-        return {"vol_10s": rolling.rolling_sum(ts, v, 10), "vol_30s": rolling.rolling_sum(ts, v, 30),
-                "vol_60s": rolling.rolling_sum(ts, v, 60), "vol_5m": rolling.rolling_sum(ts, v, 300),
-                "vol_avg_2m": rolling.rolling_sum(ts, v, 120) / 120.0,
-                "vol_avg_5m": rolling.rolling_sum(ts, v, 300) / 300.0,
-                "vwap": rolling.session_vwap(price[s], v),
-                "tick_velocity": rolling.rolling_count(ts, ~is_pad[s], 60),
-                "higher_highs": rolling.streak(price[s], True), "lower_lows": rolling.streak(price[s], False)}
-    return _per_contract(t, starts, one)
+    values, streaks = families.flow_by_contract(t, starts, price, vol, is_pad)
+    return {**dict(zip(families.FLOW_COLUMNS, values)), **dict(zip(families.STREAK_COLUMNS, streaks))}
 
 
 def _open_s(day: dt.date) -> int:
@@ -77,23 +70,7 @@ def _open_s(day: dt.date) -> int:
 
 
 def trend_family(t, starts, price, day: dt.date):
-    open_s = _open_s(day)
-
-    def one(ts, s):
-        p = price[s]
-        e6, e18 = rolling.ema(p, 6), rolling.ema(p, 18)
-        out = {"ema6": e6, "ema18": e18, "ema6_slope": e6 - rolling.lag_value(ts, e6, 1),
-               "ema18_slope": e18 - rolling.lag_value(ts, e18, 1),
-               "sigma_15m": rolling.rolling_std(ts, p - rolling.lag_value(ts, p, 1), 900, 30),
-               "atr_1m": bars.atr_minutes(ts, p, 14)}
-        for n in (10, 30, 60):
-            lag = rolling.lag_value(ts, p, n)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[f"roc_{n}s"] = np.where(lag > 0, (p / lag - 1.0) * 100.0, np.nan)
-        out["or2_high"], out["or2_low"] = bars.opening_range(ts, p, open_s, open_s + 120)
-        out["or5_high"], out["or5_low"] = bars.opening_range(ts, p, open_s, open_s + 300)
-        return out
-    return _per_contract(t, starts, one)
+    return dict(zip(families.TREND_COLUMNS, families.trend_by_contract(t, starts, price, _open_s(day))))
 
 
 def state_family(t, starts, is_pad, day: dt.date):
@@ -154,22 +131,39 @@ def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.da
     first[starts[:-1][starts[:-1] < grid.num_rows]] = True
     price, is_pad = _f64(grid, "price"), grid["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
     vol = _f64(grid, "vol_delta")
+
+    def time_families() -> dict[str, np.ndarray]:
+        cols: dict[str, np.ndarray] = {}
+        if "flow" in fams:
+            cols.update(flow_family(t, starts, price, vol, is_pad))
+        if "trend" in fams:
+            cols.update(trend_family(t, starts, price, day))
+        if "state" in fams:
+            cols.update(state_family(t, starts, is_pad, day))
+        return cols
+
+    def options() -> dict[str, np.ndarray]:
+        mid = book.mid_spread(_f64(grid, "bid_px0"), _f64(grid, "ask_px0"))[0]
+        return options_family(grid, t, starts, mid, price, spot_at(t, spot_grid))
+
+    # three independent groups of about equal cost on the two cores (every kernel releases the GIL)
+    tasks = [time_families] * bool(fams & {"flow", "trend", "state"}) + [options] * ("options" in fams)
+    tasks += [lambda: quote_family(grid, first)] * ("quote" in fams)
     cols: dict[str, np.ndarray] = {}
-    if fams & {"quote", "options"}:
-        cols.update(quote_family(grid, first))
-    if "flow" in fams:
-        cols.update(flow_family(t, starts, price, vol, is_pad))
-    if "trend" in fams:
-        cols.update(trend_family(t, starts, price, day))
-    if "state" in fams:
-        cols.update(state_family(t, starts, is_pad, day))
-    if "options" in fams:
-        cols.update(options_family(grid, t, starts, cols["mid"], price, spot_at(t, spot_grid)))
+    with ThreadPoolExecutor(2, thread_name_prefix="features") as pool:
+        for part in pool.map(lambda task: task(), tasks):
+            cols.update(part)
     out = {name: grid[name] for name, _ in R.BASE_COLUMNS}
-    for f in feats:
-        v = cols[f.name]
-        if pa.types.is_floating(f.dtype):    # NaN is stored as null; numpy rounds to float32 as Arrow would
-            out[f.name] = pa.array(v.astype(f.dtype.to_pandas_dtype(), copy=False), mask=np.isnan(v))
-        else:
-            out[f.name] = pa.array(v).cast(f.dtype)
+    out.update(zip([f.name for f in feats], _stored([(f, cols[f.name]) for f in feats])))
     return pa.table(out, schema=R.schema(feats))
+
+
+def _stored(columns: list[tuple[R.Feature, np.ndarray]]) -> list[pa.Array]:
+    """Computed float64/int columns as their stored Arrow types (NaN stored as null)."""
+    def one(item: tuple[R.Feature, np.ndarray]) -> pa.Array:
+        f, v = item
+        if pa.types.is_floating(f.dtype):    # numpy rounds to float32 as an Arrow cast would
+            return pa.array(v.astype(f.dtype.to_pandas_dtype(), copy=False), mask=np.isnan(v))
+        return pa.array(v).cast(f.dtype)
+    with ThreadPoolExecutor(2, thread_name_prefix="features") as pool:    # numpy releases the GIL
+        return list(pool.map(one, columns))

@@ -11,7 +11,7 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def atr_minutes(t: np.ndarray, price: np.ndarray, periods: int) -> np.ndarray:
     """Wilder ATR(periods) of 1-minute bars (minute = floor(t / 60)), published at each second from
     the close of the bar (second :59) on. The first ATR is the mean of the first `periods` true
@@ -51,7 +51,7 @@ def atr_minutes(t: np.ndarray, price: np.ndarray, periods: int) -> np.ndarray:
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def opening_range(t: np.ndarray, price: np.ndarray, start_s: int, end_s: int) -> tuple:
     """High and low of price over [start_s, end_s) (wall seconds), published from end_s on."""
     n = t.shape[0]

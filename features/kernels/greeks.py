@@ -18,17 +18,17 @@ INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 SIGMA_LO, SIGMA_HI = 1e-4, 10.0
 
 
-@nb.njit(cache=True, fastmath=False)
+@nb.njit(cache=True, nogil=True)
 def ncdf(x: float) -> float:
     return 0.5 * math.erfc(-x / SQRT2)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def npdf(x: float) -> float:
     return INV_SQRT2PI * math.exp(-0.5 * x * x)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def bs_price(S, K, T, r, q, sigma, is_call):
     if not (S > 0 and K > 0 and T > 0 and sigma > 0):
         return np.nan
@@ -40,7 +40,7 @@ def bs_price(S, K, T, r, q, sigma, is_call):
     return K * math.exp(-r * T) * ncdf(-d2) - S * math.exp(-q * T) * ncdf(-d1)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def greeks(S, K, T, r, q, sigma, is_call):
     """(price, delta, gamma, theta per day, vega per vol point)."""
     if not (S > 0 and K > 0 and T > 0 and sigma > 0):
@@ -64,7 +64,7 @@ def greeks(S, K, T, r, q, sigma, is_call):
     return price, delta, gamma, theta / 365.0, vega
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _start(call, lower, fwd_s, disc_k, sqT):
     """Corrado-Miller first guess from the call(-equivalent) price; Brenner-Subrahmanyam on the
     time value when it has no real root."""
@@ -77,7 +77,7 @@ def _start(call, lower, fwd_s, disc_k, sqT):
     return min(max(sigma, 0.01), 3.0)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _start_otm(price, fwd_s, disc_k, sqT):
     """Far out-of-the-money first guess from the tail asymptotic of the normalised price,
     b ~ phi(x/s) exp(-s^2/8) s^3 / x^2 (x = log-moneyness, s = sigma sqrt(T)), solved for s by a
@@ -93,7 +93,7 @@ def _start_otm(price, fwd_s, disc_k, sqT):
     return min(max(s / sqT, 0.01), 3.0)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def implied_vol_scalar(price, S, K, T, r, q, is_call):
     """Safeguarded Halley iterations on the log of the price (robust for deep OTM and minutes to
     expiry) from a Corrado-Miller start (a tail asymptotic far out of the money): 1.6 pricings per
@@ -153,7 +153,7 @@ def implied_vol_scalar(price, S, K, T, r, q, is_call):
 
 # the array kernels spread rows over the cores (numba.set_num_threads decides how many); each row
 # is independent, so the result does not depend on the thread count
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _iv_array(price, S, K, T, r, q, is_call):
     out = np.empty(price.shape[0])
     for i in nb.prange(price.shape[0]):
@@ -161,7 +161,7 @@ def _iv_array(price, S, K, T, r, q, is_call):
     return out
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _greeks_array(S, K, T, r, q, sigma, is_call):
     n = S.shape[0]
     out = np.empty((5, n))

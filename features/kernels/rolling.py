@@ -13,7 +13,7 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def pad_run_length(is_pad: np.ndarray) -> np.ndarray:
     """For each second, the length of the run of padded seconds it belongs to (0 on real seconds)."""
     n = is_pad.shape[0]
@@ -32,7 +32,7 @@ def pad_run_length(is_pad: np.ndarray) -> np.ndarray:
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def window_valid(t: np.ndarray, run_len: np.ndarray, window_s: int) -> np.ndarray:
     """True where (t - W, t] touches no padded run longer than W seconds."""
     n = t.shape[0]
@@ -45,7 +45,7 @@ def window_valid(t: np.ndarray, run_len: np.ndarray, window_s: int) -> np.ndarra
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def rolling_sum(t: np.ndarray, x: np.ndarray, window_s: int) -> np.ndarray:
     """Sum of non-NaN x over (t - W, t]."""
     n = t.shape[0]
@@ -63,7 +63,7 @@ def rolling_sum(t: np.ndarray, x: np.ndarray, window_s: int) -> np.ndarray:
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def rolling_count(t: np.ndarray, flag: np.ndarray, window_s: int) -> np.ndarray:
     """Number of True flags over (t - W, t] (e.g. real ticks per minute: tick velocity)."""
     n = t.shape[0]
@@ -79,7 +79,7 @@ def rolling_count(t: np.ndarray, flag: np.ndarray, window_s: int) -> np.ndarray:
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def rolling_std(t: np.ndarray, x: np.ndarray, window_s: int, min_count: int) -> np.ndarray:
     """Sample standard deviation of non-NaN x over (t - W, t]; NaN with fewer than min_count values.
 
@@ -114,7 +114,7 @@ def rolling_std(t: np.ndarray, x: np.ndarray, window_s: int, min_count: int) -> 
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def lag_value(t: np.ndarray, x: np.ndarray, lag_s: int) -> np.ndarray:
     """x at the latest second <= t - lag (NaN when the grid does not reach that far back)."""
     n = t.shape[0]
@@ -129,7 +129,7 @@ def lag_value(t: np.ndarray, x: np.ndarray, lag_s: int) -> np.ndarray:
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def ema(x: np.ndarray, n_periods: int) -> np.ndarray:
     """EMA with alpha = 2/(n+1), seeded with the first non-NaN value, updated every grid second
     (a NaN second carries the EMA unchanged)."""
@@ -144,7 +144,7 @@ def ema(x: np.ndarray, n_periods: int) -> np.ndarray:
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def session_vwap(price: np.ndarray, qty: np.ndarray) -> np.ndarray:
     """Cumulative sum(price * qty) / sum(qty) from the first row (NaN until a trade)."""
     out = np.full(price.shape[0], np.nan)
@@ -159,7 +159,7 @@ def session_vwap(price: np.ndarray, qty: np.ndarray) -> np.ndarray:
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def streak(x: np.ndarray, up: bool) -> np.ndarray:
     """Consecutive higher (up) or lower highs of x between real changes: a new high increments, an
     equal value keeps the count, a reversal resets to 0."""
