@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +21,8 @@ from transforms.expiry import lot_size, strike_step
 from transforms.gaps import segment_bounds
 from transforms.pad import wall_seconds
 
+# load_day writes these five Q fields in one pass, as consecutive fields from Q_BID
+assert (Q_BID, Q_ASK, Q_LTP, Q_VOL, Q_TRADABLE) == tuple(range(Q_BID, Q_BID + 5))
 BOOK_COLUMNS = [f"{side}_{f}{k}" for side, f in (("bid", "px"), ("bid", "qty"), ("ask", "px"), ("ask", "qty"))
                 for k in range(5)]
 
@@ -45,11 +48,22 @@ class DayData:
     spot: np.ndarray         # [S]
     atm: np.ndarray          # [S] ATM strike from spot (NaN without spot)
 
+    slippage_of: tuple | None = None   # the slippage config whose matrix Q[:, :, Q_SLIP] holds
+
+    @cached_property
+    def tradable(self) -> np.ndarray:
+        """[S, C] a real snapshot with a two-sided book and an LTP this second."""
+        return self.Q[:, :, Q_TRADABLE] > 0
+
+    @cached_property
+    def strikes_from_atm(self) -> np.ndarray:
+        """[S, C] |strike - ATM| in strike steps (NaN without spot); computed once per day, read by
+        every strategy's selection and slippage."""
+        return np.abs(self.contracts.strike[None, :] - self.atm[:, None]) / strike_step(self.underlying)
+
     def selectable(self, strikes: int, opt_types: tuple[str, ...]) -> np.ndarray:
         """[S, C] mask: contract within ATM +- strikes at that second and of the wanted types."""
-        step = strike_step(self.underlying)
-        near = np.abs(self.contracts.strike[None, :] - self.atm[:, None]) <= strikes * step + 1e-9
-        return near & np.isin(self.contracts.opt_type, opt_types)[None, :]
+        return (self.strikes_from_atm <= strikes + 1e-9) & np.isin(self.contracts.opt_type, opt_types)[None, :]
 
 
 def session_grid(day: dt.date) -> np.ndarray:
@@ -117,7 +131,6 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     is_pad = grid["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
     tradable = ~is_pad & ~np.isnan(ltp) & ~np.isnan(bid) & ~np.isnan(ask)
     Q[:, :, Q_TRADABLE] = 0.0
-    assert (Q_BID, Q_ASK, Q_LTP, Q_VOL, Q_TRADABLE) == tuple(range(Q_BID, Q_BID + 5))
     scatter_fields(Q, Q_BID, i_of_row, c_of_row, float_columns([bid, ask, ltp, _col(grid, "vol_delta"), tradable]))
     B = np.full((S, C, len(BOOK_COLUMNS)), np.nan)
     scatter_fields(B, 0, i_of_row, c_of_row, float_columns([_col(grid, name) for name in BOOK_COLUMNS]))

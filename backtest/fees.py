@@ -71,18 +71,25 @@ class Charges:
         return round(self.brokerage + self.stt + self.txn + self.sebi + self.stamp + self.gst, 2)
 
 
+def _round_trip_parts(rates: FeeRates, buy_turnover, sell_turnover, brokerage_per_order: float, orders: int):
+    """(brokerage, stt, txn, sebi, stamp, gst) for scalars or arrays of round trips, each rounded
+    as the calculator rounds it; elementwise float arithmetic, so arrays give the scalar results."""
+    turnover = buy_turnover + sell_turnover
+    brokerage = brokerage_per_order * orders
+    stt = _half_up(sell_turnover * rates.stt_sell_pct / 100)
+    ipft = turnover * (rates.ipft_pct / 100 + rates.ipft_per_crore / CRORE)
+    txn = _half_up(turnover * rates.txn_pct / 100 + ipft, 2)
+    sebi = _half_up(turnover * rates.sebi_per_crore / CRORE, 2)
+    stamp = _half_up(buy_turnover * rates.stamp_buy_pct / 100, 2)
+    gst = _half_up((brokerage + txn + sebi) * rates.gst_pct / 100, 2)   # txn includes IPFT, as on notes
+    return brokerage, stt, txn, sebi, stamp, gst
+
+
 def round_trip(rates: FeeRates, buy_turnover: float, sell_turnover: float, brokerage_per_order: float = 0.0,
                orders: int = 2) -> Charges:
     """Charges of a buy and a sell (any order), calculator rounding (per_trade)."""
-    turnover = buy_turnover + sell_turnover
-    brokerage = brokerage_per_order * orders
-    stt = float(_half_up(sell_turnover * rates.stt_sell_pct / 100))
-    ipft = turnover * (rates.ipft_pct / 100 + rates.ipft_per_crore / CRORE)
-    txn = float(_half_up(turnover * rates.txn_pct / 100 + ipft, 2))
-    sebi = float(_half_up(turnover * rates.sebi_per_crore / CRORE, 2))
-    stamp = float(_half_up(buy_turnover * rates.stamp_buy_pct / 100, 2))
-    gst = float(_half_up((brokerage + txn + sebi) * rates.gst_pct / 100, 2))   # txn includes IPFT, as on notes
-    return Charges(brokerage, stt, txn, sebi, stamp, gst)
+    return Charges(*(float(x) for x in _round_trip_parts(rates, buy_turnover, sell_turnover,
+                                                         brokerage_per_order, orders)))
 
 
 def round_trip_fees(trade_date: dt.date, side, entry_px, exit_px, qty, brokerage_per_order: float = 0.0,
@@ -94,7 +101,9 @@ def round_trip_fees(trade_date: dt.date, side, entry_px, exit_px, qty, brokerage
     side, entry_px, exit_px, qty = map(np.asarray, (side, entry_px, exit_px, qty))
     buy = np.where(side > 0, entry_px, exit_px) * qty
     sell = np.where(side > 0, exit_px, entry_px) * qty
-    return np.array([round_trip(rates, float(b), float(s), brokerage_per_order).total for b, s in zip(buy, sell)])
+    brokerage, stt, txn, sebi, stamp, gst = _round_trip_parts(rates, buy, sell, brokerage_per_order, 2)
+    total = brokerage + stt + txn + sebi + stamp + gst           # the order Charges.total adds them
+    return np.array([round(x, 2) for x in np.atleast_1d(total).tolist()], dtype=np.float64)
 
 
 def daily_charges(rates: FeeRates, buy_turnover: np.ndarray, sell_turnover: np.ndarray, orders: int,

@@ -18,15 +18,14 @@ import pyarrow as pa
 
 from backtest import metrics as M
 from backtest.data import GRID_COLUMNS, KEY_COLUMNS, DayData, dense_spot, load_day, nearest_expiry
-from backtest.kernels.engine import Q_SLIP, Q_TRADABLE, run_single_leg
+from backtest.kernels.engine import Q_SLIP, run_single_leg
 from backtest.kernels.straddle import run_straddle
 from backtest.kernels.params import EVENTS, EXIT_REASONS
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
 from backtest.strategies.straddles import SPOT_FEATURES
-from ingest.readahead import read_ahead
+from ingest.readahead import map_ahead
 from ingest.recorder_format import IST_OFFSET_S
-from transforms.expiry import strike_step
 from warehouse import schema as S
 from warehouse.version import code_version
 
@@ -44,8 +43,7 @@ def _ts(day_t_s: np.ndarray, i: np.ndarray) -> pa.Array:
 def slippage_matrix(day: DayData, cfg: StrategyConfig) -> np.ndarray:
     """Per-unit extra slippage per [second, contract]: ATM band vs the rest, from spot each second."""
     s = cfg.execution.slippage
-    near = np.abs(day.contracts.strike[None, :] - day.atm[:, None]) <= s.atm_band * strike_step(day.underlying)
-    return np.where(near, s.atm, s.otm)
+    return np.where(day.strikes_from_atm <= s.atm_band, s.atm, s.otm)
 
 
 @dataclass
@@ -57,10 +55,13 @@ class DayResult:
 def simulate_day(strategy: Strategy, cfg: StrategyConfig, day: DayData, run_id: str, log_events: bool,
                  fee_fn, spot: dict | None = None) -> DayResult:
     """Signals, the engine and trade/event rows for one day (no I/O)."""
-    day.Q[:, :, Q_SLIP] = slippage_matrix(day, cfg)
+    s = cfg.execution.slippage
+    if day.slippage_of != (s.atm, s.otm, s.atm_band):     # configs of one sweep mostly share it
+        day.Q[:, :, Q_SLIP] = slippage_matrix(day, cfg)
+        day.slippage_of = (s.atm, s.otm, s.atm_band)
     P = cfg.param_vector()
     if strategy.legs == 1:
-        ok = day.selectable(cfg.selection.strikes, cfg.selection.opt_types) & (day.Q[:, :, Q_TRADABLE] > 0)
+        ok = day.selectable(cfg.selection.strikes, cfg.selection.opt_types) & day.tradable
         orders = strategy.signals(day.F, ok, cfg)
         tr, ev = run_single_leg(day.t_s, day.Q, day.B, orders.side, orders.type, orders.price, orders.exit_side,
                                 day.contracts.lot, P, log_events, MAX_TRADES_PER_DAY, MAX_EVENTS_PER_DAY)
@@ -170,6 +171,7 @@ def load_inputs(root, underlying: str, day: dt.date, names: list[str]) -> tuple[
     if feats is None:
         return None
     data = load_day(underlying, day, grid, feats, read_partition(root, "spot_grid", keys), names)
+    data.tradable, data.strikes_from_atm    # noqa: B018 - the masks every strategy reads, built here in the loader
     return data, dense_spot(data.t_s, read_partition(root, "features_spot", keys), SPOT_FEATURES)
 
 
@@ -224,9 +226,9 @@ def run_many(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: str,
     states = [_Job(s, c, fee_fn or fee_fn_for(c), make_run_id(c, underlying, days, versions), [], [])
               for s, c in jobs]
     names = sorted(set().union(*(s.features for s, _ in jobs)) | {"price"})
-    # the next day is read and made dense in a thread while this one is simulated: Parquet decoding
-    # and the scatter kernels release the GIL, so the two cores overlap reading with the engine
-    for day, loaded in read_ahead(((d, load_inputs(root, underlying, d, names)) for d in days), depth=1):
+    # the next days are read and made dense by two threads while this one is simulated: Parquet
+    # decoding, Arrow conversions and the scatter kernels release the GIL, so the cores stay busy
+    for day, loaded in map_ahead(lambda d: (d, load_inputs(root, underlying, d, names)), days, workers=2):
         if loaded is None:
             continue
         data, spot = loaded

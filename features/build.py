@@ -14,7 +14,6 @@ import pyarrow.compute as pc
 
 from features import registry as R
 from features.kernels import book, families, rolling
-from transforms.calendar import IST
 from transforms.pad import contract_starts, wall_seconds
 
 RATE = 0.065          # risk-free rate for forwards and Black-Scholes (annual, continuous)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterable, Iterator, TypeVar
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 _DONE = object()
 
 
@@ -45,3 +48,20 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
                 q.get(timeout=0.05)
             except queue.Empty:
                 pass
+
+
+def map_ahead(fn: Callable[[T], U], items: Iterable[T], workers: int = 2) -> Iterator[U]:
+    """fn(item) for each item, in order, computed by `workers` threads at most `workers` items ahead
+    of the consumer (bounded memory, unlike Executor.map, which submits everything at once)."""
+    pending: deque = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="map-ahead") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()

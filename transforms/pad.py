@@ -86,7 +86,6 @@ def coverage_rows(ticks: pa.Table, day: dt.date, kind: str = "options") -> list[
     from transforms.calendar import session_seconds
 
     total = session_seconds(day)
-    wall = wall_seconds(ticks["ts"]) if ticks.num_rows else np.zeros(0, np.int64)
     starts = contract_starts(ticks, CONTRACT[kind])
     sym = ticks["symbol"] if "symbol" in ticks.column_names else ticks["underlying"]
     out = []
