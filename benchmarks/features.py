@@ -1,6 +1,6 @@
 """Feature build speed vs a DuckDB scan of the grid columns the build reads, same partitions, one
 run; plus IV solves per second on one core and on all, against a Black-Scholes pricing pass of the
-same quotes. Each timing is the best of --repeat runs (the machine is shared and noisy).
+same quotes. Each timing is the best of --repeat runs (IV: at least 5; the machine is shared and noisy).
 
     .venv/bin/python benchmarks/features.py [--warehouse ./warehouse] [--repeat 2]   (after `make demo`)
 """
@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--warehouse")
     ap.add_argument("--repeat", type=int, default=2, help="runs per timing; the best is reported")
     a = ap.parse_args()
-    iv_solver(max(a.repeat, 3))
+    iv_solver(max(a.repeat, 5))
     feature_build(warehouse_root(a.warehouse), a.repeat)
 
 
