@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backtest.kernels.dense import scatter, scatter_fields
+from backtest.kernels.dense import index_of_second, scatter, scatter_fields
 from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
 from transforms.columns import float_columns
 from transforms.expiry import lot_size, strike_step
@@ -110,6 +110,16 @@ def _contract_codes(t: pa.Table) -> np.ndarray:
     return strike * 2 + pc.equal(t["opt_type"], "PE").to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _grid_rows(t_s: np.ndarray, table: pa.Table, name: str, underlying: str, day: dt.date) -> np.ndarray:
+    """Session-grid position of each row's second; a row off the grid is an upstream defect."""
+    i = index_of_second(t_s, wall_seconds(table["ts"])) if table.num_rows else np.zeros(0, np.int64)
+    off = np.flatnonzero(i < 0)
+    if len(off):
+        raise ValueError(f"{name} {underlying} {day}: {len(off)} rows outside the session grid "
+                         f"(first at row {off[0]}, ts {table['ts'][int(off[0])]})")
+    return i
+
+
 def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, spot_grid: pa.Table | None,
              feature_names: list[str]) -> DayData:
     """Dense matrices of the nearest-expiry contracts. `grid` and `features` are the partition's
@@ -125,7 +135,7 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
                           opt_type=grid["opt_type"].to_numpy(zero_copy_only=False)[first].astype(str),
                           strike=grid["strike"].to_numpy(zero_copy_only=False)[first].astype(np.int64),
                           lot=np.array([lot_size(underlying, e) for e in expiry], dtype=np.int64))
-    i_of_row = np.searchsorted(t_s, wall_seconds(grid["ts"])) if grid.num_rows else np.zeros(0, np.int64)
+    i_of_row = _grid_rows(t_s, grid, "options_grid", underlying, day)
     Q = np.full((S, C, NQ), np.nan)
     bid, ask, ltp = _col(grid, "bid_px0"), _col(grid, "ask_px0"), _col(grid, "price")
     is_pad = grid["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
@@ -135,7 +145,7 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     B = np.full((S, C, len(BOOK_COLUMNS)), np.nan)
     scatter_fields(B, 0, i_of_row, c_of_row, float_columns([_col(grid, name) for name in BOOK_COLUMNS]))
     fc = np.searchsorted(uniq, _contract_codes(features))
-    fi = np.searchsorted(t_s, wall_seconds(features["ts"])) if features.num_rows else np.zeros(0, np.int64)
+    fi = _grid_rows(t_s, features, "features_options", underlying, day)
     F = {name: _dense(_col(features, name), fi, fc, S, C) for name in feature_names}
     for name, q in (("atr_1m", Q_ATR), ("ema18", Q_EMA)):
         if name in features.column_names:

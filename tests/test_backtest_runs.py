@@ -65,3 +65,50 @@ def test_a_sweep_runs_every_combination_exactly_as_single_runs(landed):
     assert len({r.run_id for _, r in results}) == 4
     with pytest.raises(KeyError, match="unknown keys"):
         sweep(root, s, s.default(), ["exits.targett=1"], "NIFTY", days)
+
+
+def test_a_grid_row_off_the_session_grid_is_a_clear_error(landed):
+    import datetime as dt
+
+    import pyarrow.compute as pc
+    import pytest
+    from backtest.data import GRID_COLUMNS, KEY_COLUMNS, load_day
+    from warehouse.writer import read_partition
+
+    _, root, _ = landed
+    day = available_days(root, "NIFTY", None, None)[0]
+    keys = {"underlying": "NIFTY", "date": day}
+    grid = read_partition(root, "options_grid", keys, columns=GRID_COLUMNS)
+    feats = read_partition(root, "features_options", keys, columns=KEY_COLUMNS + ["ema6"])
+    # move row 7 to 08:00 IST, before the session opens
+    ts = grid["ts"].combine_chunks()
+    early = pc.assume_timezone(pa.scalar(dt.datetime.combine(day, dt.time(8, 0))), "Asia/Kolkata")
+    moved = pa.concat_arrays([ts[:7], pa.array([early.cast(ts.type)], ts.type), ts[8:]])
+    grid = grid.set_column(grid.schema.get_field_index("ts"), "ts", moved)
+    with pytest.raises(ValueError, match=r"options_grid NIFTY .*1 rows outside the session grid \(first at row 7"):
+        load_day("NIFTY", day, grid, feats, None, ["ema6"])
+
+
+def test_dense_kernels_match_numpy_fancy_assignment():
+    import numpy as np
+    from backtest.kernels.dense import index_of_second, scatter, scatter_fields
+    from transforms.columns import float_columns
+
+    rng = np.random.default_rng(3)
+    S, C, F, n = 700, 9, 5, 2_000
+    cells = rng.choice(S * C, n, replace=False)
+    i, c = cells // C, cells % C
+    cols = [rng.normal(size=n) for _ in range(F)]
+    cols[1][::7] = np.nan
+    want = np.full((S, C, F + 2), np.nan)
+    for k, v in enumerate(cols):
+        want[i, c, 2 + k] = v
+    got = np.full((S, C, F + 2), np.nan)
+    scatter_fields(got, 2, i, c, float_columns(cols))
+    np.testing.assert_array_equal(got, want)
+    flat = np.full((S, C), np.nan)
+    scatter(flat, i, c, cols[0])
+    np.testing.assert_array_equal(flat, want[:, :, 2])
+    t_s = np.r_[np.arange(100, 400), np.arange(500, 900)]         # a grid with a hole
+    t = np.array([100, 399, 400, 450, 500, 899, 900, 99])
+    np.testing.assert_array_equal(index_of_second(t_s, t), [0, 299, -1, -1, 300, 699, -1, -1])

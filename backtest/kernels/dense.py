@@ -21,8 +21,37 @@ def scatter(out: np.ndarray, i: np.ndarray, c: np.ndarray, values: np.ndarray) -
 @nb.njit(cache=True, nogil=True)
 def scatter_fields(out: np.ndarray, first: int, i: np.ndarray, c: np.ndarray, columns: tuple) -> None:
     """out[i[r], c[r], first + k] = columns[k][r] for a 3-d out; `columns` is a tuple of float64
-    arrays of one length."""
-    for r in range(i.shape[0]):
-        row = out[i[r], c[r]]
-        for k in range(len(columns)):
-            row[first + k] = columns[k][r]
+    arrays of one length.
+
+    Rows go in blocks: every column writes the block's rows before the next block starts, so the
+    block's destination cache lines stay hot across the columns, and the tuple is iterated (one
+    lookup per column and block) rather than indexed per value, which Numba does slowly."""
+    n = i.shape[0]
+    for r0 in range(0, n, _BLOCK):
+        r1 = min(n, r0 + _BLOCK)
+        k = first
+        for col in columns:
+            for r in range(r0, r1):
+                out[i[r], c[r], k] = col[r]
+            k += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def index_of_second(t_s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Position of each wall second `t` in the sorted session grid `t_s` (-1 when not on it), by a
+    lookup table over the grid's span: a gather instead of a binary search per row."""
+    out = np.full(t.shape[0], -1, np.int64)
+    if t_s.shape[0] == 0:
+        return out
+    t0 = t_s[0]
+    lut = np.full(t_s[-1] - t0 + 1, -1, np.int64)
+    for k in range(t_s.shape[0]):
+        lut[t_s[k] - t0] = k
+    for r in range(t.shape[0]):
+        d = t[r] - t0
+        if 0 <= d < lut.shape[0]:
+            out[r] = lut[d]
+    return out
+
+
+_BLOCK = 256
