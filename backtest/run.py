@@ -80,7 +80,8 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, tr, ev, group, leg, 
     tr, group, leg = tr[filled], group[filled], leg[filled]
     index_of = np.cumsum(filled) - 1           # kernel record index -> filled row
     _, group = np.unique(group, return_inverse=True)
-    ids = [f"{day.underlying}-{day.date:%Y%m%d}-{cfg.name}-{g:05d}" for g in group]
+    prefix = f"{day.underlying}-{day.date:%Y%m%d}-{cfg.name}-"      # formatted once, not per trade
+    ids = [f"{prefix}{g:05d}" for g in group.tolist()]
     c = tr["contract"].astype(np.int64)
     side = tr["side"].astype(np.int64)
     qty = tr["qty"]
@@ -90,13 +91,13 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, tr, ev, group, leg, 
     trades = pa.table({
         "run_id": [run_id] * n, "strategy": [cfg.name] * n, "trade_id": ids, "leg": leg,
         "underlying": [day.underlying] * n, "date": [day.date] * n,
-        "symbol": [day.contracts.symbol[k] for k in c], "expiry": [day.contracts.expiry[k] for k in c],
+        "symbol": [day.contracts.symbol[k] for k in c.tolist()], "expiry": [day.contracts.expiry[k] for k in c.tolist()],
         "opt_type": day.contracts.opt_type[c], "strike": day.contracts.strike[c].astype(np.int32),
         "side": side.astype(np.int32), "lots": np.round(qty / np.maximum(day.contracts.lot[c], 1)).astype(np.int32),
         "lot_size": day.contracts.lot[c].astype(np.int32), "qty": qty.astype(np.int64),
         "signal_ts": _ts(day.t_s, tr["signal_i"]), "entry_ts": _ts(day.t_s, tr["entry_i"]), "entry_px": tr["entry_px"],
         "exit_signal_ts": _ts(day.t_s, tr["exit_signal_i"]), "exit_ts": _ts(day.t_s, tr["exit_i"]),
-        "exit_px": tr["exit_px"], "exit_reason": [EXIT_REASONS[r] for r in tr["reason"]],
+        "exit_px": tr["exit_px"], "exit_reason": [EXIT_REASONS[r] for r in tr["reason"].tolist()],
         "initial_stop": tr["initial_stop"], "gross_pnl": gross, "fees": fees, "net_pnl": gross - fees,
         "mfe": tr["mfe"], "mae": tr["mae"], "hold_s": (day.t_s[tr["exit_i"]] - day.t_s[tr["entry_i"]]).astype(np.int64),
         "stop_and_target_same_second": tr["both_hit"], "partial_fill": tr["partial"],
@@ -105,8 +106,8 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, tr, ev, group, leg, 
     rows = index_of[ev["trade"]] if len(ev) else np.zeros(0, np.int64)
     m = len(ev)
     events = pa.table({
-        "run_id": [run_id] * m, "trade_id": [ids[k] for k in rows], "leg": leg[rows] if m else np.zeros(0, np.int32),
-        "date": [day.date] * m, "ts": _ts(day.t_s, ev["i"].astype(np.int64)), "event": [EVENTS[e] for e in ev["code"]],
+        "run_id": [run_id] * m, "trade_id": [ids[k] for k in rows.tolist()], "leg": leg[rows] if m else np.zeros(0, np.int32),
+        "date": [day.date] * m, "ts": _ts(day.t_s, ev["i"].astype(np.int64)), "event": [EVENTS[e] for e in ev["code"].tolist()],
         "price": ev["price"], "stop": ev["stop"], "target": ev["target"], "bid": ev["bid"], "ask": ev["ask"]},
         schema=S.TRADE_EVENTS)
     return DayResult(trades, events)
