@@ -72,9 +72,18 @@ def session_grid(day: dt.date) -> np.ndarray:
         np.zeros(0, np.int64)
 
 
-def _dense(values: np.ndarray, i: np.ndarray, c: np.ndarray, S: int, C: int) -> np.ndarray:
-    out = np.full((S, C), np.nan)
+def _unfilled(i: np.ndarray, c: np.ndarray, S: int, C: int) -> np.ndarray:
+    """Flat [second, contract] cells that no row writes (before a contract's first tick): the only
+    cells a dense matrix must set to NaN, so matrices start empty instead of NaN-filled."""
+    seen = np.zeros(S * C, bool)
+    seen[i * C + c] = True
+    return np.flatnonzero(~seen)
+
+
+def _dense(values: np.ndarray, i: np.ndarray, c: np.ndarray, S: int, C: int, unfilled: np.ndarray) -> np.ndarray:
+    out = np.empty((S, C))
     scatter(out, i, c, values)
+    out.reshape(-1)[unfilled] = np.nan
     return out
 
 
@@ -110,6 +119,17 @@ def _contract_codes(t: pa.Table) -> np.ndarray:
     return strike * 2 + pc.equal(t["opt_type"], "PE").to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _runs(codes: np.ndarray) -> np.ndarray:
+    """Start offsets of the runs of equal codes (rows come grouped by contract: a few dozen runs)."""
+    return np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1] if len(codes) else np.zeros(0, np.int64)
+
+
+def _contract_of_rows(codes: np.ndarray, uniq: np.ndarray) -> np.ndarray:
+    """Index into `uniq` of each row's code, looked up once per run rather than once per row."""
+    starts = _runs(codes)
+    return np.repeat(np.searchsorted(uniq, codes[starts]), np.diff(np.r_[starts, len(codes)]))
+
+
 def _grid_rows(t_s: np.ndarray, table: pa.Table, name: str, underlying: str, day: dt.date) -> np.ndarray:
     """Session-grid position of each row's second; a row off the grid is an upstream defect."""
     i = index_of_second(t_s, wall_seconds(table["ts"])) if table.num_rows else np.zeros(0, np.int64)
@@ -128,11 +148,14 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     S = len(t_s)
     grid = nearest_expiry_rows(grid, day)
     features = nearest_expiry_rows(features, day)
-    uniq, first, c_of_row = np.unique(_contract_codes(grid), return_index=True, return_inverse=True)
+    codes = _contract_codes(grid)
+    starts = _runs(codes)
+    uniq, first_run = np.unique(codes[starts], return_index=True)
+    first, c_of_row = starts[first_run], _contract_of_rows(codes, uniq)
     C = len(uniq)
     expiry = [grid["expiry"][int(r)].as_py() for r in first]
     contracts = Contracts(symbol=[grid["symbol"][int(r)].as_py() for r in first], expiry=expiry,
-                          opt_type=grid["opt_type"].to_numpy(zero_copy_only=False)[first].astype(str),
+                          opt_type=grid["opt_type"].take(first).to_numpy(zero_copy_only=False).astype(str),
                           strike=grid["strike"].to_numpy(zero_copy_only=False)[first].astype(np.int64),
                           lot=np.array([lot_size(underlying, e) for e in expiry], dtype=np.int64))
     i_of_row = _grid_rows(t_s, grid, "options_grid", underlying, day)
@@ -142,11 +165,13 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     tradable = ~is_pad & ~np.isnan(ltp) & ~np.isnan(bid) & ~np.isnan(ask)
     Q[:, :, Q_TRADABLE] = 0.0
     scatter_fields(Q, Q_BID, i_of_row, c_of_row, float_columns([bid, ask, ltp, _col(grid, "vol_delta"), tradable]))
-    B = np.full((S, C, len(BOOK_COLUMNS)), np.nan)
+    B = np.empty((S, C, len(BOOK_COLUMNS)))
     scatter_fields(B, 0, i_of_row, c_of_row, float_columns([_col(grid, name) for name in BOOK_COLUMNS]))
-    fc = np.searchsorted(uniq, _contract_codes(features))
+    B.reshape(S * C, -1)[_unfilled(i_of_row, c_of_row, S, C)] = np.nan
+    fc = _contract_of_rows(_contract_codes(features), uniq)
     fi = _grid_rows(t_s, features, "features_options", underlying, day)
-    F = {name: _dense(_col(features, name), fi, fc, S, C) for name in feature_names}
+    unfilled = _unfilled(fi, fc, S, C)
+    F = {name: _dense(_col(features, name), fi, fc, S, C, unfilled) for name in feature_names}
     for name, q in (("atr_1m", Q_ATR), ("ema18", Q_EMA)):
         if name in features.column_names:
             scatter_fields(Q, q, fi, fc, float_columns([_col(features, name)]))

@@ -158,17 +158,16 @@ def available_days(root, underlying: str, start: dt.date | None, end: dt.date | 
 
 def load_inputs(root, underlying: str, day: dt.date, names: list[str]) -> tuple[DayData, dict] | None:
     """One day's dense engine inputs (nearest expiry only, only the named features), or None."""
-    from warehouse.writer import read_partition
+    from warehouse.writer import read_partition, read_partition_rows
 
     keys = {"underlying": underlying, "date": day}
     expiries = read_partition(root, "options_grid", keys, columns=["expiry"])
     nearest = nearest_expiry(expiries["expiry"], day) if expiries is not None else None
     if nearest is None:
         return None
-    only = [("expiry", "=", nearest)]
-    grid = read_partition(root, "options_grid", keys, columns=GRID_COLUMNS, filters=only)
-    feats = read_partition(root, "features_options", keys, filters=only,
-                           columns=KEY_COLUMNS + [n for n in names if n not in KEY_COLUMNS])
+    grid = read_partition_rows(root, "options_grid", keys, GRID_COLUMNS, "expiry", nearest)
+    feats = read_partition_rows(root, "features_options", keys,
+                                KEY_COLUMNS + [n for n in names if n not in KEY_COLUMNS], "expiry", nearest)
     if feats is None:
         return None
     data = load_day(underlying, day, grid, feats, read_partition(root, "spot_grid", keys), names)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from warehouse.layout import DATA_FILE, MANIFEST_FILE, partition_dir
@@ -102,6 +103,33 @@ def read_partition(root: Path, table: str, keys: dict[str, object], columns: lis
     """The partition's rows (optionally only some columns / rows matching Parquet `filters`), or None."""
     path = partition_dir(root, table, keys) / DATA_FILE
     return pq.read_table(path, columns=columns, filters=filters) if path.exists() else None
+
+
+def read_partition_rows(root: Path, table: str, keys: dict[str, object], columns: list[str], column: str,
+                        value) -> pa.Table | None:
+    """The partition's rows whose `column` equals `value`, or None without a partition.
+
+    Partitions are written sorted, so the rows are usually one run: only the row groups whose
+    statistics admit the value are read and the run is a zero-copy slice of them (a Parquet filter
+    would copy every column); otherwise the rows are filtered."""
+    path = partition_dir(root, table, keys) / DATA_FILE
+    if not path.exists():
+        return None
+    pf = pq.ParquetFile(path)
+    at = pf.schema_arrow.get_field_index(column)
+    groups = []
+    for g in range(pf.metadata.num_row_groups):
+        stats = pf.metadata.row_group(g).column(at).statistics
+        if stats is None or not stats.has_min_max or stats.min <= value <= stats.max:
+            groups.append(g)
+    rows = pf.read_row_groups(groups, columns=list(dict.fromkeys([*columns, column])))
+    match = pc.equal(rows[column], pa.scalar(value, rows.schema.field(column).type))
+    n = pc.sum(match).as_py() or 0
+    first = pc.index(match, True).as_py() if n else 0
+    run = rows.slice(first, n)
+    if n and not pc.all(pc.equal(run[column], pa.scalar(value, run.schema.field(column).type))).as_py():
+        run = rows.filter(match)
+    return run.select(columns)
 
 
 def delete_partition(root: Path, table: str, keys: dict[str, object]) -> None:
