@@ -12,19 +12,21 @@ SCHEMA = pa.schema([("expiry", pa.date32()), ("strike", pa.int32()), ("px", pa.f
 KEYS = {"underlying": "NIFTY", "date": "2025-11-03"}
 
 
-def _write(root, expiries: list[dt.date]) -> None:
+def _write(root, expiries: list[dt.date | None]) -> None:
     n = len(expiries)
     rows = pa.table({"expiry": expiries, "strike": list(range(n)), "px": [i * 0.05 for i in range(n)]}, schema=SCHEMA)
     write_partition(root, "options_grid", KEYS, rows, SCHEMA, PartitionManifest("options_grid", KEYS, n, "t", "t"))
 
 
-@pytest.mark.parametrize("order", ["sorted", "interleaved"])
+@pytest.mark.parametrize("order", ["sorted", "interleaved", "null inside a run"])
 def test_rows_of_one_value_equal_a_filter(tmp_path, monkeypatch, order):
     monkeypatch.setattr(writer, "ROW_GROUP_ROWS", 1_000)              # several row groups
     a, b, c = dt.date(2025, 11, 4), dt.date(2025, 11, 11), dt.date(2025, 11, 25)
     expiries = [a] * 1500 + [b] * 2300 + [c] * 700
     if order == "interleaved":
         expiries = [[a, b, c][i % 3] for i in range(4500)]
+    if order == "null inside a run":
+        expiries[2000] = None
     _write(tmp_path, expiries)
     assert pq.ParquetFile(next((tmp_path).rglob("*.parquet"))).metadata.num_row_groups == 5
     for value in (a, b, c, dt.date(2025, 12, 30)):

@@ -127,7 +127,8 @@ def read_partition_rows(root: Path, table: str, keys: dict[str, object], columns
     n = pc.sum(match).as_py() or 0
     first = pc.index(match, True).as_py() if n else 0
     run = rows.slice(first, n)
-    if n and not pc.all(pc.equal(run[column], pa.scalar(value, run.schema.field(column).type))).as_py():
+    same = pc.all(pc.equal(run[column], pa.scalar(value, run.schema.field(column).type)), skip_nulls=False)
+    if n and not same.as_py():                      # not one run (or a null inside it): filter
         run = rows.filter(match)
     return run.select(columns)
 
