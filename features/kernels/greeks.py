@@ -84,6 +84,8 @@ def _start_otm(price, fwd_s, disc_k, sqT):
     few fixed-point steps; Corrado-Miller is poor there and cost the iteration 4-6 pricings."""
     y = abs(math.log(fwd_s / disc_k))
     L = -math.log(price / math.sqrt(fwd_s * disc_k))
+    if not (L > 0.0 and y > 0.0):      # cannot happen out of the money (b < 1); keep the caller's start
+        return 0.0
     s = y / math.sqrt(2 * L)
     for _ in range(3):
         q = L - 0.9189385332046727 - s * s / 8 + 3 * math.log(s) - 2 * math.log(y)   # 0.91.. = log sqrt(2 pi)
@@ -119,7 +121,7 @@ def implied_vol_scalar(price, S, K, T, r, q, is_call, sigma0=0.0):
     else:
         sigma = _start(call_price, max(fwd_s - disc_k, 0.0), fwd_s, disc_k, sqT)
         if abs(ln_fk) > 1.5 * sigma * sqT:                  # more than 1.5 sd out of the money
-            sigma = _start_otm(price, fwd_s, disc_k, sqT)
+            sigma = _start_otm(price, fwd_s, disc_k, sqT) or sigma
     target = math.log(price)
     for _ in range(100):
         sq = sigma * sqT
