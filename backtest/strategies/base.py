@@ -106,18 +106,19 @@ class Orders:
 
 
 def rising(x: np.ndarray, n: int) -> np.ndarray:
-    """True where x rose on each of the last n seconds (per column)."""
-    out = np.ones(x.shape, bool)
-    for k in range(n):
-        a = np.roll(x, k, axis=0)
-        b = np.roll(x, k + 1, axis=0)
-        out &= a > b
-    out[: n] = False
+    """True where x rose on each of the last n seconds (per column); False for the first n."""
+    out = np.zeros(x.shape, bool)
+    T = x.shape[0]
+    if T > n:
+        up = out[n:]
+        up[:] = True
+        for k in range(n):                  # slices are views: no rolled copies of the matrix
+            up &= x[n - k:T - k] > x[n - k - 1:T - k - 1]
     return out
 
 
 def crossed_above(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    prev_a, prev_b = np.roll(a, 1, axis=0), np.roll(b, 1, axis=0)
-    out = (a > b) & (prev_a <= prev_b)
-    out[0] = False
+    """True where a crossed above b this second (a > b now, a <= b a second ago)."""
+    out = np.zeros(a.shape, bool)
+    out[1:] = (a[1:] > b[1:]) & (a[:-1] <= b[:-1])
     return out
