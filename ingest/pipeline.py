@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from ingest import staging
 from ingest.contracts import ContractNameError
+from ingest.readahead import read_ahead
 from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMN_NAMES
 from ingest.route import R_UNKNOWN_TABLE, R_WRONG_COLUMNS, Rejection, Route, normalize_batch, raw_row, route_table
 from transforms.dedupe import EXISTING, assemble
@@ -145,7 +146,8 @@ def stage_source(spec: str, root: Path, run_id: str, index: int,
     if path.is_dir():
         return stage_json_dir(path, root, run_id, index, progress)
     stager = staging.Stager(pending, stage_id, str(path), sha256_file(path))
-    rows = stage_batches(dump_batches(path), stager, seq_base, progress)
+    # the parser (Numba, no GIL) runs a batch ahead in a thread while this one is normalised
+    rows = stage_batches(read_ahead(dump_batches(path)), stager, seq_base, progress)
     keys = stager.close()
     return StageResult(str(path), stage_id, keys, rows, path.stat().st_size, time.perf_counter() - t0)
 

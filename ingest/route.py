@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ingest.contracts import FUTURES_TABLES, INDEX_TABLES, Contract, ContractNameError, parse_table_name
 from ingest.recorder_format import NSE_DB, NULL_INT, OPTION_COLUMN_NAMES, OPTION_DBS, SCALE
+from transforms.columns import constant_column
 from transforms.expiry import monthly_expiries
 from transforms.normalize import EARLIEST_S, Classified, classify, quote_columns, wall_to_ts_us
 
@@ -77,7 +78,6 @@ def normalize_batch(route: Route, table: str, rows: dict[str, np.ndarray], posit
     out = Normalized()
     ltt = rows.get("lastTradeTime") if route.kind != "spot" else None
     cl: Classified = classify(rows["timestamp"], ltt)
-    days_of = {}
     for i, reason in zip(cl.rejected, cl.reasons):
         ts = int(rows["timestamp"][i])
         day = dt.date(1970, 1, 1) + dt.timedelta(seconds=ts) if ts >= EARLIEST_S else None
@@ -85,40 +85,47 @@ def normalize_batch(route: Route, table: str, rows: dict[str, np.ndarray], posit
         out.rejected.setdefault(key, []).append(Rejection(position(int(i)), reason, raw_row(rows, i)))
     if not len(cl.keep):
         return out
-    cols: dict[str, pa.Array] = {}
-    if route.kind == "spot":
-        p = rows["price"][cl.keep]
-        null = (p == NULL_INT) | (p == 0)
-        cols["price"] = pa.array(np.where(null, 0, p) / 100, mask=null)
-    else:
-        cols.update(quote_columns(rows, cl.keep))
-    for d in np.unique(cl.day_ord):
-        m = cl.day_ord == d
+    days = np.unique(cl.day_ord)
+    for d in days:
+        m = cl.day_ord == d if len(days) > 1 else slice(None)
         day = dt.date.fromordinal(int(d))
-        frag = {"underlying": pa.array([route.underlying] * int(m.sum()), pa.string())}
-        if route.kind == "options":
-            c = route.contract
-            n = int(m.sum())
-            frag.update(expiry=pa.array([c.expiry] * n, pa.date32()), opt_type=pa.array([c.opt_type] * n),
-                        strike=pa.array(np.full(n, c.strike, dtype=np.int32)))
-        if route.kind == "futures":
-            frag["expiry"] = pa.array([_near_month_expiry(route.underlying, day)] * int(m.sum()), pa.date32())
-        if route.kind != "spot":
-            frag["symbol"] = pa.array([table] * int(m.sum()), pa.string())
-        frag["ts"] = wall_to_ts_us(cl.wall_s[m])
-        frag["date"] = pa.array([day] * int(m.sum()), pa.date32())
-        idx = pa.array(np.flatnonzero(m))
-        for name, arr in cols.items():
-            frag[name] = arr.take(idx)
-        frag["_seq"] = pa.array(seq[cl.keep][m], pa.int64())
-        frag["_source"] = pa.array([source] * int(m.sum()), pa.string())
-        frag["_repaired"] = pa.array(cl.repaired[m])
-        # where a placed 1970 row came from, in case its second turns out to be taken (rare rows)
-        rep = np.flatnonzero(cl.repaired[m])
-        keep_m = cl.keep[m]
-        pos, raw = [None] * int(m.sum()), [None] * int(m.sum())
-        for j in rep:
-            pos[j], raw[j] = position(int(keep_m[j])), raw_row(rows, int(keep_m[j]))
-        frag["_pos"], frag["_raw"] = pa.array(pos, pa.string()), pa.array(raw, pa.string())
-        out.fragments[(route.kind, route.underlying, day)] = pa.table(frag)
+        out.fragments[(route.kind, route.underlying, day)] = _fragment(
+            route, table, day, rows, source, position, cl.keep[m], cl.wall_s[m], cl.repaired[m], seq[cl.keep[m]])
     return out
+
+
+def _fragment(route: Route, table: str, day: dt.date, rows: dict[str, np.ndarray], source: str,
+              position: Callable[[int], str], keep: np.ndarray, wall_s: np.ndarray, repaired: np.ndarray,
+              seq: np.ndarray) -> pa.Table:
+    """The kept rows `keep` (all of trading date `day`) as a fragment with the helper columns."""
+    n = len(keep)
+    frag = {"underlying": constant_column(route.underlying, n)}
+    if route.kind == "options":
+        c = route.contract
+        frag.update(expiry=constant_column(c.expiry, n), opt_type=constant_column(c.opt_type, n),
+                    strike=pa.array(np.full(n, c.strike, dtype=np.int32)))
+    if route.kind == "futures":
+        frag["expiry"] = constant_column(_near_month_expiry(route.underlying, day), n)
+    if route.kind != "spot":
+        frag["symbol"] = constant_column(table, n)
+    frag["ts"] = wall_to_ts_us(wall_s)
+    frag["date"] = constant_column(day, n)
+    if route.kind == "spot":
+        p = rows["price"][keep]
+        null = (p == NULL_INT) | (p == 0)
+        frag["price"] = pa.array(np.where(null, 0, p) / 100, mask=null)
+    else:
+        frag.update(quote_columns(rows, keep))
+    frag["_seq"] = pa.array(seq, pa.int64())
+    frag["_source"] = constant_column(source, n)
+    frag["_repaired"] = pa.array(repaired)
+    # where a placed 1970 row came from, in case its second turns out to be taken (rare rows)
+    rep = np.flatnonzero(repaired)
+    if len(rep):
+        pos, raw = [None] * n, [None] * n
+        for j in rep:
+            pos[j], raw[j] = position(int(keep[j])), raw_row(rows, int(keep[j]))
+        frag["_pos"], frag["_raw"] = pa.array(pos, pa.string()), pa.array(raw, pa.string())
+    else:
+        frag["_pos"], frag["_raw"] = pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
+    return pa.table(frag)

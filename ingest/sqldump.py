@@ -10,12 +10,13 @@ every row decoded before the damage. Memory: one chunk + one batch, whatever the
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+
+from isal import isal_zlib as inflate  # zlib's API; Intel ISA-L inflates about 2x faster than zlib
 
 from ingest.readahead import read_ahead
 from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMNS
@@ -82,7 +83,7 @@ class _Chunks:
     def __init__(self, path: Path, chunk: int):
         self.f = open(path, "rb")
         self.gz = path.name.endswith(".gz")
-        self.z = zlib.decompressobj(wbits=31) if self.gz else None
+        self.z = inflate.decompressobj(wbits=31) if self.gz else None
         self.chunk = chunk
         self.eof = False
         self.error: str | None = None
@@ -106,9 +107,9 @@ class _Chunks:
                 out = self.z.decompress(raw)
                 while self.z.eof and self.z.unused_data:      # concatenated gzip members
                     rest = self.z.unused_data
-                    self.z = zlib.decompressobj(wbits=31)
+                    self.z = inflate.decompressobj(wbits=31)
                     out += self.z.decompress(rest)
-            except zlib.error as exc:
+            except inflate.error as exc:
                 self.eof = True
                 self.error = f"corrupt gzip data near compressed byte {self.compressed_read}: {exc}"
                 return b""

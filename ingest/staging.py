@@ -131,7 +131,9 @@ class PendingKey:
         self.counts = [json.loads(p.read_text()) for p in self.files if p.name.endswith(".counts.json")]
 
     def fragments(self) -> list[pa.Table]:
-        return [ipc.open_file(p).read_all() for p in self.files if ".f" in p.name and p.suffix == ".arrow"]
+        # memory-mapped: the tables are views of the page cache, no copy before the final gather
+        return [ipc.open_file(pa.memory_map(str(p))).read_all() for p in self.files
+                if ".f" in p.name and p.suffix == ".arrow"]
 
     def quarantine(self) -> pa.Table | None:
         parts = [ipc.open_file(p).read_all() for p in self.files if ".q" in p.name and p.suffix == ".arrow"]

@@ -57,7 +57,8 @@ def assemble(fragments: list[pa.Table], keys: list[str], contract_keys: list[str
     keys: full sort/dedupe key (e.g. expiry, opt_type, strike, ts); contract_keys: the prefix that
     identifies one instrument (for 1970 placement and vol_delta resets at instrument boundaries).
     """
-    data = pa.concat_tables(fragments, promote_options="default").combine_chunks()
+    # chunked, not combined: combining would copy every column once more before the final gather
+    data = pa.concat_tables(fragments, promote_options="default")
     n = data.num_rows
     seq = data["_seq"].to_numpy()
     src_enc = pc.dictionary_encode(data["_source"]).combine_chunks()
@@ -90,9 +91,10 @@ def assemble(fragments: list[pa.Table], keys: list[str], contract_keys: list[str
             written=int((survivors & m).sum()), deduped=int((deduped & m).sum()),
             quarantined=int((occupied & m).sum()), repaired=int((survivors & m & rep_sorted).sum()))
     lost = order[occupied]
-    pos, raw = data["_pos"].take(pa.array(lost)).to_pylist(), data["_raw"].take(pa.array(lost)).to_pylist()
-    out.quarantine = [{"source": source_names[source[i]], "position": p or "", "reason": R_1970_OCCUPIED,
-                       "raw": r or ""} for i, p, r in zip(lost, pos, raw)]
+    if len(lost):
+        pos, raw = data["_pos"].take(pa.array(lost)).to_pylist(), data["_raw"].take(pa.array(lost)).to_pylist()
+        out.quarantine = [{"source": source_names[source[i]], "position": p or "", "reason": R_1970_OCCUPIED,
+                           "raw": r or ""} for i, p, r in zip(lost, pos, raw)]
     final = gather(data, order[survivors])
     if with_volume:
         final = _add_vol_delta(final, [c[survivors] for c in sk[: len(contract_keys)]])

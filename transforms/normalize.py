@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from ingest.recorder_format import EPOCH_1970_IST, IST_OFFSET_S, NULL_INT, SCALE
 from transforms.calendar import session_segments
+from transforms.normalize_nb import recorder_values
 from warehouse.schema import IST_TS, PRICE_COLUMNS, QUOTE_FIELDS, RECORDER_TO_CANONICAL
 
 DAY_S = 86400
@@ -106,35 +107,32 @@ def wall_to_ts_us(wall_s: np.ndarray) -> pa.Array:
     return pa.array((wall_s - IST_OFFSET_S) * 1_000_000, type=pa.int64()).cast(IST_TS)
 
 
-def _nullable(values: np.ndarray, null: np.ndarray) -> pa.Array:
-    return pa.array(values, mask=null)
+# the conversion table of quote_columns: recorder column j -> canonical column _NAMES[j]
+_SOURCES = tuple(RECORDER_TO_CANONICAL)
+_NAMES = tuple(RECORDER_TO_CANONICAL.values())
+_SCALE = np.array([SCALE[c] for c in _SOURCES], np.int64)
+_SLOT = np.array([int((_SCALE[:j] > 1).sum()) if _SCALE[j] > 1 else int((_SCALE[:j] == 1).sum())
+                  for j in range(len(_SOURCES))], np.int64)
+_ZERO_IS_NULL = np.array([n in PRICE_COLUMNS for n in _NAMES])
+# a depth field is null when its level is empty: the level's price (bp{k} / sp{k}) is 0 or NULL
+_LEVEL = np.array([_SOURCES.index(f"{c[0]}p{c[-1]}") if n.startswith(("bid_", "ask_")) else -1
+                   for c, n in zip(_SOURCES, _NAMES)], np.int64)
+_FLOOR = np.array([EARLIEST_S if n == "last_trade_ts" else NULL_INT + 1 for n in _NAMES], np.int64)
 
 
 def quote_columns(rows: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, pa.Array]:
     """Canonical quote columns (QUOTE_FIELDS minus vol_delta) for the kept rows of a 46-column batch."""
+    cols = tuple(np.ascontiguousarray(rows[c], dtype=np.int64) for c in _SOURCES)
+    floats, ints, null = recorder_values(cols, np.ascontiguousarray(keep, dtype=np.int64), _SCALE, _SLOT,
+                                         _ZERO_IS_NULL, _LEVEL, _FLOOR, int((_SCALE > 1).sum()),
+                                         int((_SCALE == 1).sum()))
     out: dict[str, pa.Array] = {}
-    empty_level = {}
-    for side, s in (("bid", "b"), ("ask", "s")):
-        for k in range(5):
-            px = rows[f"{s}p{k}"][keep]
-            empty_level[(side, k)] = (px == 0) | (px == NULL_INT)
-    for src, name in RECORDER_TO_CANONICAL.items():
-        v = rows[src][keep]
-        null = v == NULL_INT
-        if name.startswith(("bid_", "ask_")):
-            side, rest = name.split("_", 1)
-            null = null | empty_level[(side, int(rest[-1]))]
+    for j, name in enumerate(_NAMES):
         if name == "last_trade_ts":
-            null = null | (v < EARLIEST_S)
-            out[name] = pa.array(np.where(null, 0, v - IST_OFFSET_S) * 1_000_000, mask=null).cast(IST_TS)
-            continue
-        if name in PRICE_COLUMNS:
-            null = null | (v == 0)
-        scale = SCALE[src]
-        if scale != 1:
-            out[name] = _nullable(np.where(null, 0, v) / scale, null)
+            us = np.where(null[j], 0, ints[_SLOT[j]] - IST_OFFSET_S) * 1_000_000
+            out[name] = pa.array(us, mask=null[j]).cast(IST_TS)
         else:
-            out[name] = _nullable(np.where(null, 0, v), null)
+            out[name] = pa.array(floats[_SLOT[j]] if _SCALE[j] > 1 else ints[_SLOT[j]], mask=null[j])
     return out
 
 
