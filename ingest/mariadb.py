@@ -2,27 +2,25 @@
 
 Tables are discovered in information_schema with bound parameters; every table name read from
 there is validated against a strict identifier pattern and backtick-quoted, never interpolated
-unchecked. Each table is read with a server-side (unbuffered) cursor in bounded batches, newest
-rows only when a high-water mark is given. Speed: the server renders each row as ONE text field of
-int64 values already in the recorder's units (paise, 1e-6 %, wall seconds; NULL as a sentinel),
-so the driver decodes one string per row and Arrow's C++ CSV reader does the rest.
+unchecked. Each table is read with one query on a server-side (unbuffered) cursor in bounded
+batches, newest rows only when a high-water mark is given. Speed: PyMySQL sends the query and reads
+the column definitions; the row packets are decoded from its socket by a Numba kernel
+(ingest.mysqlwire_nb), with no Python object per row or value.
 """
 from __future__ import annotations
 
-import io
+import json
 import re
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
+import pymysql
 import sqlalchemy as sa
 
-from ingest.readahead import read_ahead
+from ingest.mysqlwire_nb import W_BAD_ROW, W_END, W_ERROR, W_FULL, W_NEED_MORE, W_PROTOCOL, parse_rows
 from ingest.recorder_format import NSE_DB, NULL_INT, OPTION_DBS
-from ingest.sqldump import column_kind
-from ingest.sqlscan_nb import K_DATETIME, K_DEC2, K_DEC10
+from ingest.sqldump import recorder_kind
 
 IDENT = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 RECORDER_DBS = (*OPTION_DBS.values(), NSE_DB)
@@ -79,79 +77,100 @@ def discover(engine: sa.Engine, dbs: tuple[str, ...] = RECORDER_DBS) -> tuple[li
     return ok, bad
 
 
-PAGE_ROWS = 20_000            # rows per page: about 6 MB of text, well under max_allowed_packet
+BATCH_ROWS = 500_000          # rows per batch handed to staging (bounded memory, like the dump parser)
+SOCKET_READ = 4 << 20         # largest read from the socket at once
 EPOCH = "'1970-01-01 00:00:00'"
-SCALE_OF = {K_DEC2: 100.0, K_DEC10: 1e6}   # the dump parser's units (ingest.sqlscan_nb)
 
 
-def _field(col: str, sql_type: str) -> str:
-    """A column as CSV text: datetimes as seconds since the epoch on the server (a zero or invalid
-    date becomes NULL there, as in the dump parser), everything else raw; NULL as an empty field."""
-    if column_kind(sql_type) == K_DATETIME:
-        return f"ifnull(timestampdiff(second, {EPOCH}, {quote(col)}), '')"
-    return f"ifnull({quote(col)}, '')"
+@dataclass
+class BadRow:
+    """A row of the result set whose values do not decode as the column types say."""
+
+    ordinal: int
+    raw: str
 
 
-def page_sql(t: SourceTable, after: int | None, null_stamps: bool = False) -> str:
-    """One page of a table: up to PAGE_ROWS rows after `after` (recorder seconds) in timestamp order,
-    folded server-side into (rows, last second, newline-joined CSV text of the raw values).
-
-    A page per query instead of a row per packet (PyMySQL decodes packets in Python); decimals are
-    sent raw and scaled on the client, which has a core of its own while the server reads the next
-    page. Only integers computed here, never outside text, enter the SQL."""
+def select_sql(t: SourceTable, after: int | None) -> str:
+    """The table's rows in timestamp order (rows without a timestamp first), only those after
+    `after` (recorder seconds) when given. Only integers computed here, never outside text, enter
+    the SQL besides validated, quoted identifiers."""
     ts = quote("timestamp")
-    line = ", ".join(_field(c, typ) for c, typ in t.columns)
-    if null_stamps:
-        cond = f"{ts} is null"
-    elif after is None:
-        cond = f"{ts} is not null"
-    else:
-        cond = f"{ts} > timestampadd(second, {int(after)}, {EPOCH})"
-    inner = (f"select {ts} ts, concat_ws(',', {line}) line from {quote(t.db)}.{quote(t.table)} where {cond}"
-             f" order by {ts}" + ("" if null_stamps else f" limit {PAGE_ROWS}"))
-    return (f"select count(*), max(timestampdiff(second, {EPOCH}, ts)), "
-            f"group_concat(line order by ts separator '\\n') from ({inner}) page")
+    cond = "" if after is None else f" where {ts} > timestampadd(second, {int(after)}, {EPOCH})"
+    cols = ", ".join(quote(c) for c, _ in t.columns)
+    return f"select {cols} from {quote(t.db)}.{quote(t.table)}{cond} order by {ts}"
 
 
-def parse_page(text: str, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    """CSV text of raw values -> int64 columns in the recorder units, NULL as NULL_INT."""
-    names = [c for c, _ in columns]
-    kinds = [column_kind(typ) for _, typ in columns]
-    types = {n: pa.float64() if k in SCALE_OF else pa.int64() for n, k in zip(names, kinds)}
-    table = pacsv.read_csv(io.BytesIO((text + "\n").encode()), read_options=pacsv.ReadOptions(column_names=names),
-                           convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True))
-    out = {}
-    for n, k in zip(names, kinds):
-        col = table[n]
-        if k in SCALE_OF:
-            values = np.round(col.to_numpy(zero_copy_only=False) * SCALE_OF[k])
-            col = pa.array(values, mask=np.isnan(values)).cast(pa.int64())
-        out[n] = col.fill_null(NULL_INT).to_numpy()
-    return out
-
-
-def _pages(engine: sa.Engine, t: SourceTable, since: int | None) -> Iterator[str]:
-    with engine.connect() as con:
-        con.exec_driver_sql("set session group_concat_max_len = 1073741824")
-        if since is None:
-            n, _, text = con.exec_driver_sql(page_sql(t, None, null_stamps=True)).one()
-            if n:
-                yield text
-        after = since
+def read_table(engine: sa.Engine, t: SourceTable, since: int | None = None,
+               batch_rows: int = BATCH_ROWS) -> Iterator[dict[str, np.ndarray] | BadRow]:
+    """Rows newer than `since` (recorder seconds; all rows, NULL timestamps first, when None) as
+    int64 columns in the recorder's units, in batches of at most `batch_rows`, with a BadRow in
+    place of each row that does not decode. One unbuffered query: the server streams the rows
+    while they are decoded (ingest.mysqlwire_nb), so memory is one batch and one socket read."""
+    kinds = np.array([recorder_kind(c, typ) for c, typ in t.columns], np.int8)
+    names = [c for c, _ in t.columns]
+    out = np.empty((len(names), batch_rows), np.int64)
+    n = ordinal = 0
+    raw = engine.raw_connection()
+    done = False
+    try:
+        con = raw.driver_connection
+        cursor = con.cursor(pymysql.cursors.SSCursor)
+        cursor.execute(select_sql(t, since))           # PyMySQL reads the column definitions
+        if len(cursor.description or ()) != len(names):
+            raise RuntimeError(f"{t.name}: result has {len(cursor.description or ())} columns, expected {len(names)}")
+        buf, pos, seq = b"", 0, con._next_seq_id
         while True:
-            n, last, text = con.exec_driver_sql(page_sql(t, after)).one()
-            if not n:
+            arr = np.frombuffer(buf, np.uint8)
+            pos, n2, seq, status, a, b = parse_rows(arr, pos, len(arr), kinds, out, n, seq)
+            ordinal += n2 - n
+            n = n2
+            if status == W_NEED_MORE:
+                more = con._rfile.read1(SOCKET_READ)
+                if not more:
+                    raise RuntimeError(f"{t.name}: connection closed after row {ordinal}")
+                buf, pos = buf[pos:] + more, 0
+                continue
+            if status == W_FULL or (status in (W_BAD_ROW, W_END) and n):
+                yield {c: out[i, :n].copy() for i, c in enumerate(names)}
+                n = 0
+            if status == W_BAD_ROW:
+                yield BadRow(ordinal, _row_text(bytes(buf[a:b]), names))
+                ordinal += 1
+            elif status == W_ERROR:
+                pymysql.err.raise_mysql_exception(bytes(buf[a:b]))
+            elif status == W_PROTOCOL:
+                raise RuntimeError(f"{t.name}: packet out of sequence or over 16 MB after row {ordinal}")
+            elif status == W_END:
+                if pos != len(buf):
+                    raise RuntimeError(f"{t.name}: {len(buf) - pos} bytes after the end of the result")
+                con._next_seq_id = seq                 # hand the connection back in PyMySQL's state
+                cursor._result.unbuffered_active = False
+                cursor._result.connection = None
+                done = True
                 return
-            yield text
-            after = int(last)
+    finally:
+        if done:
+            raw.close()
+        else:                                        # mid-result: the connection cannot be reused
+            raw.invalidate()
 
 
-def read_table(engine: sa.Engine, t: SourceTable, since: int | None = None) -> Iterator[dict[str, np.ndarray]]:
-    """Rows newer than `since` (recorder seconds) in timestamp order, one bounded page at a time,
-    the next page fetched while this one is parsed (rows without a timestamp come first, on a full
-    read only: they have no place in an increment)."""
-    for text in read_ahead(_pages(engine, t, since), depth=1):
-        yield parse_page(text, t.columns)
+def _row_text(payload: bytes, names: list[str]) -> str:
+    """A row packet that did not decode, as JSON of its fields' text (for the quarantine)."""
+    values, p = [], 0
+    while p < len(payload) and len(values) <= len(names):
+        head = payload[p]
+        if head == 0xFB:                                   # NULL
+            values.append(None)
+            p += 1
+            continue
+        width = {252: 2, 253: 3, 254: 8}.get(head, 0)      # length-encoded: 1, 3, 4 or 9 header bytes
+        size = int.from_bytes(payload[p + 1:p + 1 + width], "little") if width else head
+        start = p + 1 + width
+        values.append(payload[start:start + size].decode("utf-8", "replace"))
+        p = start + size
+    keys = names + [f"extra{k}" for k in range(len(values) - len(names))]
+    return json.dumps(dict(zip(keys, values)), separators=(",", ":"))[:500]
 
 
 def high_water_mark(previous: int | None, timestamps: np.ndarray) -> int | None:

@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 
 from ingest import staging
-from ingest.mariadb import discover, engine_for, high_water_mark, masked, read_table
+from ingest.mariadb import BadRow, discover, engine_for, high_water_mark, masked, read_table
+from ingest.readahead import read_ahead
 from ingest.route import Rejection
 
 WATERMARKS = "ingest_watermarks.json"
+R_BAD_ROW = "row values do not decode as the column types"
 
 
 def load_marks(root: Path) -> dict[str, int]:
@@ -43,12 +45,17 @@ def stage_mariadb(url: str, root: Path, pending: Path, stage_id: str, seq_base: 
         def batches():
             nonlocal mark, offset
             for rows in read_table(engine, t, since):
+                if isinstance(rows, BadRow):
+                    offset += 1
+                    yield Rejection(f"row {rows.ordinal} after mark {since}", R_BAD_ROW, rows.raw)
+                    continue
                 mark = high_water_mark(mark, rows["timestamp"])
                 base = offset
                 offset += len(rows["timestamp"])
                 yield SourceBatch(t.db, t.table, rows, lambda i, base=base: f"row {base + i} after mark {since}")
 
-        rows_in += stage_batches(batches(), st, seq_base + (k << 28), progress)
+        # rows are received and decoded a batch ahead in a thread while this one is normalised
+        rows_in += stage_batches(read_ahead(batches()), st, seq_base + (k << 28), progress)
         keys |= set(st.close())
         if mark is not None:
             marks[t.name] = mark

@@ -64,6 +64,12 @@ def column_kind(sql_type: str) -> int:
     return K_INT
 
 
+def recorder_kind(column: str, sql_type: str) -> int:
+    """How a column's values are read: as the recorder declares it when the column is one of the
+    recorder's (its unit is fixed by name: paise for prices), else as the table declares it."""
+    return column_kind(KNOWN_TYPES.get(column, sql_type))
+
+
 def default_columns(n: int) -> list[str] | None:
     """The recorder layout by arity, for tables whose CREATE TABLE is not in the file."""
     for layout in (OPTION_COLUMNS, INDEX_COLUMNS):
@@ -156,12 +162,12 @@ class _Table:
     their SQL types (from CREATE TABLE, else the recorder's): a table with foreign columns is still
     parsed, and ingest quarantines its rows with a reason."""
 
-    def __init__(self, name: str, columns: list[tuple[str, str]], batch_rows: int):
+    def __init__(self, name: str, columns: list[tuple[str, str]], buffers: dict):
         self.name, self.columns = name, [c for c, _ in columns]
-        self.kinds = np.array([column_kind(t) for _, t in columns], np.int8)
-        self.out = np.empty((len(columns), batch_rows), np.int64)
-        self.line = np.empty(batch_rows, np.int64)
-        self.tup = np.empty(batch_rows, np.int32)
+        self.kinds = np.array([recorder_kind(c, t) for c, t in columns], np.int8)
+        # the buffers of the last table of this width: a fresh 180 MB array per table would be
+        # paged in (faulted and zeroed by the kernel) again for every table
+        self.out, self.line, self.tup = buffers[len(columns)]
         self.n = 0
 
 
@@ -179,6 +185,7 @@ def read_dump(path: str | Path, batch_rows: int = 500_000, chunk_bytes: int = 8 
     tuple_no = 0
     stmt_line = 0
     create: list[bytes] | None = None
+    buffers: dict[int, tuple] = {}
 
     def flush():
         nonlocal cur
@@ -204,12 +211,13 @@ def read_dump(path: str | Path, batch_rows: int = 500_000, chunk_bytes: int = 8 
                 # inside a VALUES list
                 arr = np.frombuffer(buf, np.uint8)
                 n0 = cur.n
-                new_pos, n, status, a, b = parse_tuples(arr, pos, len(arr), cur.kinds, cur.out, cur.n, chunks.eof)
+                new_pos, n, status, a, b, lines = parse_tuples(arr, pos, len(arr), cur.kinds, cur.out, cur.n,
+                                                               chunks.eof)
                 cur.line[n0:n] = stmt_line
                 cur.tup[n0:n] = np.arange(tuple_no, tuple_no + n - n0, dtype=np.int32)
                 tuple_no += n - n0
                 cur.n = n
-                line += buf.count(b"\n", pos, new_pos)
+                line += lines + (buf.count(b"\n", a, b) if status == ST_BAD else 0)
                 pos = new_pos
                 if status == ST_FULL:
                     batch = flush()
@@ -260,7 +268,10 @@ def read_dump(path: str | Path, batch_rows: int = 500_000, chunk_bytes: int = 8 
                     if not cols:
                         # no layout at all: every tuple of the statement is quarantined as it is parsed
                         cols = [(f"col{k}", "TEXT") for k in range(1)]
-                    cur = _Table(table, cols, batch_rows)
+                    if len(cols) not in buffers:
+                        buffers[len(cols)] = (np.empty((len(cols), batch_rows), np.int64),
+                                              np.empty(batch_rows, np.int64), np.empty(batch_rows, np.int32))
+                    cur = _Table(table, cols, buffers)
                 stmt_line, tuple_no = line, 0
                 pos += m.end()
                 continue

@@ -12,6 +12,7 @@ import pytest
 
 from ingest.generator.config import GeneratorConfig
 from ingest.generator.driver import generate
+from ingest.mariadb_source import R_BAD_ROW
 from ingest.pipeline import run_ingest
 from ingest.sqldump import DumpBatch, Rejected, read_dump
 from warehouse.catalog import connect
@@ -130,3 +131,19 @@ def test_unknown_columns_and_a_statement_without_layout_are_quarantined_per_row(
                      connect(tmp_path / "w").sql("select reason from quarantine").fetchall())
     assert reasons == ["malformed tuple", "table has columns other than the recorder layout",
                        "table has columns other than the recorder layout"]
+
+
+@pytest.mark.mariadb
+def test_a_row_whose_values_do_not_decode_is_quarantined_and_the_rest_written(mariadb, tmp_path):
+    # schema drift: the index table's price became text; one value is not a number
+    mariadb.query("create database if not exists das_nse; create table das_nse.NIFTY (`timestamp` datetime, "
+                  "`price` varchar(20), unique key (`timestamp`)); insert into das_nse.NIFTY values "
+                  "('2025-11-04 09:15:00', '25000.50'), ('2025-11-04 09:15:01', 'n/a'), ('2025-11-04 09:15:02', '25001')")
+    t = run_ingest([mariadb.url], tmp_path).totals()
+    assert (t["source_rows"], t["written"], t["quarantined"]) == (3, 2, 1)
+    db = connect(tmp_path)
+    assert db.sql("select reason, position, raw from quarantine").fetchall() == [
+        (R_BAD_ROW, "row 1 after mark None", '{"timestamp":"2025-11-04 09:15:01","price":"n/a"}')]
+    assert db.sql("select price from spot_ticks order by ts").fetchall() == [(25000.5,), (25001.0,)]
+    # each table's connection went back to the pool usable: the nightly run finds nothing new
+    assert run_ingest([mariadb.url], tmp_path).totals()["source_rows"] == 0
