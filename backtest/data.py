@@ -43,7 +43,8 @@ class DayData:
     t_s: np.ndarray          # [S] wall seconds of the session grid
     contracts: Contracts
     Q: np.ndarray            # [S, C, NQ]
-    B: np.ndarray            # [S, C, 20]
+    book: np.ndarray         # [20, rows + 1] the 5-level book of each grid row, then an all-NaN row
+    book_row: np.ndarray     # [S, C] the book row of each cell (the NaN row where the contract has none)
     F: dict                  # feature name -> [S, C]
     spot: np.ndarray         # [S]
     atm: np.ndarray          # [S] ATM strike from spot (NaN without spot)
@@ -85,6 +86,27 @@ def _dense(values: np.ndarray, i: np.ndarray, c: np.ndarray, S: int, C: int, unf
     scatter(out, i, c, values)
     out.reshape(-1)[unfilled] = np.nan
     return out
+
+
+def _book(grid: pa.Table, i: np.ndarray, c: np.ndarray, S: int, C: int) -> tuple[np.ndarray, np.ndarray]:
+    """The book stays in grid-row order, one contiguous column per field, and cells point at rows:
+    only fills read it (a few per contract and day), so a dense [S, C, 20] copy, 150 MB a day
+    written cell by cell, bought nothing."""
+    n = grid.num_rows
+    book = np.empty((len(BOOK_COLUMNS), n + 1))
+    for k, name in enumerate(BOOK_COLUMNS):
+        book[k, :n] = _col(grid, name)
+    book[:, n] = np.nan
+    book_row = np.full((S, C), n, np.int64)
+    scatter(book_row, i, c, np.arange(n, dtype=np.int64))
+    return book, book_row
+
+
+def dense_book(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(book, book_row) of a book given dense as [S, C, 20] (how scenario tests write paths)."""
+    S, C, K = B.shape
+    book = np.concatenate([B.reshape(S * C, K), np.full((1, K), np.nan)]).T.copy()
+    return book, np.arange(S * C, dtype=np.int64).reshape(S, C)
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
@@ -165,9 +187,7 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     tradable = ~is_pad & ~np.isnan(ltp) & ~np.isnan(bid) & ~np.isnan(ask)
     Q[:, :, Q_TRADABLE] = 0.0
     scatter_fields(Q, Q_BID, i_of_row, c_of_row, float_columns([bid, ask, ltp, _col(grid, "vol_delta"), tradable]))
-    B = np.empty((S, C, len(BOOK_COLUMNS)))
-    scatter_fields(B, 0, i_of_row, c_of_row, float_columns([_col(grid, name) for name in BOOK_COLUMNS]))
-    B.reshape(S * C, -1)[_unfilled(i_of_row, c_of_row, S, C)] = np.nan
+    book, book_row = _book(grid, i_of_row, c_of_row, S, C)
     fc = _contract_of_rows(_contract_codes(features), uniq)
     fi = _grid_rows(t_s, features, "features_options", underlying, day)
     unfilled = _unfilled(fi, fc, S, C)
@@ -180,7 +200,7 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
         si = np.searchsorted(t_s, wall_seconds(spot_grid["ts"]))
         spot[si] = _col(spot_grid, "price")
     step = strike_step(underlying)
-    return DayData(underlying, day, t_s, contracts, Q, B, F, spot, np.round(spot / step) * step)
+    return DayData(underlying, day, t_s, contracts, Q, book, book_row, F, spot, np.round(spot / step) * step)
 
 
 def dense_spot(t_s: np.ndarray, features_spot: pa.Table | None, names: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -63,12 +63,12 @@ def simulate_day(strategy: Strategy, cfg: StrategyConfig, day: DayData, run_id: 
     if strategy.legs == 1:
         ok = day.selectable(cfg.selection.strikes, cfg.selection.opt_types) & day.tradable
         orders = strategy.signals(day.F, ok, cfg)
-        tr, ev = run_single_leg(day.t_s, day.Q, day.B, orders.side, orders.type, orders.price, orders.exit_side,
+        tr, ev = run_single_leg(day.t_s, day.Q, day.book, day.book_row, orders.side, orders.type, orders.price, orders.exit_side,
                                 day.contracts.lot, P, log_events, MAX_TRADES_PER_DAY, MAX_EVENTS_PER_DAY)
         group, leg = np.arange(len(tr)), np.zeros(len(tr), np.int32)
     else:
         plan = strategy.signals(day, spot, cfg)
-        tr, ev = run_straddle(day.t_s, day.Q, day.B, plan.entry_ok, plan.leg_ce, plan.leg_pe, plan.score,
+        tr, ev = run_straddle(day.t_s, day.Q, day.book, day.book_row, plan.entry_ok, plan.leg_ce, plan.leg_pe, plan.score,
                               plan.spot_roc, day.contracts.lot, P, log_events, MAX_TRADES_PER_DAY, MAX_EVENTS_PER_DAY)
         group, leg = tr["position"].astype(np.int64), tr["leg"].astype(np.int32)
     return _tables(day, cfg, run_id, tr, ev, group, leg, fee_fn)

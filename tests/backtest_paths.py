@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from backtest.data import dense_book
 from backtest.kernels.engine import NQ, Q_ASK, Q_BID, Q_LTP, Q_SLIP, Q_TRADABLE, Q_VOL, run_single_leg
 from backtest.kernels.params import EVENTS, EXIT_REASONS, FIELDS, IDX
 
@@ -49,7 +50,7 @@ def run(t, Q, B, entries: dict, P, exits: dict | None = None, lot=30, order_type
             px[i, 0] = limit(i)
     for i, s in (exits or {}).items():
         ex[i, 0] = s
-    tr, ev = run_single_leg(t, Q, B, side, typ, px, ex, np.array([lot]), P, log, 100, 10_000)
+    tr, ev = run_single_leg(t, Q, *dense_book(B), side, typ, px, ex, np.array([lot]), P, log, 100, 10_000)
     tr = tr[tr["entry_i"] >= 0]
     return tr, ev
 

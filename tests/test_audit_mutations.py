@@ -44,7 +44,7 @@ def peeking_load_day(real):
     """The engine sees second t+1's quotes, book and features while stamping them t."""
     def load(*args, **kw):
         d = real(*args, **kw)
-        d.Q[:-1], d.B[:-1] = d.Q[1:].copy(), d.B[1:].copy()
+        d.Q[:-1], d.book_row[:-1] = d.Q[1:].copy(), d.book_row[1:].copy()
         for name in d.F:
             d.F[name][:-1] = d.F[name][1:].copy()
         return d

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from backtest.data import dense_book
 from backtest.kernels.engine import NQ, Q_ASK, Q_BID, Q_SLIP, Q_TRADABLE
 from backtest.kernels.params import EXIT_REASONS, FIELDS, IDX
 from backtest.kernels.straddle import run_straddle
@@ -35,7 +36,7 @@ def run(t, Q, B, P, roc=None, ce=None, pe=None, score=None):
     ok[0] = True
     ce = np.zeros(S, np.int64) if ce is None else ce
     pe = np.ones(S, np.int64) if pe is None else pe
-    legs, _ = run_straddle(t, Q, B, ok, ce, pe, np.zeros((S, C)) if score is None else score,
+    legs, _ = run_straddle(t, Q, *dense_book(B), ok, ce, pe, np.zeros((S, C)) if score is None else score,
                            np.zeros(S) if roc is None else roc, np.full(C, 75), P, True, 100, 1000)
     return [(int(l["leg"]), int(l["exit_signal_i"]), EXIT_REASONS[l["reason"]]) for l in legs]
 

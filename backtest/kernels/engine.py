@@ -8,8 +8,9 @@ Arrays in, record arrays out, no I/O (nopython). At second i the engine
 A decision at i sees only data stamped <= i. Logging events on or off changes no trade: events are
 written to their own buffer and nothing reads them back.
 
-Q[S, C, NQ]: per second and contract the fields Q_* below; B[S, C, 20]: the 5-level book (see
-kernels.fills); signals sig_side (+1 buy / -1 sell / 0), sig_type (ORDER_*), sig_px (limit price).
+Q[S, C, NQ]: per second and contract the fields Q_* below; book[:, book_row[i, c]]: the 5-level
+book of contract c at second i (see kernels.fills); signals sig_side (+1 buy / -1 sell / 0),
+sig_type (ORDER_*), sig_px (limit price).
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def _log(ev, n_ev: int, on: bool, trade: int, i: int, code: int, price: float, s
 
 
 @nb.njit(cache=True)
-def run_single_leg(t_s, Q, B, sig_side, sig_type, sig_px, exit_sig, lot, P, log_events, max_trades, max_events):
+def run_single_leg(t_s, Q, book, book_row, sig_side, sig_type, sig_px, exit_sig, lot, P, log_events, max_trades,
+                   max_events):
     S, C = Q.shape[0], Q.shape[1]
     trades = np.zeros(max_trades, TRADE_DTYPE)
     ev = np.zeros(max_events if log_events else 1, EVENT_DTYPE)
@@ -104,12 +106,12 @@ def run_single_leg(t_s, Q, B, sig_side, sig_type, sig_px, exit_sig, lot, P, log_
                     pass
                 elif tradable:
                     if pend_type[c] == ORDER_MARKET:
-                        filled, px = market_fill(B[i, c], side, tr["qty"], allow_partial)
+                        filled, px = market_fill(book[:, book_row[i, c]], side, tr["qty"], allow_partial)
                     elif pend_type[c] == ORDER_LIMIT:
-                        px = limit_fill(B[i, c], q[Q_LTP], q[Q_VOL], side, pend_px[c], i == pend_arrive[c])
+                        px = limit_fill(book[:, book_row[i, c]], q[Q_LTP], q[Q_VOL], side, pend_px[c], i == pend_arrive[c])
                         filled = tr["qty"] if not math.isnan(px) else 0.0
                     else:
-                        filled, px = walk_book(B[i, c], side, tr["qty"], pend_px[c])
+                        filled, px = walk_book(book[:, book_row[i, c]], side, tr["qty"], pend_px[c])
                 if filled > 0:
                     px = px + side * q[Q_SLIP]
                     tr["partial"] = filled < tr["qty"]
@@ -136,7 +138,7 @@ def run_single_leg(t_s, Q, B, sig_side, sig_type, sig_px, exit_sig, lot, P, log_
                 if exit_arrive[c] >= 0:
                     if i >= exit_arrive[c] and tradable:
                         want = tr["qty"] - exit_qty_done[c]
-                        got, px = market_fill(B[i, c], -side, want, True)
+                        got, px = market_fill(book[:, book_row[i, c]], -side, want, True)
                         if got > 0:
                             exit_qty_done[c] += got
                             exit_cost[c] += got * (px - side * q[Q_SLIP])

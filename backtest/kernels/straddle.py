@@ -60,7 +60,8 @@ def _position_rule(P, i, t_s, session_over, pnl, credit, change, n_open, spot_ro
 
 
 @nb.njit(cache=True)
-def run_straddle(t_s, Q, B, entry_ok, leg_ce, leg_pe, score, spot_roc, lot, P, log_events, max_legs, max_events):
+def run_straddle(t_s, Q, book, book_row, entry_ok, leg_ce, leg_pe, score, spot_roc, lot, P, log_events, max_legs,
+                 max_events):
     S = Q.shape[0]
     legs = np.zeros(max_legs, LEG_DTYPE)
     state = np.full(max_legs, CLOSED, np.int8)
@@ -80,14 +81,14 @@ def run_straddle(t_s, Q, B, entry_ok, leg_ce, leg_pe, score, spot_roc, lot, P, l
                     continue
                 bid, ask = Q[i, c, Q_BID], Q[i, c, Q_ASK]
                 if state[k] == PENDING:
-                    got, px = market_fill(B[i, c], -1, legs[k]["qty"], True)
+                    got, px = market_fill(book[:, book_row[i, c]], -1, legs[k]["qty"], True)
                     if got > 0:
                         legs[k]["partial"] = got < legs[k]["qty"]
                         legs[k]["entry_i"], legs[k]["entry_px"], legs[k]["qty"] = i, px - Q[i, c, Q_SLIP], got
                         state[k] = OPEN
                         n_ev = _log(ev, n_ev, log_events, k, i, E_FILL, legs[k]["entry_px"], np.nan, np.nan, bid, ask)
                 else:
-                    got, px = market_fill(B[i, c], 1, legs[k]["qty"], True)
+                    got, px = market_fill(book[:, book_row[i, c]], 1, legs[k]["qty"], True)
                     if got > 0:
                         legs[k]["exit_i"], legs[k]["exit_px"] = i, px + Q[i, c, Q_SLIP]
                         day_pnl += (legs[k]["entry_px"] - legs[k]["exit_px"]) * legs[k]["qty"]
