@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backtest.kernels.dense import index_of_second, scatter, scatter_fields
+from backtest.kernels.dense import gather_fields, index_of_second, scatter, scatter_fields
 from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
 from transforms.columns import float_columns
 from transforms.expiry import lot_size, strike_step
@@ -73,21 +73,6 @@ def session_grid(day: dt.date) -> np.ndarray:
         np.zeros(0, np.int64)
 
 
-def _unfilled(i: np.ndarray, c: np.ndarray, S: int, C: int) -> np.ndarray:
-    """Flat [second, contract] cells that no row writes (before a contract's first tick): the only
-    cells a dense matrix must set to NaN, so matrices start empty instead of NaN-filled."""
-    seen = np.zeros(S * C, bool)
-    seen[i * C + c] = True
-    return np.flatnonzero(~seen)
-
-
-def _dense(values: np.ndarray, i: np.ndarray, c: np.ndarray, S: int, C: int, unfilled: np.ndarray) -> np.ndarray:
-    out = np.empty((S, C))
-    scatter(out, i, c, values)
-    out.reshape(-1)[unfilled] = np.nan
-    return out
-
-
 def _book(grid: pa.Table, i: np.ndarray, c: np.ndarray, S: int, C: int) -> tuple[np.ndarray, np.ndarray]:
     """The book stays in grid-row order, one contiguous column per field, and cells point at rows:
     only fills read it (a few per contract and day), so a dense [S, C, 20] copy, 150 MB a day
@@ -97,9 +82,14 @@ def _book(grid: pa.Table, i: np.ndarray, c: np.ndarray, S: int, C: int) -> tuple
     for k, name in enumerate(BOOK_COLUMNS):
         book[k, :n] = _col(grid, name)
     book[:, n] = np.nan
-    book_row = np.full((S, C), n, np.int64)
-    scatter(book_row, i, c, np.arange(n, dtype=np.int64))
-    return book, book_row
+    return book, _row_index(i, c, S, C, n)
+
+
+def _row_index(i: np.ndarray, c: np.ndarray, S: int, C: int, n: int) -> np.ndarray:
+    """[S, C] the row of each cell, n (one past the last row) where no row writes it."""
+    row = np.full((S, C), n, np.int64)
+    scatter(row, i, c, np.arange(n, dtype=np.int64))
+    return row
 
 
 def dense_book(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -189,12 +179,15 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
     scatter_fields(Q, Q_BID, i_of_row, c_of_row, float_columns([bid, ask, ltp, _col(grid, "vol_delta"), tradable]))
     book, book_row = _book(grid, i_of_row, c_of_row, S, C)
     fc = _contract_of_rows(_contract_codes(features), uniq)
-    fi = _grid_rows(t_s, features, "features_options", underlying, day)
-    unfilled = _unfilled(fi, fc, S, C)
-    F = {name: _dense(_col(features, name), fi, fc, S, C, unfilled) for name in feature_names}
-    for name, q in (("atr_1m", Q_ATR), ("ema18", Q_EMA)):
-        if name in features.column_names:
-            scatter_fields(Q, q, fi, fc, float_columns([_col(features, name)]))
+    f_row = _row_index(_grid_rows(t_s, features, "features_options", underlying, day), fc, S, C, features.num_rows)
+    engine_inputs = {"atr_1m": Q_ATR, "ema18": Q_EMA}     # features the exit rules read from Q
+    wanted = list(dict.fromkeys([*feature_names, *(n for n in engine_inputs if n in features.column_names)]))
+    dense = np.empty((len(wanted), S, C))
+    gather_fields(dense, f_row, float_columns([_col(features, name) for name in wanted]))
+    F = {name: dense[wanted.index(name)] for name in feature_names}
+    for name, q in engine_inputs.items():
+        if name in wanted:
+            Q[:, :, q] = dense[wanted.index(name)]
     spot = np.full(S, np.nan)
     if spot_grid is not None and spot_grid.num_rows:
         si = np.searchsorted(t_s, wall_seconds(spot_grid["ts"]))

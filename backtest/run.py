@@ -218,21 +218,30 @@ def _finish(root, j: _Job, underlying: str, days: list[dt.date], versions: list[
 
 def run_many(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: str, days: list[dt.date],
              log_events: bool = True, fee_fn=None, write: bool = True) -> list[RunResult]:
-    """Several strategy configs over the same days: each day is read once and every config runs on
-    it (the same engine call as a single run, so sharing changes no trade). Sweeps and the six
-    demo strategies use this; `run_backtest` is the one-config case."""
-    versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
-                for t in ("options_grid", "features_options")]
-    states = [_Job(s, c, fee_fn or fee_fn_for(c), make_run_id(c, underlying, days, versions), [], [])
-              for s, c in jobs]
+    """Several strategy configs over the same days of one underlying (see run_each)."""
+    return run_each(root, jobs, {underlying: days}, log_events, fee_fn, write)[underlying]
+
+
+def run_each(root, jobs: list[tuple[Strategy, StrategyConfig]], days_of: dict[str, list[dt.date]],
+             log_events: bool = True, fee_fn=None, write: bool = True) -> dict[str, list[RunResult]]:
+    """Several strategy configs over days of several underlyings, one run per (config, underlying):
+    each day is read once and every config runs on it (the same engine call as a single run, so
+    sharing changes no trade). Sweeps and the six demo strategies use this; `run_backtest` is the
+    one-config case."""
+    versions = {u: [partition_version(root, t, {"underlying": u, "date": d}) for d in days
+                    for t in ("options_grid", "features_options")] for u, days in days_of.items()}
+    states = {u: [_Job(s, c, fee_fn or fee_fn_for(c), make_run_id(c, u, days, versions[u]), [], [])
+                  for s, c in jobs] for u, days in days_of.items()}
     names = sorted(set().union(*(s.features for s, _ in jobs)) | {"price"})
     # the next days are read and made dense by two threads while this one is simulated: Parquet
-    # decoding, Arrow conversions and the scatter kernels release the GIL, so the cores stay busy
-    for day, loaded in map_ahead(lambda d: (d, load_inputs(root, underlying, d, names)), days, workers=2):
+    # decoding, Arrow conversions and the scatter kernels release the GIL, so the cores stay busy;
+    # one pipeline for all underlyings, so the threads do not drain at each underlying's last day
+    work = [(u, d) for u, days in days_of.items() for d in days]
+    for (underlying, day), loaded in map_ahead(lambda w: (w, load_inputs(root, *w, names)), work, workers=2):
         if loaded is None:
             continue
         data, spot = loaded
-        for j in states:
+        for j in states[underlying]:
             t0 = time.perf_counter()
             res = simulate_day(j.strategy, j.cfg, data, j.run_id, log_events, j.fee_fn, spot)
             j.engine_s += time.perf_counter() - t0
@@ -241,7 +250,7 @@ def run_many(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: str,
             j.events.append(res.events)
             if write:
                 _write_day(root, j.run_id, {"underlying": underlying, "date": day}, res)
-    return [_finish(root, j, underlying, days, versions, write) for j in states]
+    return {u: [_finish(root, j, u, days, versions[u], write) for j in states[u]] for u, days in days_of.items()}
 
 
 def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str, days: list[dt.date],

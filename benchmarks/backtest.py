@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backtest.run import available_days, fee_fn_for, load_inputs, run_backtest, run_many, simulate_day  # noqa: E402
+from backtest.run import available_days, fee_fn_for, load_inputs, run_backtest, run_each, simulate_day  # noqa: E402
 from backtest.strategies import CATALOGUE  # noqa: E402
 from warehouse.catalog import connect  # noqa: E402
 from warehouse.layout import warehouse_root  # noqa: E402
@@ -33,7 +33,7 @@ def main() -> None:
     run_backtest(root, s0, s0.default(), work[0][0], work[0][1][:1], write=False)   # JIT warm-up
     jobs = [(s, s.default()) for s in CATALOGUE.values()]
     t = time.perf_counter()
-    runs = [r for u, days in work for r in run_many(root, jobs, u, days, log_events=True, write=False)]
+    runs = [r for rs in run_each(root, jobs, dict(work), log_events=True, write=False).values() for r in rs]
     total = time.perf_counter() - t
     t = time.perf_counter()
     for name, s in CATALOGUE.items():

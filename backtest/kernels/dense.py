@@ -37,6 +37,23 @@ def scatter_fields(out: np.ndarray, first: int, i: np.ndarray, c: np.ndarray, co
 
 
 @nb.njit(cache=True, nogil=True)
+def gather_fields(out: np.ndarray, row: np.ndarray, columns: tuple) -> None:
+    """out[k, i, c] = columns[k][row[i, c]], NaN where row[i, c] is past the column's end (no row).
+
+    The dense side is written in order and each contract's rows are read as one forward stream:
+    a scatter from rows ordered contract by contract would write a new cache line per value."""
+    S, C = row.shape
+    k = 0
+    for col in columns:
+        n = col.shape[0]
+        for i in range(S):
+            for c in range(C):
+                r = row[i, c]
+                out[k, i, c] = col[r] if r < n else np.nan
+        k += 1
+
+
+@nb.njit(cache=True, nogil=True)
 def index_of_second(t_s: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Position of each wall second `t` in the sorted session grid `t_s` (-1 when not on it), by a
     lookup table over the grid's span: a gather instead of a binary search per row."""
