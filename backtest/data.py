@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from backtest.kernels.dense import gather_fields, index_of_second, scatter, scatter_fields
 from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
-from transforms.columns import float_columns
+from transforms.columns import float64_values, float_columns
 from transforms.expiry import lot_size, strike_step
 from transforms.gaps import segment_bounds
 from transforms.pad import wall_seconds
@@ -100,10 +100,8 @@ def dense_book(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
-    """A numeric column as numpy in its own dtype; Arrow gives NaN for nulls in float columns and
-    float64 with NaN for integer columns that hold nulls, so no cast or fill pass is needed."""
-    values = t[name].to_numpy(zero_copy_only=False)
-    return values if values.dtype.kind in "fiu" else values.astype(np.float64)
+    """A numeric column as float64, NaN for null."""
+    return float64_values(t[name])
 
 
 GRID_COLUMNS = ["symbol", "expiry", "opt_type", "strike", "ts", "price", "vol_delta", "is_pad", *BOOK_COLUMNS]

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from features import registry as R
 from features.kernels import book, families, rolling
+from transforms.columns import float64_values
 from transforms.pad import contract_starts, wall_seconds
 
 RATE = 0.065          # risk-free rate for forwards and Black-Scholes (annual, continuous)
@@ -26,8 +27,8 @@ GRID_INPUTS = list(dict.fromkeys([name for name, _ in R.BASE_COLUMNS] + _FIELDS)
 
 
 def _f64(table: pa.Table, name: str) -> np.ndarray:
-    """A column as float64 with NaN for null (Arrow converts nullable ints to float with NaN)."""
-    return np.asarray(table[name].to_numpy(zero_copy_only=False), dtype=np.float64)
+    """A column as float64 with NaN for null."""
+    return float64_values(table[name])
 
 
 def quote_family(g: pa.Table, first: np.ndarray) -> dict[str, np.ndarray]:
