@@ -5,7 +5,9 @@ there is validated against a strict identifier pattern and backtick-quoted, neve
 unchecked. Each table is read with one query on a server-side (unbuffered) cursor in bounded
 batches, newest rows only when a high-water mark is given. Speed: PyMySQL sends the query and reads
 the column definitions; the row packets are decoded from its socket by a Numba kernel
-(ingest.mysqlwire_nb), with no Python object per row or value.
+(ingest.mysqlwire_nb), with no Python object per row or value. That reaches into PyMySQL 1.x's
+connection (`_rfile`, `_next_seq_id`, the cursor's result state), which is why it is pinned < 2; the
+mariadb tests and tests/test_mysqlwire.py fail on any drift.
 """
 from __future__ import annotations
 
