@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -95,27 +96,52 @@ def spot_at(t: np.ndarray, spot_grid: pa.Table | None) -> np.ndarray:
     return out
 
 
-def options_family(g: pa.Table, t: np.ndarray, starts: np.ndarray, mid: np.ndarray, price: np.ndarray,
-                   spot: np.ndarray) -> dict[str, np.ndarray]:
-    from features.kernels import greeks as G
-
+def _contract_terms(g: pa.Table, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(years to expiry at 15:30 IST of the expiry day, strike, is_call) per row."""
     expiry = g["expiry"].cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
     close_s = expiry * 86400 + EXPIRY_CLOSE.hour * 3600 + EXPIRY_CLOSE.minute * 60
-    tte = (close_s - t) / YEAR_S
     strike = g["strike"].to_numpy(zero_copy_only=False).astype(np.float64)
-    is_call = pc.equal(g["opt_type"], "CE").to_numpy(zero_copy_only=False)
+    return (close_s - t) / YEAR_S, strike, pc.equal(g["opt_type"], "CE").to_numpy(zero_copy_only=False)
+
+
+def options_family(g: pa.Table, t: np.ndarray, starts: np.ndarray, mid: np.ndarray,
+                   spot: np.ndarray) -> dict[str, np.ndarray]:
+    """IV from mid, greeks, moneyness, theta score, OI change (IV from the LTP: ltp_iv)."""
+    from features.kernels import greeks as G
+
+    tte, strike, is_call = _contract_terms(g, t)
     fwd = spot * np.exp(RATE * np.maximum(tte, 0))
     iv = G.implied_vol(mid, spot, strike, tte, RATE, 0.0, is_call, series_starts=starts)
-    iv_ltp = G.implied_vol(price, spot, strike, tte, RATE, 0.0, is_call, series_starts=starts)
     _, delta, gamma, theta, vega = G.bs_greeks(spot, strike, tte, RATE, 0.0, iv, is_call)
     oi = _f64(g, "oi")
     oi_chg = _per_contract(t, starts, lambda ts, s: {"oi_chg_60s": oi[s] - rolling.lag_value(ts, oi[s], 60)})
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.abs(theta) / (MARGIN_PCT * spot + mid)
         money = np.log(strike / fwd)
-    return {"tte_years": tte, "spot": spot, "forward": fwd, "iv": iv * 100.0, "iv_ltp": iv_ltp * 100.0,
+    return {"tte_years": tte, "spot": spot, "forward": fwd, "iv": iv * 100.0,
             "delta": delta, "gamma": gamma, "theta": theta, "vega": vega, "moneyness": money,
             "dist_spot": strike - spot, "theta_score": score, **oi_chg}
+
+
+def ltp_iv(g: pa.Table, t: np.ndarray, starts: np.ndarray, price: np.ndarray, spot: np.ndarray) -> dict[str, np.ndarray]:
+    from features.kernels import greeks as G
+
+    tte, strike, is_call = _contract_terms(g, t)
+    return {"iv_ltp": G.implied_vol(price, spot, strike, tte, RATE, 0.0, is_call, series_starts=starts) * 100.0}
+
+
+def _one_numba_thread(task):
+    """The task with Numba's parallel kernels on the calling thread only: the build already runs
+    its tasks on every core, and an OpenMP team beside another busy thread oversubscribes the
+    cores and spin-waits at every barrier (measured: both tasks ran at half speed)."""
+    def run():
+        before = numba.get_num_threads()
+        numba.set_num_threads(1)                     # per calling thread
+        try:
+            return task()
+        finally:
+            numba.set_num_threads(before)
+    return run
 
 
 def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.date,
@@ -142,16 +168,16 @@ def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.da
             cols.update(state_family(t, starts, is_pad, day))
         return cols
 
-    def options() -> dict[str, np.ndarray]:
-        mid = book.mid_spread(_f64(grid, "bid_px0"), _f64(grid, "ask_px0"))[0]
-        return options_family(grid, t, starts, mid, price, spot_at(t, spot_grid))
-
-    # three independent groups of about equal cost on the two cores (every kernel releases the GIL)
-    tasks = [time_families] * bool(fams & {"flow", "trend", "state"}) + [options] * ("options" in fams)
+    spot = spot_at(t, spot_grid) if "options" in fams else None
+    mid = book.mid_spread(_f64(grid, "bid_px0"), _f64(grid, "ask_px0"))[0] if "options" in fams else None
+    # four independent tasks, longest first, on the two cores (every kernel releases the GIL)
+    tasks = [lambda: options_family(grid, t, starts, mid, spot)] * ("options" in fams)
+    tasks += [time_families] * bool(fams & {"flow", "trend", "state"})
+    tasks += [lambda: ltp_iv(grid, t, starts, price, spot)] * ("options" in fams)
     tasks += [lambda: quote_family(grid, first)] * ("quote" in fams)
     cols: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(2, thread_name_prefix="features") as pool:
-        for part in pool.map(lambda task: task(), tasks):
+        for part in pool.map(lambda task: _one_numba_thread(task)(), tasks):
             cols.update(part)
     out = {name: grid[name] for name, _ in R.BASE_COLUMNS}
     out.update(zip([f.name for f in feats], _stored([(f, cols[f.name]) for f in feats])))
