@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-
 from isal import isal_zlib as inflate  # zlib's API; Intel ISA-L inflates about 2x faster than zlib
 
 from ingest.readahead import read_ahead

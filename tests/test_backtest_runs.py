@@ -91,7 +91,8 @@ def test_a_grid_row_off_the_session_grid_is_a_clear_error(landed):
 
 def test_dense_kernels_match_numpy_fancy_assignment():
     import numpy as np
-    from backtest.kernels.dense import index_of_second, scatter, scatter_fields
+    from backtest.data import _row_index
+    from backtest.kernels.dense import gather_fields, index_of_second, scatter, scatter_fields
     from transforms.columns import float_columns
 
     rng = np.random.default_rng(3)
@@ -109,6 +110,11 @@ def test_dense_kernels_match_numpy_fancy_assignment():
     flat = np.full((S, C), np.nan)
     scatter(flat, i, c, cols[0])
     np.testing.assert_array_equal(flat, want[:, :, 2])
+    row = _row_index(i, c, S, C, n)                   # cells without a row point one past the end
+    assert (row[i, c] == np.arange(n)).all() and (row == n).sum() == S * C - n
+    dense = np.empty((F, S, C))
+    gather_fields(dense, row, float_columns(cols))
+    np.testing.assert_array_equal(dense, np.moveaxis(want[:, :, 2:], 2, 0))
     t_s = np.r_[np.arange(100, 400), np.arange(500, 900)]         # a grid with a hole
     t = np.array([100, 399, 400, 450, 500, 899, 900, 99])
     np.testing.assert_array_equal(index_of_second(t_s, t), [0, 299, -1, -1, 300, 699, -1, -1])

@@ -1,9 +1,5 @@
 """Column helpers: Arrow columns as float64 arrays, columns handed to Numba kernels as one tuple,
-and constant Arrow columns.
-
-A tuple of arrays compiles to a uniform tuple type only when every array has the same dtype,
-layout and writability; Arrow's zero-copy arrays are read-only and converted ones are not, so
-every column becomes a read-only float64 contiguous view (a copy only when the dtype differs)."""
+and constant Arrow columns."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,6 +12,10 @@ _EPOCH = dt.date(1970, 1, 1)
 
 
 def float_columns(columns) -> tuple[np.ndarray, ...]:
+    """Columns as one tuple for a Numba kernel. A tuple of arrays compiles to a uniform tuple type
+    only when every array has the same dtype, layout and writability; Arrow's zero-copy arrays are
+    read-only and converted ones are not, so every column becomes a read-only float64 contiguous
+    view (a copy only when the dtype differs)."""
     out = []
     for c in columns:
         view = np.ascontiguousarray(c, dtype=np.float64).view()
