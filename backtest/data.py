@@ -2,13 +2,16 @@
 
 Contracts: the nearest expiry only (never a later expiry while the nearer one trades), every strike
 present; which of them a strategy may trade at each second (ATM +- k from spot) is a mask built per
-strategy. Quotes and the 5-level book come from the padded grid, signals' inputs from features.
+strategy. Quotes, the touch and the signals' inputs come from features_options (which carries the
+grid's own L1 values row for row); the 5-level book comes from the padded grid when an order first
+walks past the touch.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +19,7 @@ import pyarrow.compute as pc
 
 from backtest.kernels.dense import gather_fields, index_of_second, scatter, scatter_fields
 from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
+from backtest.kernels.fills import LEVELS
 from transforms.columns import float64_values, float_columns
 from transforms.expiry import lot_size, strike_step
 from transforms.gaps import segment_bounds
@@ -24,7 +28,8 @@ from transforms.pad import wall_seconds
 # load_day writes these five Q fields in one pass, as consecutive fields from Q_BID
 assert (Q_BID, Q_ASK, Q_LTP, Q_VOL, Q_TRADABLE) == tuple(range(Q_BID, Q_BID + 5))
 BOOK_COLUMNS = [f"{side}_{f}{k}" for side, f in (("bid", "px"), ("bid", "qty"), ("ask", "px"), ("ask", "qty"))
-                for k in range(5)]
+                for k in range(LEVELS)]
+TOUCH_COLUMNS = ["bid_px0", "bid_qty0", "ask_px0", "ask_qty0"]     # the same layout, one level
 
 
 @dataclass
@@ -43,13 +48,30 @@ class DayData:
     t_s: np.ndarray          # [S] wall seconds of the session grid
     contracts: Contracts
     Q: np.ndarray            # [S, C, NQ]
-    book: np.ndarray         # [20, rows + 1] the 5-level book of each grid row, then an all-NaN row
+    book: np.ndarray         # [4 x levels, rows + 1] the book of each row (kernels.fills), then an all-NaN row
     book_row: np.ndarray     # [S, C] the book row of each cell (the NaN row where the contract has none)
     F: dict                  # feature name -> [S, C]
     spot: np.ndarray         # [S]
     atm: np.ndarray          # [S] ATM strike from spot (NaN without spot)
 
     slippage_of: tuple | None = None   # the slippage config whose matrix Q[:, :, Q_SLIP] holds
+    depth_source: Callable[[], pa.Table] | None = None   # the day's DEPTH_COLUMNS rows, for a touch-only book
+
+    @property
+    def has_depth(self) -> bool:
+        return self.book.shape[0] == len(BOOK_COLUMNS)
+
+    def load_depth(self) -> None:
+        """Replace a touch-only book by the 5 levels (an order walked past the touch)."""
+        if self.depth_source is None:
+            raise ValueError(f"{self.underlying} {self.date}: an order walks past the touch and the "
+                             f"5-level book has no source")
+        grid = self.depth_source()
+        if grid is None:
+            raise ValueError(f"options_grid {self.underlying} {self.date}: no partition, and an order walks "
+                             f"past the touch")
+        self.book, self.book_row = depth_book(grid, self)
+        self.depth_source = None
 
     @cached_property
     def tradable(self) -> np.ndarray:
@@ -73,16 +95,33 @@ def session_grid(day: dt.date) -> np.ndarray:
         np.zeros(0, np.int64)
 
 
-def _book(grid: pa.Table, i: np.ndarray, c: np.ndarray, S: int, C: int) -> tuple[np.ndarray, np.ndarray]:
-    """The book stays in grid-row order, one contiguous column per field, and cells point at rows:
-    only fills read it (a few per contract and day), so a dense [S, C, 20] copy, 150 MB a day
-    written cell by cell, bought nothing."""
+def touch_book(features: pa.Table, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(book, book_row) holding the touch only (see kernels.fills): features_options carries L1 of
+    every grid row, and most orders fill there."""
+    n = features.num_rows
+    book = np.empty((len(TOUCH_COLUMNS), n + 1))
+    for k, name in enumerate(TOUCH_COLUMNS):
+        book[k, :n] = _col(features, name)
+    book[:, n] = np.nan
+    return book, row
+
+
+def depth_book(grid: pa.Table, day: "DayData") -> tuple[np.ndarray, np.ndarray]:
+    """(book, book_row) of the 5 levels from the day's options_grid rows of the nearest expiry
+    (DEPTH_COLUMNS): the 20 book columns are 40 % of a day's read and only fills past the touch
+    use them, so they are read when the first such order arrives."""
+    c = day.contracts
+    uniq = c.strike * 2 + (c.opt_type == "PE")
+    codes = _contract_codes(grid)
+    if not np.isin(codes[_runs(codes)], uniq).all():
+        raise ValueError(f"options_grid {day.underlying} {day.date}: contracts that features_options lacks")
+    i = _grid_rows(day.t_s, grid, "options_grid", day.underlying, day.date)
     n = grid.num_rows
     book = np.empty((len(BOOK_COLUMNS), n + 1))
     for k, name in enumerate(BOOK_COLUMNS):
         book[k, :n] = _col(grid, name)
     book[:, n] = np.nan
-    return book, _row_index(i, c, S, C, n)
+    return book, _row_index(i, _contract_of_rows(codes, uniq), len(day.t_s), len(uniq), n)
 
 
 def _row_index(i: np.ndarray, c: np.ndarray, S: int, C: int, n: int) -> np.ndarray:
@@ -104,8 +143,11 @@ def _col(t: pa.Table, name: str) -> np.ndarray:
     return float64_values(t[name])
 
 
-GRID_COLUMNS = ["symbol", "expiry", "opt_type", "strike", "ts", "price", "vol_delta", "is_pad", *BOOK_COLUMNS]
 KEY_COLUMNS = ["expiry", "opt_type", "strike", "ts"]
+DEPTH_COLUMNS = [*KEY_COLUMNS, *BOOK_COLUMNS]
+# what the engine reads of features_options besides the strategies' features: keys, the grid's own
+# L1 values it carries, and the features the exit rules read
+QUOTE_COLUMNS = ["symbol", *KEY_COLUMNS, "price", "vol_delta", "is_pad", *TOUCH_COLUMNS]
 
 
 def nearest_expiry(expiries: pa.ChunkedArray | pa.Array, day: dt.date) -> dt.date | None:
@@ -150,38 +192,38 @@ def _grid_rows(t_s: np.ndarray, table: pa.Table, name: str, underlying: str, day
     return i
 
 
-def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, spot_grid: pa.Table | None,
-             feature_names: list[str]) -> DayData:
-    """Dense matrices of the nearest-expiry contracts. `grid` and `features` are the partition's
-    options_grid and features_options (same rows); `spot_grid` gives ATM."""
+def load_day(underlying: str, day: dt.date, features: pa.Table, spot_grid: pa.Table | None,
+             feature_names: list[str], depth_source: Callable[[], pa.Table] | None = None) -> DayData:
+    """Dense matrices of the nearest-expiry contracts from the partition's features_options rows
+    (QUOTE_COLUMNS and the named features); `spot_grid` gives ATM. The book holds the touch;
+    `depth_source` reads the 5 levels if an order walks past it."""
     t_s = session_grid(day)
     S = len(t_s)
-    grid = nearest_expiry_rows(grid, day)
     features = nearest_expiry_rows(features, day)
-    codes = _contract_codes(grid)
+    codes = _contract_codes(features)
     starts = _runs(codes)
     uniq, first_run = np.unique(codes[starts], return_index=True)
     first, c_of_row = starts[first_run], _contract_of_rows(codes, uniq)
     C = len(uniq)
-    expiry = [grid["expiry"][int(r)].as_py() for r in first]
-    contracts = Contracts(symbol=[grid["symbol"][int(r)].as_py() for r in first], expiry=expiry,
-                          opt_type=grid["opt_type"].take(first).to_numpy(zero_copy_only=False).astype(str),
-                          strike=grid["strike"].to_numpy(zero_copy_only=False)[first].astype(np.int64),
+    expiry = [features["expiry"][int(r)].as_py() for r in first]
+    contracts = Contracts(symbol=[features["symbol"][int(r)].as_py() for r in first], expiry=expiry,
+                          opt_type=features["opt_type"].take(first).to_numpy(zero_copy_only=False).astype(str),
+                          strike=features["strike"].to_numpy(zero_copy_only=False)[first].astype(np.int64),
                           lot=np.array([lot_size(underlying, e) for e in expiry], dtype=np.int64))
-    i_of_row = _grid_rows(t_s, grid, "options_grid", underlying, day)
+    i_of_row = _grid_rows(t_s, features, "features_options", underlying, day)
     Q = np.full((S, C, NQ), np.nan)
-    bid, ask, ltp = _col(grid, "bid_px0"), _col(grid, "ask_px0"), _col(grid, "price")
-    is_pad = grid["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
+    bid, ask, ltp = _col(features, "bid_px0"), _col(features, "ask_px0"), _col(features, "price")
+    is_pad = features["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
     tradable = ~is_pad & ~np.isnan(ltp) & ~np.isnan(bid) & ~np.isnan(ask)
     Q[:, :, Q_TRADABLE] = 0.0
-    scatter_fields(Q, Q_BID, i_of_row, c_of_row, float_columns([bid, ask, ltp, _col(grid, "vol_delta"), tradable]))
-    book, book_row = _book(grid, i_of_row, c_of_row, S, C)
-    fc = _contract_of_rows(_contract_codes(features), uniq)
-    f_row = _row_index(_grid_rows(t_s, features, "features_options", underlying, day), fc, S, C, features.num_rows)
+    scatter_fields(Q, Q_BID, i_of_row, c_of_row,
+                   float_columns([bid, ask, ltp, _col(features, "vol_delta"), tradable]))
+    row = _row_index(i_of_row, c_of_row, S, C, features.num_rows)
+    book, book_row = touch_book(features, row)
     engine_inputs = {"atr_1m": Q_ATR, "ema18": Q_EMA}     # features the exit rules read from Q
     wanted = list(dict.fromkeys([*feature_names, *(n for n in engine_inputs if n in features.column_names)]))
     dense = np.empty((len(wanted), S, C))
-    gather_fields(dense, f_row, float_columns([_col(features, name) for name in wanted]))
+    gather_fields(dense, row, float_columns([_col(features, name) for name in wanted]))
     F = {name: dense[wanted.index(name)] for name in feature_names}
     for name, q in engine_inputs.items():
         if name in wanted:
@@ -191,7 +233,8 @@ def load_day(underlying: str, day: dt.date, grid: pa.Table, features: pa.Table, 
         si = np.searchsorted(t_s, wall_seconds(spot_grid["ts"]))
         spot[si] = _col(spot_grid, "price")
     step = strike_step(underlying)
-    return DayData(underlying, day, t_s, contracts, Q, book, book_row, F, spot, np.round(spot / step) * step)
+    return DayData(underlying, day, t_s, contracts, Q, book, book_row, F, spot, np.round(spot / step) * step,
+                   depth_source=depth_source)
 
 
 def dense_spot(t_s: np.ndarray, features_spot: pa.Table | None, names: tuple[str, ...]) -> dict[str, np.ndarray]:

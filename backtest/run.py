@@ -17,8 +17,9 @@ import numpy as np
 import pyarrow as pa
 
 from backtest import metrics as M
-from backtest.data import GRID_COLUMNS, KEY_COLUMNS, DayData, dense_spot, load_day, nearest_expiry
+from backtest.data import DEPTH_COLUMNS, QUOTE_COLUMNS, DayData, dense_spot, load_day, nearest_expiry
 from backtest.kernels.engine import Q_SLIP, run_single_leg
+from backtest.kernels.fills import DepthNeeded
 from backtest.kernels.straddle import run_straddle
 from backtest.kernels.params import EVENTS, EXIT_REASONS
 from backtest.strategies import Strategy
@@ -54,7 +55,17 @@ class DayResult:
 
 def simulate_day(strategy: Strategy, cfg: StrategyConfig, day: DayData, run_id: str, log_events: bool,
                  fee_fn, spot: dict | None = None) -> DayResult:
-    """Signals, the engine and trade/event rows for one day (no I/O)."""
+    """Signals, the engine and trade/event rows for one day (no I/O but the day's own depth source:
+    a day loaded with the touch only runs again with the 5 levels when an order walks past it)."""
+    try:
+        return _simulate(strategy, cfg, day, run_id, log_events, fee_fn, spot)
+    except DepthNeeded:
+        day.load_depth()
+        return _simulate(strategy, cfg, day, run_id, log_events, fee_fn, spot)
+
+
+def _simulate(strategy: Strategy, cfg: StrategyConfig, day: DayData, run_id: str, log_events: bool,
+              fee_fn, spot: dict | None) -> DayResult:
     s = cfg.execution.slippage
     if day.slippage_of != (s.atm, s.otm, s.atm_band):     # configs of one sweep mostly share it
         day.Q[:, :, Q_SLIP] = slippage_matrix(day, cfg)
@@ -161,16 +172,14 @@ def load_inputs(root, underlying: str, day: dt.date, names: list[str]) -> tuple[
     from warehouse.writer import read_partition, read_partition_rows
 
     keys = {"underlying": underlying, "date": day}
-    expiries = read_partition(root, "options_grid", keys, columns=["expiry"])
+    expiries = read_partition(root, "features_options", keys, columns=["expiry"])
     nearest = nearest_expiry(expiries["expiry"], day) if expiries is not None else None
     if nearest is None:
         return None
-    grid = read_partition_rows(root, "options_grid", keys, GRID_COLUMNS, "expiry", nearest)
-    feats = read_partition_rows(root, "features_options", keys,
-                                KEY_COLUMNS + [n for n in names if n not in KEY_COLUMNS], "expiry", nearest)
-    if feats is None:
-        return None
-    data = load_day(underlying, day, grid, feats, read_partition(root, "spot_grid", keys), names)
+    feats = read_partition_rows(root, "features_options", keys, list(dict.fromkeys(QUOTE_COLUMNS + names)),
+                                "expiry", nearest)
+    depth = lambda: read_partition_rows(root, "options_grid", keys, DEPTH_COLUMNS, "expiry", nearest)  # noqa: E731
+    data = load_day(underlying, day, feats, read_partition(root, "spot_grid", keys), names, depth)
     data.tradable, data.strikes_from_atm    # noqa: B018 - the masks every strategy reads, built here in the loader
     return data, dense_spot(data.t_s, read_partition(root, "features_spot", keys), SPOT_FEATURES)
 

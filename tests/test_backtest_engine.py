@@ -129,3 +129,19 @@ def test_daily_loss_limit_in_r_and_cooldown_after_losers_block_entries():
     tr, _ = run(t, Q, B, entries, params(stop=1.5, cooldown_losers=2, cooldown_s=8))
     # the second loser's exit fills at second 7: no entries until second 15, so 8 and 12 are skipped
     assert [int(x) for x in tr["signal_i"]] == [0, 4, 16, 20]
+
+
+def test_a_touch_only_book_asks_for_the_5_levels_exactly_when_an_order_walks_past_the_touch():
+    from backtest.kernels.fills import DepthNeeded
+
+    t, Q, B = path([100, 100, 100], depth=20.0)
+    touch = B[:, :, [0, 5, 10, 15]]                      # bid_px0, bid_qty0, ask_px0, ask_qty0
+    full, _ = run(t, Q, B, {0: 1}, params(stop=5.0), lot=20)
+    (tr,), _ = run(t, Q, touch, {0: 1}, params(stop=5.0), lot=20)   # 20 units: the touch has them
+    assert (tr["qty"], tr["entry_px"]) == (20, 100.10) and full.tobytes() == tr.tobytes()
+    with pytest.raises(DepthNeeded):                     # 21 units: the 21st is on level 1
+        run(t, Q, touch, {0: 1}, params(stop=5.0), lot=21)
+    with pytest.raises(DepthNeeded):                     # an IOC at the touch price still needs level 1's price
+        run(t, Q, touch, {0: 1}, params(stop=5.0), order_type=ORDER_IOC, limit=lambda i: 100.10, lot=21)
+    tr, _ = run(t, Q, touch, {0: 1}, params(stop=5.0), order_type=ORDER_IOC, limit=lambda i: 100.05, lot=21)
+    assert len(tr) == 0                                  # the touch is already past the limit: no level 1 needed

@@ -67,26 +67,58 @@ def test_a_sweep_runs_every_combination_exactly_as_single_runs(landed):
         sweep(root, s, s.default(), ["exits.targett=1"], "NIFTY", days)
 
 
-def test_a_grid_row_off_the_session_grid_is_a_clear_error(landed):
+def _moved_to_8am(table: pa.Table, day, row: int) -> pa.Table:
+    """The table with row `row`'s ts moved to 08:00 IST, before the session opens."""
     import datetime as dt
 
     import pyarrow.compute as pc
+
+    ts = table["ts"].combine_chunks()
+    early = pc.assume_timezone(pa.scalar(dt.datetime.combine(day, dt.time(8, 0))), "Asia/Kolkata")
+    moved = pa.concat_arrays([ts[:row], pa.array([early.cast(ts.type)], ts.type), ts[row + 1:]])
+    return table.set_column(table.schema.get_field_index("ts"), "ts", moved)
+
+
+def test_a_row_off_the_session_grid_is_a_clear_error(landed):
     import pytest
-    from backtest.data import GRID_COLUMNS, KEY_COLUMNS, load_day
+    from backtest.data import DEPTH_COLUMNS, QUOTE_COLUMNS, depth_book, load_day
     from warehouse.writer import read_partition
 
     _, root, _ = landed
     day = available_days(root, "NIFTY", None, None)[0]
     keys = {"underlying": "NIFTY", "date": day}
-    grid = read_partition(root, "options_grid", keys, columns=GRID_COLUMNS)
-    feats = read_partition(root, "features_options", keys, columns=KEY_COLUMNS + ["ema6"])
-    # move row 7 to 08:00 IST, before the session opens
-    ts = grid["ts"].combine_chunks()
-    early = pc.assume_timezone(pa.scalar(dt.datetime.combine(day, dt.time(8, 0))), "Asia/Kolkata")
-    moved = pa.concat_arrays([ts[:7], pa.array([early.cast(ts.type)], ts.type), ts[8:]])
-    grid = grid.set_column(grid.schema.get_field_index("ts"), "ts", moved)
-    with pytest.raises(ValueError, match=r"options_grid NIFTY .*1 rows outside the session grid \(first at row 7"):
-        load_day("NIFTY", day, grid, feats, None, ["ema6"])
+    feats = read_partition(root, "features_options", keys, columns=QUOTE_COLUMNS + ["ema6"])
+    with pytest.raises(ValueError, match=r"features_options NIFTY .*1 rows outside the session grid \(first at row 7"):
+        load_day("NIFTY", day, _moved_to_8am(feats, day, 7), None, ["ema6"])
+    data = load_day("NIFTY", day, feats, None, ["ema6"])
+    grid = read_partition(root, "options_grid", keys, columns=DEPTH_COLUMNS)
+    with pytest.raises(ValueError, match=r"options_grid NIFTY .*1 rows outside the session grid \(first at row 3"):
+        depth_book(_moved_to_8am(grid, day, 3), data)
+
+
+def test_the_5_level_book_is_read_only_when_an_order_walks_past_the_touch_and_changes_no_trade(landed):
+    """Orders of 40 lots walk past the touch: the touch-only day reads the 5 levels at the first
+    such order, and every trade matches the day loaded with the 5 levels up front."""
+    from backtest.config import apply_overrides
+    from backtest.run import fee_fn_for, load_inputs, simulate_day
+
+    _, root, _ = landed
+    s = CATALOGUE["micro_ema_flip"]
+    names = sorted({*s.features, "price"})
+    day = available_days(root, "NIFTY", None, None)[0]
+    reads = []
+    for cfg, walks in ((s.default(), False), (apply_overrides(s.default(), {"risk": {"qty_lots": 40}}), True)):
+        lazy, spot = load_inputs(root, "NIFTY", day, names)
+        source = lazy.depth_source
+        lazy.depth_source = lambda: reads.append(1) or source()
+        eager, _ = load_inputs(root, "NIFTY", day, names)
+        eager.load_depth()
+        assert lazy.book.shape[0] == 4 and eager.has_depth
+        a = simulate_day(s, cfg, lazy, "r", True, fee_fn_for(cfg), spot)
+        b = simulate_day(s, cfg, eager, "r", True, fee_fn_for(cfg), spot)
+        assert lazy.has_depth == walks and len(reads) == walks
+        assert a.trades.num_rows > 0 and same_bytes(a.trades) == same_bytes(b.trades)
+        assert same_bytes(a.events) == same_bytes(b.events)
 
 
 def test_dense_kernels_match_numpy_fancy_assignment():

@@ -1,7 +1,10 @@
 """Where fills happen: market, limit and IOC orders against one 1-second snapshot (nopython).
 
-Book layout per snapshot (row of the B array): bid_px0..4, bid_qty0..4, ask_px0..4, ask_qty0..4,
-NaN for an empty level. Prices returned are average fill prices per unit before slippage.
+A snapshot's book is a vector of 4 x L values: bid_px0..L-1, bid_qty0..L-1, ask_px0..L-1,
+ask_qty0..L-1, NaN for an empty level; L is 5, or 1 for a book loaded with the touch only (most
+orders fill at the touch, so the deeper levels are read from the grid only when an order walks
+past it: the kernel raises DepthNeeded and the caller loads the 5 levels and runs the day again).
+Prices returned are average fill prices per unit before slippage.
 """
 from __future__ import annotations
 
@@ -10,7 +13,11 @@ import math
 import numba as nb
 import numpy as np
 
-BID_PX, BID_QTY, ASK_PX, ASK_QTY = 0, 5, 10, 15
+LEVELS = 5
+
+
+class DepthNeeded(Exception):
+    """An order walked past the touch of a touch-only book: load the 5 levels and run again."""
 
 
 @nb.njit(cache=True)
@@ -18,20 +25,25 @@ def walk_book(book: np.ndarray, side: int, qty: float, limit: float) -> tuple:
     """Fill `qty` against the opposite side of the book, best level first, not beyond `limit`
     (NaN = no limit). side +1 buys from the asks, -1 sells into the bids.
     Returns (filled quantity, average price)."""
-    px0 = ASK_PX if side > 0 else BID_PX
-    q0 = ASK_QTY if side > 0 else BID_QTY
+    levels = book.shape[0] // 4
+    px0 = 2 * levels if side > 0 else 0
+    q0 = px0 + levels
     left = qty
     cost = 0.0
-    for k in range(5):
+    limited = False
+    for k in range(levels):
         px = book[px0 + k]
         avail = book[q0 + k]
         if math.isnan(px) or math.isnan(avail) or avail <= 0 or left <= 0:
             continue
         if not math.isnan(limit) and ((side > 0 and px > limit + 1e-9) or (side < 0 and px < limit - 1e-9)):
+            limited = True
             break
         take = min(left, avail)
         cost += take * px
         left -= take
+    if left > 0 and not limited and levels < LEVELS:
+        raise DepthNeeded()
     filled = qty - left
     return filled, (cost / filled if filled > 0 else np.nan)
 
@@ -51,7 +63,7 @@ def limit_fill(book: np.ndarray, ltp: float, traded: float, side: int, limit: fl
 
     On arrival a marketable limit takes the touch (price improvement up to the limit); a resting
     limit fills at its own price when the touch quotes through it or a trade prints through it."""
-    bid, ask = book[BID_PX], book[ASK_PX]
+    bid, ask = book[0], book[book.shape[0] // 2]
     if side > 0:
         if not math.isnan(ask) and ask <= limit + 1e-9:
             return ask if arriving else limit
