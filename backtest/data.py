@@ -17,10 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backtest.kernels.dense import gather_fields, index_of_second, scatter, scatter_fields
+from backtest.kernels.dense import gather_column, index_of_second, scatter, scatter_fields
 from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
 from backtest.kernels.fills import LEVELS
-from transforms.columns import float64_values, float_columns
+from transforms.columns import NO_VALIDITY, float64_values, float_columns, numeric_parts
 from transforms.expiry import lot_size, strike_step
 from transforms.gaps import segment_bounds
 from transforms.pad import wall_seconds
@@ -138,6 +138,13 @@ def dense_book(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return book, np.arange(S * C, dtype=np.int64).reshape(S, C)
 
 
+def _gather(out: np.ndarray, row: np.ndarray, column: pa.ChunkedArray) -> None:
+    """out[i, c] = the column's value at row[i, c] as float64 (NaN for null or no row), from
+    Arrow's buffers when the column is one numeric chunk (as a day's run of rows is)."""
+    parts = numeric_parts(column.chunk(0)) if column.num_chunks == 1 else None
+    gather_column(out, row, *(parts or (float64_values(column), NO_VALIDITY, 0)))
+
+
 def _col(t: pa.Table, name: str) -> np.ndarray:
     """A numeric column as float64, NaN for null."""
     return float64_values(t[name])
@@ -223,7 +230,8 @@ def load_day(underlying: str, day: dt.date, features: pa.Table, spot_grid: pa.Ta
     engine_inputs = {"atr_1m": Q_ATR, "ema18": Q_EMA}     # features the exit rules read from Q
     wanted = list(dict.fromkeys([*feature_names, *(n for n in engine_inputs if n in features.column_names)]))
     dense = np.empty((len(wanted), S, C))
-    gather_fields(dense, row, float_columns([_col(features, name) for name in wanted]))
+    for k, name in enumerate(wanted):
+        _gather(dense[k], row, features[name])
     F = {name: dense[wanted.index(name)] for name in feature_names}
     for name, q in engine_inputs.items():
         if name in wanted:

@@ -177,7 +177,7 @@ def load_inputs(root, underlying: str, day: dt.date, names: list[str]) -> tuple[
     if nearest is None:
         return None
     feats = read_partition_rows(root, "features_options", keys, list(dict.fromkeys(QUOTE_COLUMNS + names)),
-                                "expiry", nearest)
+                                "expiry", nearest, dictionary=("symbol", "opt_type"))
     depth = lambda: read_partition_rows(root, "options_grid", keys, DEPTH_COLUMNS, "expiry", nearest)  # noqa: E731
     data = load_day(underlying, day, feats, read_partition(root, "spot_grid", keys), names, depth)
     data.tradable, data.strikes_from_atm    # noqa: B018 - the masks every strategy reads, built here in the loader

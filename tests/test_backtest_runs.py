@@ -124,8 +124,8 @@ def test_the_5_level_book_is_read_only_when_an_order_walks_past_the_touch_and_ch
 def test_dense_kernels_match_numpy_fancy_assignment():
     import numpy as np
     from backtest.data import _row_index
-    from backtest.kernels.dense import gather_fields, index_of_second, scatter, scatter_fields
-    from transforms.columns import float_columns
+    from backtest.kernels.dense import gather_column, index_of_second, scatter, scatter_fields
+    from transforms.columns import NO_VALIDITY, float_columns, numeric_parts
 
     rng = np.random.default_rng(3)
     S, C, F, n = 700, 9, 5, 2_000
@@ -144,9 +144,17 @@ def test_dense_kernels_match_numpy_fancy_assignment():
     np.testing.assert_array_equal(flat, want[:, :, 2])
     row = _row_index(i, c, S, C, n)                   # cells without a row point one past the end
     assert (row[i, c] == np.arange(n)).all() and (row == n).sum() == S * C - n
-    dense = np.empty((F, S, C))
-    gather_fields(dense, row, float_columns(cols))
-    np.testing.assert_array_equal(dense, np.moveaxis(want[:, :, 2:], 2, 0))
+    dense = np.empty((S, C))
+    gather_column(dense, row, cols[1], NO_VALIDITY, 0)
+    np.testing.assert_array_equal(dense, want[:, :, 3])
+    # from Arrow's own buffers: int32 values with nulls, in a slice (a bit offset inside a byte)
+    ints = pa.array([None if k % 5 == 0 else k for k in range(n + 3)], pa.int32()).slice(3)
+    values, validity, offset = numeric_parts(ints)
+    assert offset == 3 and values.dtype == np.int32
+    gather_column(dense, row, values, validity, offset)
+    want_ints = np.full((S, C), np.nan)
+    want_ints[i, c] = ints.to_pandas().to_numpy(dtype=float, na_value=np.nan)
+    np.testing.assert_array_equal(dense, want_ints)
     t_s = np.r_[np.arange(100, 400), np.arange(500, 900)]         # a grid with a hole
     t = np.array([100, 399, 400, 450, 500, 899, 900, 99])
     np.testing.assert_array_equal(index_of_second(t_s, t), [0, 299, -1, -1, 300, 699, -1, -1])

@@ -44,24 +44,40 @@ def _fill_valid(values: np.ndarray, bitmap: np.ndarray, offset: int, out: np.nda
         out[j] = values[j] if (bitmap[b >> 3] >> (b & 7)) & 1 else np.nan
 
 
+NO_VALIDITY = np.zeros(0, np.uint8)      # an empty bitmap: every value valid
+
+
+def numeric_parts(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """(values, validity bitmap or NO_VALIDITY, bit offset of value 0) of an integer or float
+    Arrow array, zero-copy views of its buffers; None for any other type. Kernels read these
+    instead of a converted copy (read-only views)."""
+    if not (pa.types.is_integer(chunk.type) or pa.types.is_floating(chunk.type)):
+        return None
+    validity, data = chunk.buffers()[:2]
+    values = np.frombuffer(data, chunk.type.to_pandas_dtype())[chunk.offset:chunk.offset + len(chunk)]
+    values.flags.writeable = False            # Arrow buffers are immutable
+    if chunk.null_count == 0 or validity is None:
+        return values, NO_VALIDITY, 0
+    return values, np.frombuffer(validity, np.uint8), chunk.offset
+
+
 def float64_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A numeric column as float64 with NaN for null, read straight from Arrow's value buffer and
     validity bitmap (Arrow's own conversion of a nullable integer column goes through a masked
     copy at ~3x the cost). A float64 column without nulls comes back zero-copy (read-only)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    if not all(pa.types.is_integer(c.type) or pa.types.is_floating(c.type) for c in chunks):
+    parts = [numeric_parts(c) for c in chunks]
+    if any(p is None for p in parts):
         return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-    if len(chunks) == 1 and chunks[0].null_count == 0 and pa.types.is_float64(chunks[0].type):
-        return chunks[0].to_numpy(zero_copy_only=True)
+    if len(parts) == 1 and parts[0][1] is NO_VALIDITY and parts[0][0].dtype == np.float64:
+        return parts[0][0]
     out = np.empty(len(column))
     at = 0
-    for ch in chunks:
-        n = len(ch)
-        validity, data = ch.buffers()[:2]
-        values = np.frombuffer(data, ch.type.to_pandas_dtype())[ch.offset:ch.offset + n]
-        if ch.null_count == 0 or validity is None:
+    for values, validity, offset in parts:
+        n = len(values)
+        if validity is NO_VALIDITY:
             out[at:at + n] = values
         else:
-            _fill_valid(values, np.frombuffer(validity, np.uint8), ch.offset, out[at:at + n])
+            _fill_valid(values, validity, offset, out[at:at + n])
         at += n
     return out

@@ -106,8 +106,10 @@ def read_partition(root: Path, table: str, keys: dict[str, object], columns: lis
 
 
 def read_partition_rows(root: Path, table: str, keys: dict[str, object], columns: list[str], column: str,
-                        value) -> pa.Table | None:
-    """The partition's rows whose `column` equals `value`, or None without a partition.
+                        value, dictionary: tuple[str, ...] = ()) -> pa.Table | None:
+    """The partition's rows whose `column` equals `value`, or None without a partition. String
+    columns named in `dictionary` come back dictionary-encoded, as stored: decoding a symbol per
+    row costs more than the rest of a day's quote columns together.
 
     Partitions are written sorted, so the rows are usually one run: only the row groups whose
     statistics admit the value are read and the run is a zero-copy slice of them (a Parquet filter
@@ -115,7 +117,7 @@ def read_partition_rows(root: Path, table: str, keys: dict[str, object], columns
     path = partition_dir(root, table, keys) / DATA_FILE
     if not path.exists():
         return None
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, read_dictionary=list(dictionary))
     at = pf.schema_arrow.get_field_index(column)
     groups = []
     for g in range(pf.metadata.num_row_groups):

@@ -37,20 +37,24 @@ def scatter_fields(out: np.ndarray, first: int, i: np.ndarray, c: np.ndarray, co
 
 
 @nb.njit(cache=True, nogil=True)
-def gather_fields(out: np.ndarray, row: np.ndarray, columns: tuple) -> None:
-    """out[k, i, c] = columns[k][row[i, c]], NaN where row[i, c] is past the column's end (no row).
+def gather_column(out: np.ndarray, row: np.ndarray, values: np.ndarray, validity: np.ndarray, offset: int) -> None:
+    """out[i, c] = values[row[i, c]] as float64; NaN where the row is past the end (no row) or its
+    bit in the Arrow `validity` bitmap (from bit `offset`; empty = all valid) is clear.
 
-    The dense side is written in order and each contract's rows are read as one forward stream:
-    a scatter from rows ordered contract by contract would write a new cache line per value."""
+    Reads the column's own buffers (any numeric dtype), so no float64 copy is made first. The
+    dense side is written in order and each contract's rows are read as one forward stream: a
+    scatter from rows ordered contract by contract would write a new cache line per value."""
     S, C = row.shape
-    k = 0
-    for col in columns:
-        n = col.shape[0]
-        for i in range(S):
-            for c in range(C):
-                r = row[i, c]
-                out[k, i, c] = col[r] if r < n else np.nan
-        k += 1
+    n = values.shape[0]
+    check = validity.shape[0] > 0
+    for i in range(S):
+        for c in range(C):
+            r = row[i, c]
+            b = offset + r
+            if r < n and (not check or (validity[b >> 3] >> (b & 7)) & 1):
+                out[i, c] = values[r]
+            else:
+                out[i, c] = np.nan
 
 
 @nb.njit(cache=True, nogil=True)

@@ -8,8 +8,8 @@ Arrays in, record arrays out, no I/O (nopython). At second i the engine
 A decision at i sees only data stamped <= i. Logging events on or off changes no trade: events are
 written to their own buffer and nothing reads them back.
 
-Q[S, C, NQ]: per second and contract the fields Q_* below; book[:, book_row[i, c]]: the 5-level
-book of contract c at second i (see kernels.fills); signals sig_side (+1 buy / -1 sell / 0),
+Q[S, C, NQ]: per second and contract the fields Q_* below; book[:, book_row[i, c]]: the book of
+contract c at second i, the touch only or 5 levels (see kernels.fills); signals sig_side (+1 buy / -1 sell / 0),
 sig_type (ORDER_*), sig_px (limit price).
 """
 from __future__ import annotations

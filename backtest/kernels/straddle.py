@@ -10,6 +10,7 @@ leg_diff_exit; |1-minute index ROC| >= spot_roc_exit %; combined P&L >= credit_c
 the session exit; a leg whose change reaches leg_stop is bought back alone; a roll (after
 roll_after_s, P&L >= 0, another strike scoring roll_score_mult x the current one) closes both legs
 and sells the new strike in the same second. Legs on padded seconds keep their last real quote.
+Fills walk book[:, book_row[i, c]], the touch only or 5 levels (see kernels.fills).
 """
 from __future__ import annotations
 
