@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from features.build import GRID_INPUTS, build_option_features  # noqa: E402
+from features.build import GRID_DICTIONARY, GRID_INPUTS, build_option_features  # noqa: E402
 from features.kernels.greeks import bs_greeks, implied_vol  # noqa: E402
 from warehouse.catalog import connect  # noqa: E402
 from warehouse.layout import table_dir, warehouse_root  # noqa: E402
@@ -36,7 +36,7 @@ def best_of(repeat: int, fn) -> tuple[float, object]:
 
 def build_all(root, keys: list[dict]) -> None:
     for k in keys:
-        build_option_features(read_partition(root, "options_grid", k, columns=GRID_INPUTS),
+        build_option_features(read_partition(root, "options_grid", k, columns=GRID_INPUTS, dictionary=GRID_DICTIONARY),
                               read_partition(root, "spot_grid", k), dt.date.fromisoformat(k["date"]))
 
 

@@ -25,6 +25,9 @@ EXPIRY_CLOSE = dt.time(15, 30)
 _FIELDS = [f"{s}_{f}{k}" for s in ("bid", "ask") for f in ("px", "qty", "orders") for k in range(5)]
 # the options_grid columns a build reads (reading the other dozen would only cost time)
 GRID_INPUTS = list(dict.fromkeys([name for name, _ in R.BASE_COLUMNS] + _FIELDS))
+# ...and those best read dictionary-encoded: a few distinct strings per partition, and decoding one
+# per row cost a sixth of the read; build_option_features writes them back as plain strings
+GRID_DICTIONARY = ("underlying", "symbol", "opt_type")
 
 
 def _f64(table: pa.Table, name: str) -> np.ndarray:
@@ -179,9 +182,14 @@ def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.da
     with ThreadPoolExecutor(2, thread_name_prefix="features") as pool:
         for part in pool.map(lambda task: _one_numba_thread(task)(), tasks):
             cols.update(part)
-    out = {name: grid[name] for name, _ in R.BASE_COLUMNS}
+    out = {name: _plain(grid[name]) for name, _ in R.BASE_COLUMNS}
     out.update(zip([f.name for f in feats], _stored([(f, cols[f.name]) for f in feats])))
     return pa.table(out, schema=R.schema(feats))
+
+
+def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A dictionary-encoded column as its plain values (the stored schema's type); others as they are."""
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
 def _stored(columns: list[tuple[R.Feature, np.ndarray]]) -> list[pa.Array]:

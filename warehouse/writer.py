@@ -99,10 +99,13 @@ def read_manifest(directory: Path) -> dict | None:
 
 
 def read_partition(root: Path, table: str, keys: dict[str, object], columns: list[str] | None = None,
-                   filters=None) -> pa.Table | None:
-    """The partition's rows (optionally only some columns / rows matching Parquet `filters`), or None."""
+                   filters=None, dictionary: tuple[str, ...] = ()) -> pa.Table | None:
+    """The partition's rows (optionally only some columns / rows matching Parquet `filters`), or None.
+    String columns named in `dictionary` come back dictionary-encoded, as stored (see
+    read_partition_rows)."""
     path = partition_dir(root, table, keys) / DATA_FILE
-    return pq.read_table(path, columns=columns, filters=filters) if path.exists() else None
+    return pq.read_table(path, columns=columns, filters=filters, read_dictionary=list(dictionary)) \
+        if path.exists() else None
 
 
 def read_partition_rows(root: Path, table: str, keys: dict[str, object], columns: list[str], column: str,

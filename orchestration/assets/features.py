@@ -2,7 +2,7 @@
 import dagster as dg
 
 from features import registry as R
-from features.build import GRID_INPUTS, build_option_features
+from features.build import GRID_DICTIONARY, GRID_INPUTS, build_option_features
 from features.chain import FEATURES_SPOT, build_spot_features
 from expectations.suites import SUITES
 from expectations.validate import validate
@@ -34,7 +34,7 @@ def features_options(context: dg.AssetExecutionContext, config: FeatureSelection
                      warehouse: WarehouseResource) -> dg.MaterializeResult:
     day, underlying = parse_key(context)
     root, keys = warehouse.path, {"underlying": underlying, "date": day}
-    grid = read_partition(root, "options_grid", keys, columns=GRID_INPUTS)
+    grid = read_partition(root, "options_grid", keys, columns=GRID_INPUTS, dictionary=GRID_DICTIONARY)
     spot = read_partition(root, "spot_grid", keys)
     feats = R.resolve(config.features or None)
     table = build_option_features(grid, spot, day, [f.name for f in feats]) if grid is not None \
