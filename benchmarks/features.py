@@ -1,13 +1,15 @@
-"""Feature build speed vs a DuckDB scan of the grid columns the build reads, same partitions, one
-run; plus IV solves per second on one core and on all, against a Black-Scholes pricing pass of the
-same quotes. Each timing is the best of --repeat runs (IV: at least 5; the machine is shared and noisy).
+"""Feature build speed vs a DuckDB scan of the grid columns the build reads, same partitions, in
+rounds timed back to back (each round's ratio, then the median: the machine is shared and noisy);
+plus IV solves per second on one core and on all, against a Black-Scholes pricing pass of the same
+quotes, each the best of --repeat runs.
 
-    .venv/bin/python benchmarks/features.py [--warehouse ./warehouse] [--repeat 2]   (after `make demo`)
+    .venv/bin/python benchmarks/features.py [--warehouse ./warehouse] [--rounds 3] [--repeat 5]   (after `make demo`)
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -40,20 +42,24 @@ def build_all(root, keys: list[dict]) -> None:
                               read_partition(root, "spot_grid", k), dt.date.fromisoformat(k["date"]))
 
 
-def feature_build(root, repeat: int) -> None:
+def feature_build(root, rounds: int) -> None:
     parts = sorted(p for p in (table_dir(root, "options_grid")).glob("underlying=*/date=*"))
     if not parts:
         sys.exit(f"no options_grid partitions under {root}: run `make demo` first")
     keys = [{"underlying": p.parent.name.split("=")[1], "date": p.name.split("=")[1]} for p in parts]
     con = connect(root, threads=2)
-    scan, rows = best_of(repeat, lambda: con.sql(f"select {', '.join(GRID_INPUTS)} from options_grid")
-                         .to_arrow_table().num_rows)
     build_all(root, keys[:1])                                   # JIT warm-up
-    build, _ = best_of(repeat, lambda: build_all(root, keys))
+    ratios = []
+    for k in range(rounds):                  # scan and build back to back: the machine is noisy
+        scan, rows = best_of(1, lambda: con.sql(f"select {', '.join(GRID_INPUTS)} from options_grid")
+                             .to_arrow_table().num_rows)
+        build, _ = best_of(1, lambda: build_all(root, keys))
+        ratios.append(build / scan)
+        print(f"round {k + 1}: (a) DuckDB scan {scan:5.2f} s   (b) read + build {build:5.2f} s   ratio {ratios[-1]:5.2f}x")
     print(f"{len(keys)} partitions, {rows:,} contract-seconds")
-    print(f"(a) DuckDB scan of the {len(GRID_INPUTS)} grid columns the build reads: {scan:7.2f} s")
+    print(f"(a) DuckDB scan of the {len(GRID_INPUTS)} grid columns the build reads: {scan:7.2f} s  (last round)")
     print(f"(b) read them and build every feature             : {build:7.2f} s  ratio {build / scan:5.2f}x  "
-          f"({rows / build:,.0f} rows/s)")
+          f"({rows / build:,.0f} rows/s); median of {len(ratios)} rounds {statistics.median(ratios):5.2f}x")
 
 
 def iv_solver(repeat: int) -> None:
@@ -80,10 +86,11 @@ def iv_solver(repeat: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--warehouse")
-    ap.add_argument("--repeat", type=int, default=2, help="runs per timing; the best is reported")
+    ap.add_argument("--repeat", type=int, default=5, help="IV: runs per timing; the best is reported")
+    ap.add_argument("--rounds", type=int, default=3, help="scan + build pairs, timed back to back")
     a = ap.parse_args()
-    iv_solver(max(a.repeat, 5))
-    feature_build(warehouse_root(a.warehouse), a.repeat)
+    iv_solver(a.repeat)
+    feature_build(warehouse_root(a.warehouse), a.rounds)
 
 
 if __name__ == "__main__":

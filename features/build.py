@@ -173,16 +173,20 @@ def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.da
 
     spot = spot_at(t, spot_grid) if "options" in fams else None
     mid = book.mid_spread(_f64(grid, "bid_px0"), _f64(grid, "ask_px0"))[0] if "options" in fams else None
-    # four independent tasks, longest first, on the two cores (every kernel releases the GIL)
+    # independent tasks on the two cores (every kernel releases the GIL), in an order that
+    # balances them: on one core options ~0.30 s, quote ~0.23, IV of the LTP ~0.18 and the time
+    # families ~0.13 per million rows, so each core gets about half
     tasks = [lambda: options_family(grid, t, starts, mid, spot)] * ("options" in fams)
-    tasks += [time_families] * bool(fams & {"flow", "trend", "state"})
-    tasks += [lambda: ltp_iv(grid, t, starts, price, spot)] * ("options" in fams)
     tasks += [lambda: quote_family(grid, first)] * ("quote" in fams)
+    tasks += [lambda: ltp_iv(grid, t, starts, price, spot)] * ("options" in fams)
+    tasks += [time_families] * bool(fams & {"flow", "trend", "state"})
     cols: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(2, thread_name_prefix="features") as pool:
-        for part in pool.map(lambda task: _one_numba_thread(task)(), tasks):
+        parts = pool.map(lambda task: _one_numba_thread(task)(), tasks)
+        base = pool.submit(lambda: {name: _plain(grid[name]) for name, _ in R.BASE_COLUMNS})   # queued last
+        for part in parts:
             cols.update(part)
-    out = {name: _plain(grid[name]) for name, _ in R.BASE_COLUMNS}
+    out = base.result()
     out.update(zip([f.name for f in feats], _stored([(f, cols[f.name]) for f in feats])))
     return pa.table(out, schema=R.schema(feats))
 
