@@ -35,14 +35,14 @@ def _f64(table: pa.Table, name: str) -> np.ndarray:
     return float64_values(table[name])
 
 
-def quote_family(g: pa.Table, first: np.ndarray) -> dict[str, np.ndarray]:
-    col = {c: _f64(g, c) for c in _FIELDS}            # each column converted once
+def quote_family(g: pa.Table, first: np.ndarray, touch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`touch`: bid_px0, ask_px0, mid and spread, already computed for the options family."""
+    col = {c: touch[c] if c in touch else _f64(g, c) for c in _FIELDS}     # each column converted once
 
     def levels(side: str, field: str) -> list[np.ndarray]:
         return [col[f"{side}_{field}{k}"] for k in range(5)]
 
-    bid0, ask0 = col["bid_px0"], col["ask_px0"]
-    mid, spread = book.mid_spread(bid0, ask0)
+    bid0, ask0, mid, spread = touch["bid_px0"], touch["ask_px0"], touch["mid"], touch["spread"]
     d_bid, d_ask = book.depth_sum(levels("bid", "qty")), book.depth_sum(levels("ask", "qty"))
     is_pad = g["is_pad"].to_numpy(zero_copy_only=False)
     return {"mid": mid, "spread": spread, "microprice": book.microprice(bid0, ask0, col["bid_qty0"], col["ask_qty0"]),
@@ -92,7 +92,11 @@ def spot_at(t: np.ndarray, spot_grid: pa.Table | None) -> np.ndarray:
     if spot_grid is None or not spot_grid.num_rows:
         return np.full(t.shape[0], np.nan)
     st, sp = wall_seconds(spot_grid["ts"]), _f64(spot_grid, "price")
-    idx = np.searchsorted(st, t, side="right") - 1
+    # the last spot row at or before each second, looked up per second of the day's span rather
+    # than binary-searched per row (a million rows, some 22 thousand distinct seconds)
+    lo = min(int(st[0]), int(t.min()))
+    last = np.searchsorted(st, np.arange(lo, max(int(st[-1]), int(t.max())) + 1), side="right") - 1
+    idx = last[t - lo]
     ok = idx >= 0
     out = np.full(t.shape[0], np.nan)
     out[ok] = sp[idx[ok]]
@@ -107,12 +111,13 @@ def _contract_terms(g: pa.Table, t: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return (close_s - t) / YEAR_S, strike, pc.equal(g["opt_type"], "CE").to_numpy(zero_copy_only=False)
 
 
-def options_family(g: pa.Table, t: np.ndarray, starts: np.ndarray, mid: np.ndarray,
+def options_family(g: pa.Table, t: np.ndarray, starts: np.ndarray, terms: tuple, mid: np.ndarray,
                    spot: np.ndarray) -> dict[str, np.ndarray]:
-    """IV from mid, greeks, moneyness, theta score, OI change (IV from the LTP: ltp_iv)."""
+    """IV from mid, greeks, moneyness, theta score, OI change (IV from the LTP: ltp_iv).
+    `terms`: _contract_terms of the rows."""
     from features.kernels import greeks as G
 
-    tte, strike, is_call = _contract_terms(g, t)
+    tte, strike, is_call = terms
     fwd = spot * np.exp(RATE * np.maximum(tte, 0))
     iv = G.implied_vol(mid, spot, strike, tte, RATE, 0.0, is_call, series_starts=starts)
     _, delta, gamma, theta, vega = G.bs_greeks(spot, strike, tte, RATE, 0.0, iv, is_call)
@@ -126,10 +131,10 @@ def options_family(g: pa.Table, t: np.ndarray, starts: np.ndarray, mid: np.ndarr
             "dist_spot": strike - spot, "theta_score": score, **oi_chg}
 
 
-def ltp_iv(g: pa.Table, t: np.ndarray, starts: np.ndarray, price: np.ndarray, spot: np.ndarray) -> dict[str, np.ndarray]:
+def ltp_iv(starts: np.ndarray, terms: tuple, price: np.ndarray, spot: np.ndarray) -> dict[str, np.ndarray]:
     from features.kernels import greeks as G
 
-    tte, strike, is_call = _contract_terms(g, t)
+    tte, strike, is_call = terms
     return {"iv_ltp": G.implied_vol(price, spot, strike, tte, RATE, 0.0, is_call, series_starts=starts) * 100.0}
 
 
@@ -171,14 +176,18 @@ def build_option_features(grid: pa.Table, spot_grid: pa.Table | None, day: dt.da
             cols.update(state_family(t, starts, is_pad, day))
         return cols
 
-    spot = spot_at(t, spot_grid) if "options" in fams else None
-    mid = book.mid_spread(_f64(grid, "bid_px0"), _f64(grid, "ask_px0"))[0] if "options" in fams else None
+    spot, terms, touch = None, None, {}
+    if "options" in fams:
+        spot, terms = spot_at(t, spot_grid), _contract_terms(grid, t)
+    if fams & {"options", "quote"}:
+        touch = {"bid_px0": _f64(grid, "bid_px0"), "ask_px0": _f64(grid, "ask_px0")}
+        touch["mid"], touch["spread"] = book.mid_spread(touch["bid_px0"], touch["ask_px0"])
     # independent tasks on the two cores (every kernel releases the GIL), in an order that
     # balances them: on one core options ~0.30 s, quote ~0.23, IV of the LTP ~0.18 and the time
     # families ~0.13 per million rows, so each core gets about half
-    tasks = [lambda: options_family(grid, t, starts, mid, spot)] * ("options" in fams)
-    tasks += [lambda: quote_family(grid, first)] * ("quote" in fams)
-    tasks += [lambda: ltp_iv(grid, t, starts, price, spot)] * ("options" in fams)
+    tasks = [lambda: options_family(grid, t, starts, terms, touch["mid"], spot)] * ("options" in fams)
+    tasks += [lambda: quote_family(grid, first, touch)] * ("quote" in fams)
+    tasks += [lambda: ltp_iv(starts, terms, price, spot)] * ("options" in fams)
     tasks += [time_families] * bool(fams & {"flow", "trend", "state"})
     cols: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(2, thread_name_prefix="features") as pool:
