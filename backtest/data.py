@@ -152,8 +152,8 @@ def _col(t: pa.Table, name: str) -> np.ndarray:
 
 KEY_COLUMNS = ["expiry", "opt_type", "strike", "ts"]
 DEPTH_COLUMNS = [*KEY_COLUMNS, *BOOK_COLUMNS]
-# what the engine reads of features_options besides the strategies' features: keys, the grid's own
-# L1 values it carries, and the features the exit rules read
+# what the engine reads of features_options besides the features (the strategies' and atr_1m / ema18
+# for the exit rules): the contract keys and the grid's own L1 values that every row carries
 QUOTE_COLUMNS = ["symbol", *KEY_COLUMNS, "price", "vol_delta", "is_pad", *TOUCH_COLUMNS]
 
 

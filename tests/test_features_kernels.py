@@ -117,3 +117,22 @@ def test_a_day_without_rows_builds_an_empty_feature_table():
 
     out = build_option_features(OPTION_GRID.empty_table(), None, dt.date(2025, 11, 4))
     assert out.num_rows == 0 and out.schema == schema(resolve(None))
+
+
+def test_spot_at_is_the_last_spot_row_at_or_before_each_second():
+    import pyarrow as pa
+
+    from features.build import spot_at
+    from transforms.pad import wall_seconds
+
+    rng = np.random.default_rng(5)
+    t0 = 1_762_141_500                                  # wall seconds of some 09:15
+    spot_s = np.sort(rng.choice(np.arange(t0 + 30, t0 + 3_000), 400, replace=False))   # gaps, starts late
+    ts = pa.array((spot_s - 19_800) * 1_000_000, pa.timestamp("us", tz="Asia/Kolkata"))  # wall clock is IST
+    assert (wall_seconds(ts) == spot_s).all()
+    grid = pa.table({"ts": ts, "price": rng.normal(48_000, 50, 400)})
+    t = rng.integers(t0, t0 + 3_100, 5_000)            # before the first spot row and after the last
+    want_i = np.searchsorted(spot_s, t, side="right") - 1
+    want = np.where(want_i >= 0, grid["price"].to_numpy()[np.maximum(want_i, 0)], np.nan)
+    np.testing.assert_array_equal(spot_at(t, grid), want)
+    assert np.isnan(spot_at(t, grid)[t < spot_s[0]]).all() and (t < spot_s[0]).any()
