@@ -36,21 +36,21 @@ def _f64(table: pa.Table, name: str) -> np.ndarray:
 
 
 def quote_family(g: pa.Table, first: np.ndarray, touch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """`touch`: bid_px0, ask_px0, mid and spread, already computed for the options family."""
-    col = {c: touch[c] if c in touch else _f64(g, c) for c in _FIELDS}     # each column converted once
-
-    def levels(side: str, field: str) -> list[np.ndarray]:
-        return [col[f"{side}_{field}{k}"] for k in range(5)]
+    """`touch`: bid_px0, ask_px0, mid and spread, already computed for the options family. The
+    depth columns are read in place (book.depth_sum and quote_changes take Arrow columns)."""
+    def levels(side: str, field: str) -> list[pa.ChunkedArray]:
+        return [g[f"{side}_{field}{k}"] for k in range(5)]
 
     bid0, ask0, mid, spread = touch["bid_px0"], touch["ask_px0"], touch["mid"], touch["spread"]
+    bq0, aq0 = _f64(g, "bid_qty0"), _f64(g, "ask_qty0")
     d_bid, d_ask = book.depth_sum(levels("bid", "qty")), book.depth_sum(levels("ask", "qty"))
     is_pad = g["is_pad"].to_numpy(zero_copy_only=False)
-    return {"mid": mid, "spread": spread, "microprice": book.microprice(bid0, ask0, col["bid_qty0"], col["ask_qty0"]),
-            "imb_l1": book.imbalance(col["bid_qty0"], col["ask_qty0"]), "depth_bid5": d_bid, "depth_ask5": d_ask,
+    return {"mid": mid, "spread": spread, "microprice": book.microprice(bid0, ask0, bq0, aq0),
+            "imb_l1": book.imbalance(bq0, aq0), "depth_bid5": d_bid, "depth_ask5": d_ask,
             "depth_ratio5": book.ratio(d_bid, d_ask),
             "orders_bid5": book.depth_sum(levels("bid", "orders")),
             "orders_ask5": book.depth_sum(levels("ask", "orders")),
-            "quote_changes": book.quote_changes([col[c] for c in _FIELDS], is_pad, first)}
+            "quote_changes": book.quote_changes([g[c] for c in _FIELDS], is_pad, first)}
 
 
 def _per_contract(t: np.ndarray, starts: np.ndarray, fn) -> dict[str, np.ndarray]:

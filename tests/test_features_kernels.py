@@ -136,3 +136,22 @@ def test_spot_at_is_the_last_spot_row_at_or_before_each_second():
     want = np.where(want_i >= 0, grid["price"].to_numpy()[np.maximum(want_i, 0)], np.nan)
     np.testing.assert_array_equal(spot_at(t, grid), want)
     assert np.isnan(spot_at(t, grid)[t < spot_s[0]]).all() and (t < spot_s[0]).any()
+
+
+@pytest.mark.parametrize("cut", [1, 3, 4, 6])
+def test_depth_and_quote_changes_read_arrow_chunks_in_place_as_numpy_columns(cut):
+    """Arrow columns (int with nulls, float with null and NaN) split into chunks at `cut`: the
+    same sums and counts as their float64 copies, a change across the chunk border included."""
+    import pyarrow as pa
+
+    qty = [[5, None, 7, 7, 9, None, None, 3], [1, 1, None, 2, 2, 2, 4, None]]
+    px = [[10.0, 10.0, None, float("nan"), 10.5, 10.5, 10.0, None]]
+    cols = [pa.array(qty[0], pa.int64()), pa.array(qty[1], pa.int64()), pa.array(px[0], pa.float64())]
+    chunked = [pa.chunked_array([c.slice(0, cut), c.slice(cut)]) for c in cols]
+    as_np = [c.to_numpy(zero_copy_only=False).astype(float) for c in cols]     # null -> NaN
+    np.testing.assert_array_equal(book.depth_sum(chunked[:2]), [6, 1, 7, 9, 11, 2, 4, 3])
+    np.testing.assert_array_equal(book.depth_sum(chunked[:2]), book.depth_sum(as_np[:2]))
+    none = np.zeros(8, bool)
+    got = book.quote_changes(chunked, none, none)
+    assert got.tolist() == [0, 1, 3, 1, 2, 1, 2, 3]
+    assert got.tolist() == book.quote_changes(as_np, none, none).tolist()

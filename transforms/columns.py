@@ -61,6 +61,17 @@ def numeric_parts(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, int] | None:
     return values, np.frombuffer(validity, np.uint8), chunk.offset
 
 
+def column_chunks(column: pa.ChunkedArray | pa.Array | np.ndarray):
+    """(values, validity, bit offset) of each chunk of an Arrow column, read in place when numeric
+    (numeric_parts; otherwise converted by float64_values), or of a numpy array (one chunk)."""
+    if isinstance(column, np.ndarray):
+        yield column, NO_VALIDITY, 0
+        return
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        parts = numeric_parts(chunk)
+        yield parts if parts is not None else (float64_values(chunk), NO_VALIDITY, 0)
+
+
 def float64_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A numeric column as float64 with NaN for null, read straight from Arrow's value buffer and
     validity bitmap (Arrow's own conversion of a nullable integer column goes through a masked

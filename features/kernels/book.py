@@ -1,16 +1,16 @@
 """Order-book features of one 1-second grid (arrays in, arrays out; numpy, and Numba where a row
 reads many columns).
 
-Depth and book-change functions take the levels/fields as a sequence of 1-d float64 columns (NaN =
-empty level): a partition has a million rows, and stacking 30 columns would copy 240 MB; the Numba
-loops read the columns side by side in one pass.
+Depth and book-change functions take the levels/fields as a sequence of columns, Arrow (read in
+place, chunk by chunk: null = empty level) or 1-d numpy (NaN = empty): a partition has a million
+rows, and converting its 30 book columns to float64 first wrote 240 MB of fresh memory.
 """
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
-from transforms.columns import float_columns
+from transforms.columns import column_chunks
 
 
 def mid_spread(bid0: np.ndarray, ask0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -36,17 +36,30 @@ def imbalance(bq: np.ndarray, aq: np.ndarray) -> np.ndarray:
 
 def depth_sum(levels) -> np.ndarray:
     """Sum over the levels (a sequence of columns), empty levels as 0 (all-empty -> 0)."""
-    return _depth_sum(float_columns(levels))
+    out = np.zeros(len(levels[0]))
+    for level in levels:                  # level by level, as the column-wise sum adds them
+        at = 0
+        for values, validity, offset in column_chunks(level):
+            _add_level(out[at:at + len(values)], values, validity, offset)
+            at += len(values)
+    return out
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _present(values: np.ndarray, validity: np.ndarray, offset: int, j: int) -> bool:
+    """Value j is neither null (bit offset + j of an Arrow validity bitmap; an empty bitmap: every
+    value valid) nor NaN. Bitwise, not short-circuit, so the loops below stay branch-free."""
+    b = offset + j
+    valid = validity.shape[0] == 0 or (validity[b >> 3] >> (b & 7)) & 1 == 1
+    x = values[j]
+    return valid & (x == x)
 
 
 @nb.njit(cache=True, nogil=True)
-def _depth_sum(levels: tuple) -> np.ndarray:
-    out = np.zeros(levels[0].shape[0])
-    for x in levels:                      # level by level, as the column-wise sum adds them
-        for i in range(out.shape[0]):
-            if not np.isnan(x[i]):
-                out[i] += x[i]
-    return out
+def _add_level(out: np.ndarray, values: np.ndarray, validity: np.ndarray, offset: int) -> None:
+    for j in range(values.shape[0]):
+        if _present(values, validity, offset, j):      # null and NaN are an empty level
+            out[j] += values[j]
 
 
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -59,19 +72,29 @@ def quote_changes(fields, is_pad: np.ndarray, first_of_contract: np.ndarray) -> 
 
     fields: a sequence of columns (prices, quantities, orders of both sides); a padded second
     changed nothing; the first row of a contract counts as 0 (nothing to compare with)."""
-    return _quote_changes(float_columns(fields), np.asarray(is_pad, np.bool_),
-                          np.asarray(first_of_contract, np.bool_))
+    out = np.zeros(len(fields[0]), np.int32)
+    for field in fields:
+        at, prev, prev_ok = 0, 0.0, False
+        for values, validity, offset in column_chunks(field):   # the previous row may end the chunk before
+            prev, prev_ok = _count_changes(out[at:at + len(values)], values, validity, offset, at > 0, prev, prev_ok)
+            at += len(values)
+    out[np.asarray(is_pad, np.bool_) | np.asarray(first_of_contract, np.bool_)] = 0
+    return out
 
 
 @nb.njit(cache=True, nogil=True)
-def _quote_changes(fields: tuple, is_pad: np.ndarray, first: np.ndarray) -> np.ndarray:
-    n = fields[0].shape[0]
-    out = np.zeros(n, np.int32)
-    for x in fields:                      # column by column: iterating a tuple unrolls, indexing it does not
-        for i in range(1, n):
-            if x[i] != x[i - 1] and not (np.isnan(x[i]) and np.isnan(x[i - 1])):
-                out[i] += 1
-    for i in range(n):
-        if is_pad[i] or first[i]:
-            out[i] = 0
-    return out
+def _count_changes(out: np.ndarray, values: np.ndarray, validity: np.ndarray, offset: int, has_prev: bool,
+                   prev: float, prev_ok: bool) -> tuple:
+    """out[j] += 1 where the field differs from the row before (empty -> value, value -> empty, or
+    another value; null and NaN are both empty); (prev, prev_ok) is the row before this chunk's
+    first. Returns this chunk's last row as (value, non-empty)."""
+    n = values.shape[0]
+    if n == 0:
+        return prev, prev_ok
+    ok = _present(values, validity, offset, 0)
+    if has_prev and (ok != prev_ok or (ok and float(values[0]) != prev)):
+        out[0] += 1
+    for j in range(1, n):            # each row against the row before it: no loop-carried state
+        a, b = _present(values, validity, offset, j - 1), _present(values, validity, offset, j)
+        out[j] += (a != b) | (a & b & (values[j] != values[j - 1]))
+    return float(values[n - 1]), _present(values, validity, offset, n - 1)
