@@ -27,9 +27,11 @@ from backtest.strategies.base import StrategyConfig
 from backtest.strategies.straddles import SPOT_FEATURES
 from ingest.readahead import map_ahead
 from ingest.recorder_format import IST_OFFSET_S
+from transforms.columns import constant_column
 from warehouse import schema as S
 from warehouse.version import code_version
 
+_EXIT_REASONS, _EVENTS = pa.array(EXIT_REASONS, pa.string()), pa.array(EVENTS, pa.string())
 MAX_TRADES_PER_DAY = 20_000
 MAX_EVENTS_PER_DAY = 400_000
 DEFAULT_CAPITAL = 500_000.0
@@ -92,23 +94,24 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, tr, ev, group, leg, 
     index_of = np.cumsum(filled) - 1           # kernel record index -> filled row
     _, group = np.unique(group, return_inverse=True)
     prefix = f"{day.underlying}-{day.date:%Y%m%d}-{cfg.name}-"      # formatted once, not per trade
-    ids = [f"{prefix}{g:05d}" for g in group.tolist()]
+    ids = pa.array([f"{prefix}{g:05d}" for g in group.tolist()], pa.string())
     c = tr["contract"].astype(np.int64)
     side = tr["side"].astype(np.int64)
     qty = tr["qty"]
     gross = (tr["exit_px"] - tr["entry_px"]) * side * qty
     fees = fee_fn(day.date, side, tr["entry_px"], tr["exit_px"], qty) if len(tr) else np.zeros(0)
     n = len(tr)
+    # constants and per-contract / per-code strings are taken from small arrays, not built per row
     trades = pa.table({
-        "run_id": [run_id] * n, "strategy": [cfg.name] * n, "trade_id": ids, "leg": leg,
-        "underlying": [day.underlying] * n, "date": [day.date] * n,
-        "symbol": [day.contracts.symbol[k] for k in c.tolist()], "expiry": [day.contracts.expiry[k] for k in c.tolist()],
+        "run_id": constant_column(run_id, n), "strategy": constant_column(cfg.name, n), "trade_id": ids, "leg": leg,
+        "underlying": constant_column(day.underlying, n), "date": constant_column(day.date, n),
+        "symbol": pa.array(day.contracts.symbol).take(c), "expiry": pa.array(day.contracts.expiry, pa.date32()).take(c),
         "opt_type": day.contracts.opt_type[c], "strike": day.contracts.strike[c].astype(np.int32),
         "side": side.astype(np.int32), "lots": np.round(qty / np.maximum(day.contracts.lot[c], 1)).astype(np.int32),
         "lot_size": day.contracts.lot[c].astype(np.int32), "qty": qty.astype(np.int64),
         "signal_ts": _ts(day.t_s, tr["signal_i"]), "entry_ts": _ts(day.t_s, tr["entry_i"]), "entry_px": tr["entry_px"],
         "exit_signal_ts": _ts(day.t_s, tr["exit_signal_i"]), "exit_ts": _ts(day.t_s, tr["exit_i"]),
-        "exit_px": tr["exit_px"], "exit_reason": [EXIT_REASONS[r] for r in tr["reason"].tolist()],
+        "exit_px": tr["exit_px"], "exit_reason": _EXIT_REASONS.take(tr["reason"]),
         "initial_stop": tr["initial_stop"], "gross_pnl": gross, "fees": fees, "net_pnl": gross - fees,
         "mfe": tr["mfe"], "mae": tr["mae"], "hold_s": (day.t_s[tr["exit_i"]] - day.t_s[tr["entry_i"]]).astype(np.int64),
         "stop_and_target_same_second": tr["both_hit"], "partial_fill": tr["partial"],
@@ -117,8 +120,8 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, tr, ev, group, leg, 
     rows = index_of[ev["trade"]] if len(ev) else np.zeros(0, np.int64)
     m = len(ev)
     events = pa.table({
-        "run_id": [run_id] * m, "trade_id": [ids[k] for k in rows.tolist()], "leg": leg[rows] if m else np.zeros(0, np.int32),
-        "date": [day.date] * m, "ts": _ts(day.t_s, ev["i"].astype(np.int64)), "event": [EVENTS[e] for e in ev["code"].tolist()],
+        "run_id": constant_column(run_id, m), "trade_id": ids.take(rows), "leg": leg[rows] if m else np.zeros(0, np.int32),
+        "date": constant_column(day.date, m), "ts": _ts(day.t_s, ev["i"].astype(np.int64)), "event": _EVENTS.take(ev["code"]),
         "price": ev["price"], "stop": ev["stop"], "target": ev["target"], "bid": ev["bid"], "ask": ev["ask"]},
         schema=S.TRADE_EVENTS)
     return DayResult(trades, events)
