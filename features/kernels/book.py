@@ -48,7 +48,8 @@ def depth_sum(levels) -> np.ndarray:
 @nb.njit(cache=True, nogil=True, inline="always")
 def _present(values: np.ndarray, validity: np.ndarray, offset: int, j: int) -> bool:
     """Value j is neither null (bit offset + j of an Arrow validity bitmap; an empty bitmap: every
-    value valid) nor NaN. Bitwise, not short-circuit, so the loops below stay branch-free."""
+    value valid) nor NaN; the two tests are combined bitwise (`&`), which keeps the loops below
+    free of a second branch."""
     b = offset + j
     valid = validity.shape[0] == 0 or (validity[b >> 3] >> (b & 7)) & 1 == 1
     x = values[j]
