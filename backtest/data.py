@@ -21,9 +21,9 @@ from backtest.kernels.dense import gather_column, index_of_second, scatter, scat
 from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
 from backtest.kernels.fills import LEVELS
 from transforms.columns import NO_VALIDITY, float64_values, float_columns, numeric_parts
-from transforms.expiry import lot_size, strike_step
-from transforms.gaps import segment_bounds
-from transforms.pad import wall_seconds
+from transforms.expiry import atm_strike, lot_size, strike_step
+from transforms.calendar import segment_bounds
+from warehouse.clock import wall_seconds
 
 # load_day writes these five Q fields in one pass, as consecutive fields from Q_BID
 assert (Q_BID, Q_ASK, Q_LTP, Q_VOL, Q_TRADABLE) == tuple(range(Q_BID, Q_BID + 5))
@@ -241,7 +241,7 @@ def load_day(underlying: str, day: dt.date, features: pa.Table, spot_grid: pa.Ta
         si = np.searchsorted(t_s, wall_seconds(spot_grid["ts"]))
         spot[si] = _col(spot_grid, "price")
     step = strike_step(underlying)
-    return DayData(underlying, day, t_s, contracts, Q, book, book_row, F, spot, np.round(spot / step) * step,
+    return DayData(underlying, day, t_s, contracts, Q, book, book_row, F, spot, atm_strike(spot, step),
                    depth_source=depth_source)
 
 

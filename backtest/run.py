@@ -25,10 +25,10 @@ from backtest.kernels.params import EVENTS, EXIT_REASONS
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
 from backtest.strategies.straddles import SPOT_FEATURES
-from ingest.readahead import map_ahead
-from ingest.recorder_format import IST_OFFSET_S
+from warehouse.readahead import map_ahead
 from transforms.columns import constant_column
 from warehouse import schema as S
+from warehouse.clock import IST_OFFSET_S
 from warehouse.version import code_version
 
 _EXIT_REASONS, _EVENTS = pa.array(EXIT_REASONS, pa.string()), pa.array(EVENTS, pa.string())

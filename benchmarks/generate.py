@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.generator.config import GeneratorConfig  # noqa: E402
-from ingest.generator.driver import archive_days, generate  # noqa: E402
-from ingest.generator.market import CarryState, simulate_day  # noqa: E402
+from generator.config import GeneratorConfig  # noqa: E402
+from generator.driver import archive_days, generate  # noqa: E402
+from generator.market import CarryState, simulate_day  # noqa: E402
 
 
 def main() -> None:

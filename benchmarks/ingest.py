@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.generator.config import GeneratorConfig  # noqa: E402
-from ingest.generator.driver import generate  # noqa: E402
+from generator.config import GeneratorConfig  # noqa: E402
+from generator.driver import generate  # noqa: E402
 from ingest.pipeline import run_ingest  # noqa: E402
 from ingest.sqldump import read_dump  # noqa: E402
 

@@ -14,6 +14,7 @@ from expectations.heatmap import save_heatmap
 from expectations.overview import render_overview
 from expectations.suites import SUITES
 from expectations.validate import SuiteOutcome, quiet_context, validate, validation_definition
+from warehouse.files import atomic_write
 from warehouse.layout import DATA_FILE, table_dir
 
 QUALITY_DIR = "quality"
@@ -85,9 +86,7 @@ def run_quality(root: Path, params: dict | None = None,
     links = {(o.suite, label): _validation_page(site, o.suite, run_name(o.suite, label)) for label, o in report.outcomes}
     pages = {k: v for k, v in links.items() if v}
     html_text = render_overview(report.outcomes, pages, [str(p.relative_to(site)) for p in report.heatmaps])
-    tmp = report.docs_index.with_suffix(".tmp")
-    tmp.write_text(html_text)
-    tmp.replace(report.docs_index)
+    atomic_write(report.docs_index, html_text)
     return report
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.calendar import IST, session_segments
+from transforms.calendar import session_segments
+from warehouse.clock import IST
 
 TICK = 0.05
 

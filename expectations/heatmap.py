@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.calendar import session_bounds
+from warehouse.files import atomic_path
 
 
 def coverage_matrix(ticks: pa.Table, day: dt.date) -> tuple[list[str], np.ndarray]:
@@ -49,9 +50,7 @@ def save_heatmap(ticks: pa.Table, day: dt.date, title: str, path: Path) -> Path 
     ax.set_title(f"{title}: share of seconds with a real row, per minute")
     fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)
-    tmp.replace(path)
     return path

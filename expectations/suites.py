@@ -125,8 +125,7 @@ def _ingest_checks(p: dict) -> list:
 
 
 def _feature_checks(p: dict) -> list:
-    from features.registry import resolve, schema
-    documented = schema(resolve(None)).names
+    documented = S.FEATURES_OPTIONS.names
     return [_x("documented_columns", gxe.ExpectTableColumnsToMatchSet(column_set=documented, exact_match=False),
                "every documented feature column is stored"),
             *_not_null(("symbol", "ts", "is_pad", "pad_age_s")),

@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 from features import registry as R
 from features.kernels import book, families, rolling
 from transforms.columns import float64_values
-from transforms.pad import contract_starts, wall_seconds
+from transforms.columns import contract_starts
+from warehouse.clock import wall_seconds
 
 RATE = 0.065          # risk-free rate for forwards and Black-Scholes (annual, continuous)
 MARGIN_PCT = 0.12     # short-option margin proxy as a fraction of spot (theta_score)

@@ -13,16 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 from features.kernels import rolling
-from transforms.expiry import strike_step
-from transforms.pad import wall_seconds
-
-FEATURES_SPOT = pa.schema([
-    ("underlying", pa.string()), ("date", pa.date32()), ("ts", pa.timestamp("us", tz="Asia/Kolkata")),
-    ("spot", pa.float64()), ("is_pad", pa.bool_()), ("ret_1s", pa.float64()), ("roc_60s", pa.float32()),
-    ("rv_1m", pa.float32()), ("fut_price", pa.float64()), ("fut_basis", pa.float32()), ("nearest_expiry", pa.date32()),
-    ("atm_strike", pa.int32()), ("atm_iv", pa.float32()), ("iv_25d_call", pa.float32()), ("iv_25d_put", pa.float32()),
-    ("skew_25d", pa.float32()), ("straddle_price", pa.float64()), ("pcr_oi", pa.float32()), ("pcr_vol", pa.float32()),
-])
+from transforms.expiry import atm_strike, strike_step
+from warehouse.clock import wall_seconds
+from warehouse.schema import FEATURES_SPOT
 
 _CHAIN_SQL = """
 with o as (
@@ -30,7 +23,7 @@ with o as (
          sum(coalesce(vol_delta, 0)) over (partition by opt_type, strike order by ts) as cum_vol
   from opts where expiry = (select min(expiry) from opts)
 ),
-s as (select ts, spot, cast(round(spot / {step}) * {step} as integer) as atm from spine)
+s as (select ts, atm from spine)
 select s.ts,
   max(o.iv) filter (where o.strike = s.atm and o.opt_type = 'CE') as iv_atm_ce,
   max(o.iv) filter (where o.strike = s.atm and o.opt_type = 'PE') as iv_atm_pe,
@@ -87,16 +80,16 @@ def _chain(underlying: str, spot_grid: pa.Table, opts: pa.Table | None) -> dict:
     empty = {k: np.full(n, np.nan) for k in ("atm_iv", "iv_25d_call", "iv_25d_put", "skew_25d", "straddle_price",
                                                 "pcr_oi", "pcr_vol")}
     step = strike_step(underlying)
-    spine = pa.table({"ts": spot_grid["ts"], "spot": spot_grid["price"]})
-    atm = np.round(_col(spot_grid, "price") / step) * step
+    atm = atm_strike(_col(spot_grid, "price"), step)
     empty["atm_strike"] = pa.array(atm, mask=np.isnan(atm)).cast(pa.int32())
+    spine = pa.table({"ts": spot_grid["ts"], "atm": empty["atm_strike"]})      # SQL joins on this ATM, never its own
     if opts is None or not opts.num_rows:
         empty["nearest_expiry"] = pa.nulls(n, pa.date32())
         return empty
     con = duckdb.connect()
     con.register("opts", opts)
     con.register("spine", spine)
-    r = con.sql(_CHAIN_SQL.format(step=step)).to_arrow_table()
+    r = con.sql(_CHAIN_SQL).to_arrow_table()
     nearest = con.execute("select min(expiry) from opts").fetchone()[0]
     con.close()
     f = {c: r[c].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False) for c in r.column_names if c != "ts"}

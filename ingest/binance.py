@@ -7,7 +7,6 @@ A line that does not parse is quarantined with its line number; nothing is dropp
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path

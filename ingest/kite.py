@@ -13,7 +13,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ingest.recorder_format import IST_OFFSET_S, NULL_INT, OPTION_COLUMN_NAMES
+from ingest.recorder_format import NULL_INT, OPTION_COLUMN_NAMES
+from warehouse.clock import IST_OFFSET_S
 from ingest.route import Rejection
 
 

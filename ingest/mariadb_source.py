@@ -3,14 +3,15 @@ per-table high-water mark kept in the warehouse (`<root>/ingest_watermarks.json`
 after the table's rows are committed to the pending area."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from ingest import staging
 from ingest.mariadb import BadRow, discover, engine_for, high_water_mark, masked, read_table
-from ingest.readahead import read_ahead
+from warehouse.readahead import read_ahead
 from ingest.route import Rejection
+from ingest.stage import SourceBatch, StageResult, stage_batches
+from warehouse.files import atomic_write_json, read_json
 
 WATERMARKS = "ingest_watermarks.json"
 R_BAD_ROW = "row values do not decode as the column types"
@@ -18,18 +19,14 @@ R_BAD_ROW = "row values do not decode as the column types"
 
 def load_marks(root: Path) -> dict[str, int]:
     p = root / WATERMARKS
-    return json.loads(p.read_text()) if p.exists() else {}
+    return read_json(p, {})
 
 
 def save_marks(root: Path, marks: dict[str, int]) -> None:
-    tmp = root / f".{WATERMARKS}.tmp"
-    tmp.write_text(json.dumps(marks, sort_keys=True, indent=1))
-    tmp.replace(root / WATERMARKS)
+    atomic_write_json(root / WATERMARKS, marks)
 
 
 def stage_mariadb(url: str, root: Path, pending: Path, stage_id: str, seq_base: int, progress=None):
-    from ingest.pipeline import SourceBatch, StageResult, stage_batches
-
     t0 = time.perf_counter()
     engine = engine_for(url)
     tables, unsafe = discover(engine)

@@ -38,7 +38,6 @@ def create_table_sql(table: str, columns: tuple[tuple[str, str], ...]) -> str:
 # the naive IST wall time, so the recorder's bogus '1970-01-01 05:30:00' is 19800). SQL NULL is
 # represented by NULL_INT; the recorder writes 0 for an empty depth level, which stays 0 here.
 NULL_INT = -(2**63)
-IST_OFFSET_S = 19800        # IST = UTC + 5:30; recorder wall seconds - IST_OFFSET_S = UTC epoch seconds
 EPOCH_1970_IST = 19800      # '1970-01-01 05:30:00': the recorder's clock-glitch stamp (epoch 0 in IST)
 SCALE = {c: (100 if t.startswith("DECIMAL(19,2)") or t.startswith("DECIMAL(12,2)") else
              10**6 if t.startswith("DECIMAL(60,10)") else 1)

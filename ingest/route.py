@@ -14,10 +14,11 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.contracts import FUTURES_TABLES, INDEX_TABLES, Contract, ContractNameError, parse_table_name
-from ingest.recorder_format import NSE_DB, NULL_INT, OPTION_COLUMN_NAMES, OPTION_DBS, SCALE
+from ingest.recorder_format import NSE_DB, NULL_INT, OPTION_DBS, SCALE
 from transforms.columns import constant_column
 from transforms.expiry import monthly_expiries
-from transforms.normalize import EARLIEST_S, Classified, classify, quote_columns, wall_to_ts_us
+from ingest.normalize import EARLIEST_S, Classified, classify, quote_columns
+from warehouse.clock import wall_to_ts_us
 
 R_UNKNOWN_TABLE = "unknown table: not an option contract, index or futures name"
 R_WRONG_COLUMNS = "table has columns other than the recorder layout"

@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 from isal import isal_zlib as inflate  # zlib's API; Intel ISA-L inflates about 2x faster than zlib
 
-from ingest.readahead import read_ahead
+from warehouse.readahead import read_ahead
 from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMNS
 from ingest.sqlscan_nb import (K_DATETIME, K_DEC2, K_DEC10, K_INT, ST_BAD, ST_FULL, ST_NEED_MORE, ST_STMT_END,
                                parse_tuples)
@@ -126,7 +126,7 @@ class _Chunks:
 
 
 class _ReadAhead:
-    """`_Chunks` inflated one chunk ahead in a thread (ingest.readahead): zlib and the Numba tuple
+    """`_Chunks` inflated one chunk ahead in a thread (warehouse.readahead): zlib and the Numba tuple
     parser both release the GIL. Same interface: read(), eof (True once the last data chunk was
     handed out), error, close()."""
 

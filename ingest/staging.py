@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import time
 from collections import defaultdict
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from ingest.route import Normalized, Rejection
+from warehouse.files import atomic_path
 
 PartKey = tuple[str, str, dt.date | None]  # (kind, underlying, date); date None = unplaced
 FLUSH_ROWS = 250_000
@@ -42,10 +42,8 @@ def key_label(key: PartKey) -> str:
 
 
 def _write_ipc(path: Path, table: pa.Table) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with ipc.new_file(tmp, table.schema) as w:
+    with atomic_path(path, fsync=False) as tmp, ipc.new_file(tmp, table.schema) as w:
         w.write_table(table)
-    os.replace(tmp, path)
 
 
 class Stager:

@@ -1,284 +1,313 @@
-"""`ticklake` command line: thin wiring over the layers; every failure is one line on stderr."""
+"""`ticklake` command line (click): thin wiring over the layers; every failure is one line on stderr.
+
+Exit codes: 0 success, 1 error, 2 a usage error (click's). `TICKLAKE_DEBUG=1` shows tracebacks.
+`--warehouse` and `--quiet` are accepted before or after the command name.
+"""
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
+import functools
 import os
 import sys
 from pathlib import Path
 
+import click
+
+from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
+
+
+class Settings:
+    """What the global options say (the warehouse root, quiet), shared by every command."""
+
+    def __init__(self) -> None:
+        self.warehouse: str | None = None
+        self.quiet = False
+
+    @property
+    def root(self) -> Path:
+        return warehouse_root(self.warehouse)
+
+
+def _set_warehouse(ctx: click.Context, _param, value):
+    if value is not None:
+        ctx.ensure_object(Settings).warehouse = value
+    return value
+
+
+def _set_quiet(ctx: click.Context, _param, value):
+    if value:
+        ctx.ensure_object(Settings).quiet = True
+    return value
+
+
+WAREHOUSE = click.option("--warehouse", metavar="DIR", expose_value=False, callback=_set_warehouse,
+                         help="warehouse root (default $TICKLAKE_WAREHOUSE or ./warehouse)")
+QUIET = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+                     help="no progress output")
+
+
+def command(group: click.Group, name: str, **kw):
+    """A subcommand that also takes the global options and receives the Settings first."""
+    def wrap(f):
+        @group.command(name, **kw)
+        @WAREHOUSE
+        @QUIET
+        @click.pass_context
+        @functools.wraps(f)
+        def run(ctx: click.Context, *args, **kwargs):
+            return f(ctx.ensure_object(Settings), *args, **kwargs)
+        return run
+    return wrap
 
 
 def _csv_list(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
-def cmd_generate(a: argparse.Namespace) -> int:
-    from ingest.generator.config import GeneratorConfig
-    from ingest.generator.driver import generate
+def _date(_ctx, param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param=param) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@WAREHOUSE
+@QUIET
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """NSE option tick warehouse, features and backtests."""
+    ctx.ensure_object(Settings)
+
+
+@command(cli, "generate", help="realistic source archive in the recorder's real formats")
+@click.option("--out", required=True, metavar="DIR")
+@click.option("--start", default="2025-11-03", callback=_date, show_default=True)
+@click.option("--days", type=int, default=3, show_default=True)
+@click.option("--underlyings", default="BANKNIFTY,NIFTY", show_default=True)
+@click.option("--strikes", type=int, default=5, show_default=True, help="ATM +- K strikes")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--formats", default="sqldump", show_default=True, help="sqldump,mariadb,kite,flattrade,binance")
+@click.option("--mariadb", "mariadb_url", metavar="URL", help="mysql+pymysql://user:pass@host:port URL to load (format mariadb)")
+@click.option("--index-csv", type=click.Path(exists=True, dir_okay=False),
+              help="drive the index from a real 1-second CSV (YYYY-MM-DD HH:MM:SS,price)")
+@click.option("--clean", is_flag=True, help="no injected quirks")
+@click.option("--malformed-rows", type=int, default=0, help="inject N malformed tuples")
+@click.option("--truncated-statement", is_flag=True, help="cut the last statement mid-tuple")
+def generate_cmd(s: Settings, out, start, days, underlyings, strikes, seed, formats, mariadb_url, index_csv, clean,
+                 malformed_rows, truncated_statement) -> None:
+    from generator.config import GeneratorConfig
+    from generator.driver import generate
     from orchestration.progress import Progress
 
-    cfg = GeneratorConfig(out=Path(a.out), start=dt.date.fromisoformat(a.start), days=a.days,
-                          underlyings=_csv_list(a.underlyings), strikes=a.strikes, seed=a.seed,
-                          formats=_csv_list(a.formats), mariadb_url=a.mariadb,
-                          index_csv=Path(a.index_csv) if a.index_csv else None, quirks=not a.clean,
-                          malformed_rows=a.malformed_rows, truncated_statement=a.truncated_statement)
-    progress = Progress("generate", quiet=a.quiet)
+    cfg = GeneratorConfig(out=Path(out), start=start, days=days, underlyings=_csv_list(underlyings), strikes=strikes,
+                          seed=seed, formats=_csv_list(formats), mariadb_url=mariadb_url,
+                          index_csv=Path(index_csv) if index_csv else None, quirks=not clean,
+                          malformed_rows=malformed_rows, truncated_statement=truncated_statement)
+    progress = Progress("generate", quiet=s.quiet)
     manifest = generate(cfg, progress=progress)
     rows = sum(manifest["tables"].values())
     progress.rows = rows
-    progress.done(f"-> {a.out}")
-    if not a.quiet:
-        print(f"generated {len(manifest['files'])} files, {rows:,} source rows in {a.out} "
-              f"(manifest: {Path(a.out) / 'manifest.json'})")
-    return 0
+    progress.done(f"-> {out}")
+    if not s.quiet:
+        click.echo(f"generated {len(manifest['files'])} files, {rows:,} source rows in {out} "
+                   f"(manifest: {Path(out) / 'manifest.json'})")
 
 
-def cmd_ingest(a: argparse.Namespace) -> int:
+@command(cli, "ingest", help="ingest dumps / MariaDB / JSON / CSV sources into the warehouse")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+def ingest_cmd(s: Settings, sources, workers) -> None:
     from ingest.pipeline import run_ingest
     from orchestration.progress import Progress
 
-    root = warehouse_root(a.warehouse)
-    progress = Progress("ingest", quiet=a.quiet)
-    report = run_ingest(a.sources, root, workers=a.workers, progress=progress)
+    progress = Progress("ingest", quiet=s.quiet)
+    report = run_ingest(list(sources), s.root, workers=workers, progress=progress)
     t = report.totals()
     progress.rows = t["source_rows"]
     progress.done()
-    if not a.quiet:
-        print(f"ingest {report.run_id}: {t['source_rows']:,} source rows -> {t['written']:,} written, "
-              f"{t['deduped']:,} deduped, {t['quarantined']:,} quarantined ({t['repaired']:,} repaired), "
-              f"{report.partitions} partitions in {report.seconds:,.1f}s; warehouse {root}")
-    return 0
+    if not s.quiet:
+        click.echo(f"ingest {report.run_id}: {t['source_rows']:,} source rows -> {t['written']:,} written, "
+                   f"{t['deduped']:,} deduped, {t['quarantined']:,} quarantined ({t['repaired']:,} repaired), "
+                   f"{report.partitions} partitions in {report.seconds:,.1f}s; warehouse {s.root}")
 
 
-def cmd_sql(a: argparse.Namespace) -> int:
-    from orchestration.sql import run_sql
-
-    sys.stdout.write(run_sql(warehouse_root(a.warehouse), a.query, a.format))
-    return 0
-
-
-def cmd_ui(a: argparse.Namespace) -> int:
-    from orchestration.instance import dagster_env
-
-    root = warehouse_root(a.warehouse)
-    env = dagster_env(root)
-    args = ["dagster-webserver", "-h", "127.0.0.1", "-p", str(a.port), "-m", "orchestration.definitions"]
-    print(f"Dagster UI on http://127.0.0.1:{a.port} (warehouse {root}); Ctrl-C to stop", file=sys.stderr)
-    exe = Path(sys.executable).with_name("dagster-webserver")
-    os.execvpe(str(exe) if exe.exists() else args[0], args, env)
-    return 0
-
-
-def cmd_materialize(a: argparse.Namespace) -> int:
+@command(cli, "materialize", help="run Dagster assets in-process")
+@click.option("--group", "groups", multiple=True, metavar="G", help="asset group (repeatable); default all")
+@click.option("--partition", "partitions", multiple=True, metavar="DATE|UNDERLYING",
+              help="partition key, e.g. '2025-11-03|NIFTY' (quote it in a shell; repeatable)")
+def materialize_cmd(s: Settings, groups, partitions) -> None:
     from orchestration.run import materialize_groups
 
-    root = warehouse_root(a.warehouse)
-    summary = materialize_groups(root, groups=a.group or None, partitions=a.partition or None, quiet=a.quiet)
-    if not a.quiet:
-        print(summary)
-    return 0
+    summary = materialize_groups(s.root, groups=list(groups) or None, partitions=list(partitions) or None,
+                                 quiet=s.quiet)
+    if not s.quiet:
+        click.echo(summary)
+
+
+@command(cli, "sql", help="DuckDB SQL over the warehouse views (IST)")
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def sql_cmd(s: Settings, query, fmt) -> None:
+    from orchestration.sql import run_sql
+
+    sys.stdout.write(run_sql(s.root, query, fmt))
+
+
+@command(cli, "ui", help="Dagster webserver on 127.0.0.1")
+@click.option("--port", type=int, default=3000, show_default=True)
+def ui_cmd(s: Settings, port) -> None:
+    from orchestration.instance import dagster_env
+
+    env = dagster_env(s.root)
+    args = ["dagster-webserver", "-h", "127.0.0.1", "-p", str(port), "-m", "orchestration.definitions"]
+    click.echo(f"Dagster UI on http://127.0.0.1:{port} (warehouse {s.root}); Ctrl-C to stop", err=True)
+    exe = Path(sys.executable).with_name("dagster-webserver")
+    os.execvpe(str(exe) if exe.exists() else args[0], args, env)
 
 
 def _print_sweep(results, underlying: str, days) -> None:
-    print(f"{underlying} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
-    print(f"{'combination':40s} {'trades':>7s} {'win':>6s} {'net':>12s} {'PF':>6s} {'max DD':>10s}  run")
+    click.echo(f"{underlying} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
+    click.echo(f"{'combination':40s} {'trades':>7s} {'win':>6s} {'net':>12s} {'PF':>6s} {'max DD':>10s}  run")
     for name, r in sorted(results, key=lambda x: -x[1].metrics["net_pnl"]):
         m = r.metrics
-        print(f"{name:40s} {m['trades']:7d} {m['win_rate']:6.1%} {m['net_pnl']:12,.2f} {m['profit_factor']:6.2f} "
-              f"{m['max_drawdown']:10,.2f}  {r.run_id}")
+        click.echo(f"{name:40s} {m['trades']:7d} {m['win_rate']:6.1%} {m['net_pnl']:12,.2f} {m['profit_factor']:6.2f} "
+                   f"{m['max_drawdown']:10,.2f}  {r.run_id}")
 
 
-def cmd_backtest(a: argparse.Namespace) -> int:
+@command(cli, "backtest", help="run one strategy over the feature store")
+@click.option("--strategy", required=True)
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="TOML/JSON overrides of the strategy's defaults")
+@click.option("--underlying", type=click.Choice(UNDERLYINGS))
+@click.option("--start", callback=_date, metavar="YYYY-MM-DD")
+@click.option("--end", callback=_date, metavar="YYYY-MM-DD")
+@click.option("--no-events", is_flag=True, help="do not log trade events")
+@click.option("--sweep", "sweeps", multiple=True, metavar="SECTION.KEY=V1,V2",
+              help="sweep a config value (repeatable: every combination, each day read once)")
+@click.option("--write", is_flag=True, help="with --sweep: store every combination's run")
+def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_events, sweeps, write) -> None:
     from backtest.config import load_config
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
     from backtest.sweep import sweep
+    from warehouse.catalog import write_catalog
 
-    root = warehouse_root(a.warehouse)
-    cfg = load_config(a.strategy, a.config)
-    start = dt.date.fromisoformat(a.start) if a.start else None
-    end = dt.date.fromisoformat(a.end) if a.end else None
-    underlyings = [a.underlying] if a.underlying else ["BANKNIFTY", "NIFTY"]
-    for u in underlyings:
+    root = s.root
+    cfg = load_config(strategy, config_path)
+    for u in [underlying] if underlying else list(UNDERLYINGS):
         days = available_days(root, u, start, end)
         if not days:
             raise RuntimeError(f"no feature partitions for {u} in the range; run `ticklake materialize` first")
-        if a.sweep:
-            _print_sweep(sweep(root, get(a.strategy), cfg, a.sweep, u, days, write=a.write), u, days)
+        if sweeps:
+            _print_sweep(sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write), u, days)
             continue
-        res = run_backtest(root, get(a.strategy), cfg, u, days, log_events=not a.no_events)
+        res = run_backtest(root, get(strategy), cfg, u, days, log_events=not no_events)
         m = res.metrics
-        print(f"{res.run_id} {u} {days[0]}..{days[-1]} ({len(days)} days): {m['trades']} trades, "
-              f"win {m['win_rate']:.1%}, net {m['net_pnl']:,.2f}, fees {m['fees']:,.2f}, "
-              f"PF {m['profit_factor']:.2f}, max DD {m['max_drawdown']:,.2f}" if m["trades"] else
-              f"{res.run_id} {u}: no trades in {len(days)} days")
-    from warehouse.catalog import write_catalog
+        click.echo(f"{res.run_id} {u} {days[0]}..{days[-1]} ({len(days)} days): {m['trades']} trades, "
+                   f"win {m['win_rate']:.1%}, net {m['net_pnl']:,.2f}, fees {m['fees']:,.2f}, "
+                   f"PF {m['profit_factor']:.2f}, max DD {m['max_drawdown']:,.2f}" if m["trades"] else
+                   f"{res.run_id} {u}: no trades in {len(days)} days")
     write_catalog(root)
-    return 0
 
 
-def cmd_audit(a: argparse.Namespace) -> int:
+@command(cli, "audit", help="replay audit of backtest runs (exit 1 on any error finding)")
+@click.option("--run", "run_id", help="one run id (default: every run)")
+@click.option("--sample", type=click.IntRange(min=1), metavar="N",
+              help="audit N random trades per day (seeded); default all")
+@click.pass_context
+def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
     from backtest.audit import summary
-    from orchestration.assets.audits import audit_runs, errors_of
+    from backtest.audit_runs import audit_runs, errors_of
 
-    audited = audit_runs(warehouse_root(a.warehouse), [a.run] if a.run else None, sample_per_day=a.sample)
+    audited = audit_runs(s.root, [run_id] if run_id else None, sample_per_day=sample)
     if not audited:
         raise RuntimeError("no backtest runs in the warehouse")
-    print(f"{'strategy':24s} {'run':44s} {'trades':>7s}  findings")
+    click.echo(f"{'strategy':24s} {'run':44s} {'trades':>7s}  findings")
     for row, trades, findings in audited:
-        detail = ", ".join(f"{c}/{s}: {n}" for c, s, n in summary(findings)) or "clean"
-        print(f"{row['strategy']:24s} {row['run_id']:44s} {trades:7d}  {detail}")
+        detail = ", ".join(f"{c}/{sv}: {n}" for c, sv, n in summary(findings)) or "clean"
+        click.echo(f"{row['strategy']:24s} {row['run_id']:44s} {trades:7d}  {detail}")
     errors = sum(errors_of(f) for _, _, f in audited)
-    print(f"{len(audited)} runs audited, {errors} error findings (table audit_findings)")
-    return 1 if errors else 0
+    click.echo(f"{len(audited)} runs audited, {errors} error findings (table audit_findings)")
+    if errors:
+        ctx.exit(1)
 
 
-def _audit_missing(root: Path, selectors: list[str]) -> None:
-    """Audit the selected runs that have no stored findings yet, so the report can show them."""
-    from backtest.reports.load import audited, resolve_runs
-    from orchestration.assets.audits import audit_runs
-    from warehouse.catalog import connect
-
-    con = connect(root)
-    missing = [r["run_id"] for s in selectors for r in resolve_runs(con, s) if not audited(root, r["run_id"])]
-    if missing:
-        audit_runs(root, missing)
-
-
-def cmd_report(a: argparse.Namespace) -> int:
+@command(cli, "report", help="self-contained HTML report of runs (several: side by side)")
+@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default <warehouse>/reports/RUN.html)")
+def report_cmd(s: Settings, runs, out) -> None:
+    from backtest.audit_runs import audit_missing
     from backtest.reports.load import write_report
 
-    root = warehouse_root(a.warehouse)
-    _audit_missing(root, a.runs)
-    out = Path(a.out) if a.out else root / "reports" / f"{'_vs_'.join(a.runs)}.html"
-    print(write_report(root, a.runs, out))
-    return 0
+    root = s.root
+    audit_missing(root, list(runs))
+    path = Path(out) if out else root / "reports" / f"{'_vs_'.join(runs)}.html"
+    click.echo(write_report(root, list(runs), path))
 
 
-def cmd_trade_chart(a: argparse.Namespace) -> int:
+@command(cli, "trade-chart", help="PNG of one trade: bid/ask band, padded seconds, entry/exit, stop/target")
+@click.argument("run")
+@click.argument("trade")
+@click.option("--out", type=click.Path(dir_okay=False), help="PNG file (default <warehouse>/reports/RUN_TRADE.png)")
+def trade_chart_cmd(s: Settings, run, trade, out) -> None:
     from backtest.reports.load import write_trade_chart
 
-    root = warehouse_root(a.warehouse)
-    out = Path(a.out) if a.out else root / "reports" / f"{a.run}_{a.trade}.png"
-    print(write_trade_chart(root, a.run, a.trade, out))
-    return 0
+    path = Path(out) if out else s.root / "reports" / f"{run}_{trade}.png"
+    click.echo(write_trade_chart(s.root, run, trade, path))
 
 
-def cmd_quality(a: argparse.Namespace) -> int:
+@command(cli, "quality", help="run every expectation suite, build Data Docs, print the HTML path")
+@click.option("--coverage-floor", type=float, help="minimum real-row share per contract-day (default 0.8)")
+@click.option("--strict", is_flag=True, help="exit 1 when any expectation fails")
+@click.pass_context
+def quality_cmd(ctx: click.Context, s: Settings, coverage_floor, strict) -> None:
     from expectations.docs import run_quality
 
-    root = warehouse_root(a.warehouse)
-    say = None if a.quiet else (lambda m: print(f"quality: {m}", file=sys.stderr, flush=True))
-    params = {"coverage_floor": a.coverage_floor} if a.coverage_floor is not None else {}
-    report = run_quality(root, params, progress=say)
+    say = None if s.quiet else (lambda m: click.echo(f"quality: {m}", err=True))
+    params = {"coverage_floor": coverage_floor} if coverage_floor is not None else {}
+    report = run_quality(s.root, params, progress=say)
     for suite, batch, check in report.failures:
-        print(f"FAILED {suite} {batch}: {check}")
-    print(f"{len(report.outcomes)} batches validated, {len(report.failures)} failed expectations, "
-          f"{len(report.heatmaps)} coverage heatmaps")
-    print(report.docs_index)
-    return 1 if a.strict and report.failures else 0
+        click.echo(f"FAILED {suite} {batch}: {check}")
+    click.echo(f"{len(report.outcomes)} batches validated, {len(report.failures)} failed expectations, "
+               f"{len(report.heatmaps)} coverage heatmaps")
+    click.echo(report.docs_index)
+    if strict and report.failures:
+        ctx.exit(1)
 
 
-def cmd_demo(a: argparse.Namespace) -> int:
+@command(cli, "demo", help="generate a demo archive and materialise every asset")
+@click.option("--out", default="demo", show_default=True, metavar="DIR")
+@click.pass_context
+def demo_cmd(ctx: click.Context, s: Settings, out) -> None:
     from orchestration.demo import run_demo
 
-    return run_demo(Path(a.out), warehouse_root(a.warehouse), quiet=a.quiet)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ticklake", description="NSE option tick warehouse, features and backtests")
-    p.add_argument("--warehouse", help="warehouse root (default $TICKLAKE_WAREHOUSE or ./warehouse)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    g = sub.add_parser("generate", help="realistic source archive in the recorder's real formats")
-    g.add_argument("--out", required=True)
-    g.add_argument("--start", default="2025-11-03")
-    g.add_argument("--days", type=int, default=3)
-    g.add_argument("--underlyings", default="BANKNIFTY,NIFTY")
-    g.add_argument("--strikes", type=int, default=5, help="ATM +- K strikes")
-    g.add_argument("--seed", type=int, default=7)
-    g.add_argument("--formats", default="sqldump", help="sqldump,mariadb,kite,flattrade,binance")
-    g.add_argument("--mariadb", help="mysql+pymysql://user:pass@host:port URL to load (format mariadb)")
-    g.add_argument("--index-csv", help="drive the index from a real 1-second CSV (YYYY-MM-DD HH:MM:SS,price)")
-    g.add_argument("--clean", action="store_true", help="no injected quirks")
-    g.add_argument("--malformed-rows", type=int, default=0, help="inject N malformed tuples")
-    g.add_argument("--truncated-statement", action="store_true", help="cut the last statement mid-tuple")
-    g.set_defaults(func=cmd_generate)
-
-    i = sub.add_parser("ingest", help="ingest dumps / MariaDB / JSON / CSV sources into the warehouse")
-    i.add_argument("sources", nargs="+")
-    i.add_argument("--workers", type=int, default=1)
-    i.set_defaults(func=cmd_ingest)
-
-    m = sub.add_parser("materialize", help="run Dagster assets in-process")
-    m.add_argument("--group", action="append", help="asset group (repeatable); default all")
-    m.add_argument("--partition", action="append", help="partition key e.g. 2025-11-03|NIFTY (repeatable)")
-    m.set_defaults(func=cmd_materialize)
-
-    s = sub.add_parser("sql", help="DuckDB SQL over the warehouse views (IST)")
-    s.add_argument("query")
-    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    s.set_defaults(func=cmd_sql)
-
-    u = sub.add_parser("ui", help="Dagster webserver on 127.0.0.1")
-    u.add_argument("--port", type=int, default=3000)
-    u.set_defaults(func=cmd_ui)
-
-    b = sub.add_parser("backtest", help="run one strategy over the feature store")
-    b.add_argument("--strategy", required=True)
-    b.add_argument("--config", help="TOML/JSON overrides of the strategy's defaults")
-    b.add_argument("--underlying", choices=("BANKNIFTY", "NIFTY"))
-    b.add_argument("--start")
-    b.add_argument("--end")
-    b.add_argument("--no-events", action="store_true", help="do not log trade events")
-    b.add_argument("--sweep", action="append", metavar="SECTION.KEY=V1,V2",
-                   help="sweep a config value (repeatable: every combination, each day read once)")
-    b.add_argument("--write", action="store_true", help="with --sweep: store every combination's run")
-    b.set_defaults(func=cmd_backtest)
-
-    au = sub.add_parser("audit", help="replay audit of backtest runs (exit 1 on any error finding)")
-    au.add_argument("--run", help="one run id (default: every run)")
-    au.add_argument("--sample", type=int, metavar="N", help="audit N random trades per day (seeded); default all")
-    au.set_defaults(func=cmd_audit)
-
-    r = sub.add_parser("report", help="self-contained HTML report of runs (several: side by side)")
-    r.add_argument("runs", nargs="+", metavar="RUN", help="run id, or strategy name for all its runs")
-    r.add_argument("--out", help="HTML file (default <warehouse>/reports/RUN.html)")
-    r.set_defaults(func=cmd_report)
-
-    tc = sub.add_parser("trade-chart", help="PNG of one trade: bid/ask band, padded seconds, entry/exit, stop/target")
-    tc.add_argument("run")
-    tc.add_argument("trade")
-    tc.add_argument("--out", help="PNG file (default <warehouse>/reports/RUN_TRADE.png)")
-    tc.set_defaults(func=cmd_trade_chart)
-
-    q = sub.add_parser("quality", help="run every expectation suite, build Data Docs, print the HTML path")
-    q.add_argument("--coverage-floor", type=float, help="minimum real-row share per contract-day (default 0.8)")
-    q.add_argument("--strict", action="store_true", help="exit 1 when any expectation fails")
-    q.set_defaults(func=cmd_quality)
-
-    d = sub.add_parser("demo", help="generate a demo archive and materialise every asset")
-    d.add_argument("--out", default="demo")
-    d.set_defaults(func=cmd_demo)
-    return p
+    ctx.exit(run_demo(Path(out), s.root, quiet=s.quiet))
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the CLI; returns the exit code (0 ok, 1 error, 2 usage, 130 interrupted)."""
+    args = sys.argv[1:] if argv is None else argv
+    name = next((a for a in args if a in cli.commands), "")
     try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print("ticklake: interrupted", file=sys.stderr)
+        rv = cli.main(args=args, prog_name="ticklake", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("ticklake: interrupted", err=True)
         return 130
     except Exception as exc:  # one line for the user; TICKLAKE_DEBUG=1 shows the traceback
         if os.environ.get("TICKLAKE_DEBUG"):
             raise
         msg = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"ticklake {args.command}: {type(exc).__name__}: {msg}", file=sys.stderr)
+        click.echo(f"ticklake {name}: {type(exc).__name__}: {msg}".replace("ticklake :", "ticklake:"), err=True)
         return 1
 
 

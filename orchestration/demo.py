@@ -46,8 +46,8 @@ def quality_summary(root: Path) -> str:
 
 
 def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
-    from ingest.generator.config import GeneratorConfig
-    from ingest.generator.driver import generate
+    from generator.config import GeneratorConfig
+    from generator.driver import generate
     from orchestration.progress import Progress
     from orchestration.run import materialize_groups
     from orchestration.sql import run_sql

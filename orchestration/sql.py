@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from warehouse.catalog import connect
-from transforms.calendar import IST
+from warehouse.clock import IST
 
 
 def _cell(v):

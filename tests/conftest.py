@@ -43,8 +43,8 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def archive(tmp_path_factory) -> Path:
     """A small generated archive with every quirk: 3 days (a missing and a partial day), ATM+-1."""
-    from ingest.generator.config import GeneratorConfig
-    from ingest.generator.driver import generate
+    from generator.config import GeneratorConfig
+    from generator.driver import generate
 
     out = tmp_path_factory.mktemp("archive")
     generate(GeneratorConfig(out=out, start=dt.date(2025, 11, 3), days=3, strikes=1, seed=11, malformed_rows=2,
@@ -66,8 +66,8 @@ def warehouse(archive, tmp_path_factory) -> Path:
 def landed(tmp_path_factory):
     """A one-day archive in a landing folder, every asset group materialised from it through Dagster:
     (landing dir, warehouse root, materialisation summary)."""
-    from ingest.generator.config import GeneratorConfig
-    from ingest.generator.driver import generate
+    from generator.config import GeneratorConfig
+    from generator.driver import generate
     from orchestration.run import materialize_groups
 
     src = tmp_path_factory.mktemp("landing")

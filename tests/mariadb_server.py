@@ -1,7 +1,6 @@
 """A real, throwaway MariaDB server for tests and benchmarks: temp datadir, loopback, free port."""
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess

@@ -1,6 +1,5 @@
 """The short-straddle engine on hand-built CE/PE paths: every exit rule fires where it should."""
 import numpy as np
-import pytest
 
 from backtest.data import dense_book
 from backtest.kernels.engine import NQ, Q_ASK, Q_BID, Q_SLIP, Q_TRADABLE

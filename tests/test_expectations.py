@@ -5,7 +5,6 @@ import shutil
 from urllib.parse import unquote
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from expectations.docs import batches, run_quality
@@ -135,7 +134,7 @@ def test_data_docs_open_in_a_real_browser_with_the_suite_results(warehouse, chro
 
 
 def test_crypto_trades_pass_and_a_repeated_trade_id_fails(tmp_path):
-    from ingest.generator.binance import write_binance
+    from generator.binance import write_binance
     from ingest.pipeline import run_ingest
 
     files = write_binance(tmp_path / "src", dt.date(2025, 10, 20), 2, seed=4, trades_per_day=300)

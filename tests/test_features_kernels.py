@@ -123,7 +123,7 @@ def test_spot_at_is_the_last_spot_row_at_or_before_each_second():
     import pyarrow as pa
 
     from features.build import spot_at
-    from transforms.pad import wall_seconds
+    from warehouse.clock import wall_seconds
 
     rng = np.random.default_rng(5)
     t0 = 1_762_141_500                                  # wall seconds of some 09:15

@@ -1,6 +1,5 @@
 """The generated archive behaves like the recorder's: real formats, exact manifest, sane quotes."""
 import datetime as dt
-import gzip
 import hashlib
 import subprocess
 import sys
@@ -9,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.generator.config import GeneratorConfig
-from ingest.generator.driver import generate
-from ingest.generator.market import RATE, YEAR_S, CarryState, simulate_day
+from generator.config import GeneratorConfig
+from generator.driver import generate
+from generator.market import RATE, YEAR_S, CarryState, simulate_day
 from ingest.contracts import parse_table_name
 from ingest.sqldump import DumpBatch, read_dump
 
@@ -111,7 +110,6 @@ def test_put_call_parity_holds_within_the_spreads(day):
 
 @pytest.mark.mariadb
 def test_dump_loads_into_real_mariadb_with_the_manifest_counts(tmp_path, mariadb):
-    import json
     out = tmp_path / "clean"
     m = generate(GeneratorConfig(out=out, days=1, strikes=1, seed=3, underlyings=("NIFTY",)))
     for f in sorted(out.glob("*.sql.gz")):

@@ -1,7 +1,7 @@
 import datetime as dt
 
 from ingest.binance import parse_lines
-from ingest.generator.binance import write_binance
+from generator.binance import write_binance
 from ingest.pipeline import run_ingest
 from tests.realdata import realdata
 from warehouse.catalog import connect

@@ -1,9 +1,8 @@
 """A generated archive (every quirk) through ingest, checked against the generator's manifest."""
 import json
 
-import pytest
 
-from transforms import normalize as N
+from ingest import normalize as N
 from warehouse.catalog import connect
 
 

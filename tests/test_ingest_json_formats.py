@@ -1,10 +1,9 @@
 """Kite FULL-mode JSON and FlatTrade lines: generated from the same day, ingested through the
 instrument masters, they land as the same option ticks as the recorder rows they came from."""
-import datetime as dt
 import json
 
-from ingest.generator.config import GeneratorConfig
-from ingest.generator.driver import generate
+from generator.config import GeneratorConfig
+from generator.driver import generate
 from ingest.instruments import read_kite_master
 from ingest.pipeline import run_ingest
 from tests.realdata import realdata

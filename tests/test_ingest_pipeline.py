@@ -1,13 +1,12 @@
 """Staging + assembly on hand-built recorder rows: every fate of a row, reconciliation, re-ingest."""
 import datetime as dt
 
-import numpy as np
-import pytest
 
 from ingest import staging
-from ingest.pipeline import SourceBatch, finalize_partition, stage_batches
+from ingest.finalize import finalize_partition
+from ingest.stage import SourceBatch, stage_batches
 from tests.recorder_rows import option_rows, wall
-from transforms import normalize as N
+from ingest import normalize as N
 from warehouse.catalog import connect
 
 D = dt.date(2025, 11, 4)

@@ -1,6 +1,4 @@
 """Reliability of ingest: killed mid-run, bounded memory, the live MariaDB path, broken inputs."""
-import gzip
-import os
 import signal
 import subprocess
 import sys
@@ -10,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.generator.config import GeneratorConfig
-from ingest.generator.driver import generate
+from generator.config import GeneratorConfig
+from generator.driver import generate
 from ingest.mariadb_source import R_BAD_ROW
 from ingest.pipeline import run_ingest
 from ingest.sqldump import DumpBatch, Rejected, read_dump

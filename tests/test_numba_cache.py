@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 import numba
-from transforms.numba_cache import ROOT, cache_dir, source_digest
+from transforms.numba_cache import KERNEL_PACKAGES, cache_dir
+from warehouse.version import PROJECT_ROOT as ROOT
 
 CALLER = "import numba\nfrom kern.callee import f\n\n@numba.njit(cache=True)\ndef g():\n    return f()\n"
 CALLEE = "import numba\n\n@numba.njit(cache=True)\ndef f():\n    return {}\n"
@@ -33,5 +34,21 @@ def test_a_changed_callee_is_recompiled_into_its_cached_caller(tmp_path):
         assert run_caller(project, base, keyed) == (2 if keyed else 1)
 
 
-def test_this_project_caches_under_its_source_digest():
-    assert numba.config.CACHE_DIR == cache_dir() and cache_dir().endswith(source_digest())
+def test_editing_any_kernel_package_moves_the_cache_directory(tmp_path):
+    """The project's own cache key covers every kernel package: a changed byte in any of them
+    (here a copy of the tree with one comment added per package) gives another directory."""
+    import shutil
+
+    copy = tmp_path / "tree"
+    for package in KERNEL_PACKAGES:
+        shutil.copytree(ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    base = str(tmp_path / "cache")
+    before = cache_dir(base, copy)
+    assert before == cache_dir(base, ROOT)            # same bytes, same key (paths are relative)
+    seen = {before}
+    for package in KERNEL_PACKAGES:
+        init = copy / package / "__init__.py"
+        init.write_text(init.read_text() + "# edited\n")
+        seen.add(cache_dir(base, copy))
+    assert len(seen) == len(KERNEL_PACKAGES) + 1
+    assert numba.config.CACHE_DIR == cache_dir()

@@ -3,10 +3,7 @@ import datetime as dt
 import os
 
 import dagster as dg
-import pytest
 
-from ingest.generator.config import GeneratorConfig
-from ingest.generator.driver import generate
 
 
 def instance_of(root) -> dg.DagsterInstance:
@@ -16,7 +13,6 @@ def instance_of(root) -> dg.DagsterInstance:
 
 
 def test_every_group_materialises_and_checks_pass(landed):
-    from orchestration.run import materialize_groups
     from warehouse.catalog import connect
 
     src, root, summary = landed
@@ -115,7 +111,6 @@ def test_the_audit_catches_tampered_trades(landed):
         inp2 = type(inp)(mutated, inp.events, inp.grid, inp.config)
         return {f["check"] for f in audit_run(inp2, fee_fn).to_pylist() if f["severity"] == "error"}
 
-    import datetime as dt
     assert "no_lookahead" in checks_after("entry_ts", lambda c: pa.array([v - dt.timedelta(seconds=1) for v in c.to_pylist()], c.type))
     assert "fees" in checks_after("fees", lambda c: pc.multiply(c, 0.0))
     assert "pnl" in checks_after("gross_pnl", lambda c: pc.add(c, 1.0))

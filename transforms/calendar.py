@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
-IST = ZoneInfo("Asia/Kolkata")
+import numpy as np
+
+from warehouse.clock import IST, day_start, second_of_day
+
 REGULAR_OPEN = dt.time(9, 15)
 REGULAR_CLOSE = dt.time(15, 30)
 PREOPEN_OPEN = dt.time(9, 0)
@@ -33,8 +35,7 @@ class Segment:
         return _sec(self.end) - _sec(self.start) + 1
 
 
-def _sec(t: dt.time) -> int:
-    return t.hour * 3600 + t.minute * 60 + t.second
+_sec = second_of_day
 
 
 def read_table(name: str) -> list[dict[str, str]]:
@@ -114,3 +115,12 @@ def session_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
 def session_seconds(day: dt.date) -> int:
     """Number of 1-second snapshots in the day's trading segments (22,501 on a regular day)."""
     return sum(s.seconds() for s in session_segments(day))
+
+
+def segment_bounds(day: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Session segments of the day as wall-clock epoch seconds (naive IST seconds since 1970)."""
+    base = day_start(day)
+    segs = session_segments(day)
+    lo = np.array([base + s.start.hour * 3600 + s.start.minute * 60 + s.start.second for s in segs], np.int64)
+    hi = np.array([base + s.end.hour * 3600 + s.end.minute * 60 + s.end.second for s in segs], np.int64)
+    return lo, hi

@@ -7,6 +7,7 @@ import datetime as dt
 import numba as nb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -92,3 +93,21 @@ def float64_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
             _fill_valid(values, validity, offset, out[at:at + n])
         at += n
     return out
+
+
+# the columns that name one contract within a partition, per tick table
+CONTRACT = {"options": ["expiry", "opt_type", "strike"], "futures": ["expiry"], "spot": []}
+
+
+def contract_starts(table: pa.Table, keys: list[str]) -> np.ndarray:
+    """Row offsets where a new contract begins (table sorted by contract then ts), plus the end."""
+    n = table.num_rows
+    if n == 0:
+        return np.array([0], dtype=np.int64)
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for k in keys:     # Arrow compares strings in C; numpy object arrays would take ~10x longer
+        col = table[k]
+        changed = pc.not_equal(col.slice(1), col.slice(0, n - 1)).combine_chunks().fill_null(True)
+        new[1:] |= changed.to_numpy(zero_copy_only=False)
+    return np.r_[np.flatnonzero(new), n]

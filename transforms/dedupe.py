@@ -14,9 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.normalize import R_1970_OCCUPIED
 from transforms.volume import vol_delta
 
+# a 1970 row placed at its lastTradeTime whose second a real row already holds
+R_1970_OCCUPIED = "ts 1970-01-01 05:30: lastTradeTime second already recorded, cannot place"
 HELPERS = ("_seq", "_source", "_repaired", "_pos", "_raw")
 EXISTING = "(already in warehouse)"
 

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from transforms.calendar import previous_expiry_day, read_table
 
 WEEKDAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4}
@@ -26,6 +28,14 @@ def strike_step(underlying: str) -> int:
 
 def tick_size(underlying: str) -> float:
     return float(_SPECS[underlying]["tick_size"])
+
+
+def atm_strike(spot: np.ndarray | float, step: int) -> np.ndarray | float:
+    """The at-the-money strike: spot rounded to the nearest multiple of `step`, a spot exactly
+    half-way going UP (24525 with step 50 -> 24550). The one ATM rule: features, the spot chain
+    and the backtest all call this (numpy's round would send ties to the even multiple). NaN in,
+    NaN out."""
+    return np.floor(np.asarray(spot, dtype=np.float64) / step + 0.5) * step
 FAR = dt.date(9999, 12, 31)
 
 

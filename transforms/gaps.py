@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from transforms.calendar import IST, session_segments
+from transforms.calendar import segment_bounds
+from transforms.columns import CONTRACT, contract_starts
+from warehouse.clock import wall_seconds, wall_to_datetime
 
 DEFAULT_MIN_GAP_S = 60
 
@@ -25,15 +27,6 @@ class Instrument:
     expiry: dt.date | None = None
     opt_type: str | None = None
     strike: int | None = None
-
-
-def segment_bounds(day: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    """Session segments of the day as wall-clock epoch seconds (naive IST seconds since 1970)."""
-    base = (dt.datetime.combine(day, dt.time()) - dt.datetime(1970, 1, 1)).total_seconds()
-    segs = session_segments(day)
-    lo = np.array([base + s.start.hour * 3600 + s.start.minute * 60 + s.start.second for s in segs], np.int64)
-    hi = np.array([base + s.end.hour * 3600 + s.end.minute * 60 + s.end.second for s in segs], np.int64)
-    return lo, hi
 
 
 def _gap(inst: Instrument, start: int, end: int, kind: str) -> dict:
@@ -81,17 +74,8 @@ def day_gaps(underlying: str, day: dt.date, series: list[tuple[Instrument, np.nd
     return [{**g, "underlying": underlying, "date": day} for g in out]
 
 
-def wall_seconds_to_ist(s: np.ndarray) -> list[dt.datetime]:
-    return [dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(x)) for x in s]
-
-
-def to_ts(wall_s: int) -> dt.datetime:
-    return (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(wall_s))).replace(tzinfo=IST)
-
-
 def partition_series(options, futures, spot) -> list[tuple[Instrument, np.ndarray]]:
     """(instrument, sorted unique real wall seconds) for every instrument in a day's tick tables."""
-    from transforms.pad import CONTRACT, contract_starts, wall_seconds
 
     out = []
     for table, kind in ((options, "options"), (futures, "futures"), (spot, "spot")):
@@ -122,5 +106,5 @@ def gaps_table(underlying: str, day: dt.date, options, futures, spot, index_symb
 
     rows = day_gaps(underlying, day, partition_series(options, futures, spot), index_symbol, min_gap_s)
     for r in rows:
-        r["gap_start"], r["gap_end"] = to_ts(r.pop("gap_start_s")), to_ts(r.pop("gap_end_s"))
+        r["gap_start"], r["gap_end"] = wall_to_datetime(r.pop("gap_start_s")), wall_to_datetime(r.pop("gap_end_s"))
     return pa.Table.from_pylist(rows, schema=GAPS)

@@ -9,30 +9,20 @@ kernel module is decorated (Numba picks the directory at decoration time).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import numba
 
-ROOT = Path(__file__).resolve().parents[1]
-KERNEL_PACKAGES = ("backtest", "features", "ingest", "transforms")
+from warehouse.version import PROJECT_ROOT, source_digest
+
+KERNEL_PACKAGES = ("backtest", "features", "generator", "ingest", "transforms")
 
 
-def source_digest(root: Path = ROOT, packages: tuple[str, ...] = KERNEL_PACKAGES) -> str:
-    """Hash of the path and bytes of every .py file of the kernel packages."""
-    h = hashlib.sha256()
-    for package in packages:
-        for path in sorted((root / package).rglob("*.py")):
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def cache_dir(base: str | None = None, root: Path = ROOT, packages: tuple[str, ...] = KERNEL_PACKAGES) -> str:
+def cache_dir(base: str | None = None, root: Path = PROJECT_ROOT, packages: tuple[str, ...] = KERNEL_PACKAGES) -> str:
     """<base or NUMBA_CACHE_DIR or ~/.cache/ticklake/numba>/<source digest>."""
     base = base or os.environ.get("NUMBA_CACHE_DIR") or str(Path.home() / ".cache" / "ticklake" / "numba")
-    return str(Path(base) / source_digest(root, packages))
+    return str(Path(base) / source_digest(packages, (".py",), root)[:16])
 
 
 numba.config.CACHE_DIR = cache_dir()

@@ -13,34 +13,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.gaps import segment_bounds
-from transforms.normalize import IST_OFFSET_S
+from transforms.calendar import segment_bounds
+from transforms.columns import CONTRACT, contract_starts
 from transforms.pad_nb import grid_source_rows
-from warehouse.schema import IST_TS, OPTION_GRID, SPOT_GRID
+from warehouse.clock import wall_seconds, wall_to_ts_us
+from warehouse.schema import OPTION_GRID, SPOT_GRID
 
 DEFAULT_MAX_PAD_AGE_S = 300
 KEY_COLUMNS = {"options": ["underlying", "expiry", "opt_type", "strike", "symbol", "date"],
                "spot": ["underlying", "date"]}
-CONTRACT = {"options": ["expiry", "opt_type", "strike"], "spot": []}
-
-
-def wall_seconds(ts: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """timestamp[us, IST] -> naive IST wall seconds since 1970 (int64)."""
-    return ts.cast(pa.int64()).to_numpy(zero_copy_only=False) // 1_000_000 + IST_OFFSET_S
-
-
-def contract_starts(table: pa.Table, keys: list[str]) -> np.ndarray:
-    """Row offsets where a new contract begins (table sorted by contract then ts), plus the end."""
-    n = table.num_rows
-    if n == 0:
-        return np.array([0], dtype=np.int64)
-    new = np.zeros(n, dtype=bool)
-    new[0] = True
-    for k in keys:     # Arrow compares strings in C; numpy object arrays would take ~10x longer
-        col = table[k]
-        changed = pc.not_equal(col.slice(1), col.slice(0, n - 1)).combine_chunks().fill_null(True)
-        new[1:] |= changed.to_numpy(zero_copy_only=False)
-    return np.r_[np.flatnonzero(new), n]
 
 
 def padded_grid(ticks: pa.Table, day: dt.date, kind: str = "options",
@@ -68,7 +49,7 @@ def padded_grid(ticks: pa.Table, day: dt.date, kind: str = "options",
         if f.name in KEY_COLUMNS[kind]:
             cols[f.name] = ticks[f.name].take(pa.array(keyrow))
         elif f.name == "ts":
-            cols[f.name] = pa.array((sec - IST_OFFSET_S) * 1_000_000, pa.int64()).cast(IST_TS)
+            cols[f.name] = wall_to_ts_us(sec)
         elif f.name == "is_pad":
             cols[f.name] = pa.array(pad)
         elif f.name == "pad_age_s":

@@ -14,7 +14,7 @@ import pyarrow as pa
 from warehouse import schema as S
 from warehouse.layout import glob, table_dir
 
-# view name -> (warehouse table, Arrow schema); later layers register theirs with register_view()
+# view name -> (warehouse table, Arrow schema): every view of the warehouse, declared here
 VIEWS: dict[str, tuple[str, pa.Schema]] = {
     "options_ticks": ("options", S.OPTION_TICKS),
     "futures_ticks": ("futures", S.FUTURES_TICKS),
@@ -30,21 +30,10 @@ VIEWS: dict[str, tuple[str, pa.Schema]] = {
     "trade_events": ("trade_events", S.TRADE_EVENTS),
     "backtest_runs": ("backtest_runs", S.BACKTEST_RUNS),
     "audit_findings": ("audit_findings", S.AUDIT_FINDINGS),
+    "features_options": ("features_options", S.FEATURES_OPTIONS),
+    "features_spot": ("features_spot", S.FEATURES_SPOT),
 }
 CATALOG_FILE = "catalog.duckdb"
-
-
-def register_view(view: str, table: str, schema: pa.Schema) -> None:
-    VIEWS[view] = (table, schema)
-
-
-def _feature_views() -> None:
-    """Feature tables take their schema from the feature registry (its single source of truth)."""
-    from features.chain import FEATURES_SPOT
-    from features.registry import resolve, schema
-
-    VIEWS.setdefault("features_options", ("features_options", schema(resolve(None))))
-    VIEWS.setdefault("features_spot", ("features_spot", FEATURES_SPOT))
 
 
 def duckdb_type(t: pa.DataType) -> str:
@@ -67,7 +56,6 @@ def view_sql(root: Path, view: str) -> str:
 
 
 def _install_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    _feature_views()
     con.execute("SET TimeZone = 'Asia/Kolkata'")
     for view in VIEWS:
         con.execute(view_sql(root, view))

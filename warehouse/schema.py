@@ -5,9 +5,14 @@ null, never 0. Timestamps are microsecond, tz-aware: IST for NSE data, UTC for c
 """
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass
+from importlib import resources
+
 import pyarrow as pa
 
-IST_TS = pa.timestamp("us", tz="Asia/Kolkata")
+from warehouse.clock import IST_TS
+
 UTC_TS = pa.timestamp("us", tz="UTC")
 F64, I64, I32, STR, DATE, BOOL = pa.float64(), pa.int64(), pa.int32(), pa.string(), pa.date32(), pa.bool_()
 
@@ -104,3 +109,57 @@ BACKTEST_RUNS = pa.schema([
 # --- audit (backtest.audit): one row per finding of the independent replay --------------------
 AUDIT_FINDINGS = pa.schema([("run_id", STR), ("trade_id", STR), ("leg", I32), ("check", STR), ("severity", STR),
                             ("detail", STR)])
+
+# --- features (features.registry computes them; their columns are declared here, as data) --------
+@dataclass(frozen=True)
+class FeatureColumn:
+    """One stored feature column, a row of `warehouse/data/features.csv`."""
+
+    table: str             # features_options / features_spot
+    name: str
+    family: str            # the kernel group that computes it (quote / flow / trend / options / state ...)
+    inputs: tuple[str, ...]
+    window_s: int | None   # the look-back window the kernels use, where there is one
+    dtype: pa.DataType
+    version: int
+    description: str
+
+
+_DTYPES = {"double": F64, "float": pa.float32(), "int32": I32, "int64": I64, "bool": BOOL, "date32[day]": DATE}
+_INPUT_GROUPS = {"@touch": ("bid_px0", "ask_px0", "bid_qty0", "ask_qty0"),
+                 "@depth5": tuple(f"{s}_{f}{k}" for s in ("bid", "ask") for f in ("px", "qty", "orders") for k in range(5))}
+
+
+def _feature_columns() -> tuple[FeatureColumn, ...]:
+    text = resources.files("warehouse").joinpath("data/features.csv").read_text()
+    out = []
+    for r in csv.DictReader(text.splitlines()):
+        inputs = tuple(x for tok in r["inputs"].split() for x in _INPUT_GROUPS.get(tok, (tok,)))
+        out.append(FeatureColumn(r["table"], r["name"], r["family"], inputs,
+                                 int(r["window_s"]) if r["window_s"] else None, _DTYPES[r["dtype"]],
+                                 int(r["version"]), r["description"]))
+    return tuple(out)
+
+
+FEATURE_COLUMNS = _feature_columns()
+# columns every features_options row carries (keys + the grid's own values)
+FEATURES_OPTIONS_BASE = [("underlying", STR), ("date", DATE), ("symbol", STR), ("expiry", DATE), ("opt_type", STR),
+                         ("strike", I32), ("ts", IST_TS), ("price", F64), ("bid_px0", F64), ("ask_px0", F64),
+                         ("bid_qty0", I64), ("ask_qty0", I64), ("vol_delta", I64), ("oi", I64), ("is_pad", BOOL),
+                         ("pad_age_s", I32)]
+
+
+def described(name: str, dtype: pa.DataType, description: str) -> pa.Field:
+    """A field carrying its description (Parquet keeps it; the catalog turns it into a column comment)."""
+    return pa.field(name, dtype, metadata={"description": description})
+
+
+def features_options_schema(columns: list[FeatureColumn] | None = None) -> pa.Schema:
+    """features_options with the given feature columns (default: every one), in declaration order."""
+    cols = [c for c in FEATURE_COLUMNS if c.table == "features_options"] if columns is None else columns
+    return pa.schema(FEATURES_OPTIONS_BASE + [described(c.name, c.dtype, c.description) for c in cols])
+
+
+FEATURES_OPTIONS = features_options_schema()
+FEATURES_SPOT = pa.schema([("underlying", STR), ("date", DATE), ("ts", IST_TS)] +
+                          [described(c.name, c.dtype, c.description) for c in FEATURE_COLUMNS if c.table == "features_spot"])

@@ -1,30 +1,32 @@
 """Code versions: a short hash of the source of the layers that produced a table, so a change in
-the code that wrote a partition is visible in its manifest (and in Dagster code versions)."""
+the code that wrote a partition is visible in its manifest (and in Dagster code versions), and the
+one hash of project sources that Numba's cache directory is keyed by (transforms.numba_cache)."""
 from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 PACKAGE_VERSION = "0.1.0"
+# every top-level package of the project is a sibling of this one (a checkout or site-packages)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def source_digest(packages: tuple[str, ...], suffixes: tuple[str, ...] = (".py", ".csv"),
+                  root: Path = PROJECT_ROOT) -> str:
+    """Hex SHA-256 of the relative path and bytes of every file with one of `suffixes` in the
+    named packages (sorted, so the same sources give the same digest on any machine). Packages are
+    read as files, never imported: the Numba cache asks for this while the packages import."""
+    h = hashlib.sha256()
+    for package in sorted(packages):
+        base = root / package
+        for path in sorted(p for p in base.rglob("*") if p.suffix in suffixes and "__pycache__" not in p.parts):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=None)
 def code_version(*packages: str) -> str:
     """'0.1.0+<12 hex>' over the .py and data files of the named top-level packages."""
-    h = hashlib.sha256()
-    for pkg in sorted(packages):
-        root = resources.files(pkg)
-        for path in sorted(_walk(root), key=str):
-            h.update(str(path.relative_to(root) if hasattr(path, "relative_to") else path).encode())
-            h.update(path.read_bytes())
-    return f"{PACKAGE_VERSION}+{h.hexdigest()[:12]}"
-
-
-def _walk(node):
-    for child in node.iterdir():
-        if child.is_dir():
-            if child.name != "__pycache__":
-                yield from _walk(child)
-        elif child.name.endswith((".py", ".csv")):
-            yield child
+    return f"{PACKAGE_VERSION}+{source_digest(tuple(packages))[:12]}"

@@ -9,8 +9,6 @@ is still the truth, and the next write of the partition fixes the sidecar.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from warehouse.files import atomic_path, atomic_write, sweep_temp_files
 from warehouse.layout import DATA_FILE, MANIFEST_FILE, partition_dir
 
 ROW_GROUP_ROWS = 256_000
@@ -38,25 +37,6 @@ class PartitionManifest:
         return json.dumps(asdict(self), sort_keys=True, indent=1, default=str)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def sweep_temp_files(directory: Path) -> int:
-    """Remove temp files a killed writer left behind; returns how many."""
-    n = 0
-    if directory.exists():
-        for p in directory.glob(".*.tmp"):
-            p.unlink(missing_ok=True)
-            n += 1
-    return n
-
-
 # zstd 1: 13% faster writes than 3 for 1.4% more bytes on option ticks
 ZSTD_LEVEL = 1
 
@@ -73,16 +53,10 @@ def write_partition(root: Path, table: str, keys: dict[str, object], data: pa.Ta
     meta[MANIFEST_KEY] = manifest.to_json().encode()
     data = data.replace_schema_metadata(meta)
     final = directory / DATA_FILE
-    tmp = directory / f".{DATA_FILE}.{uuid.uuid4().hex}.tmp"
-    try:
+    with atomic_path(final) as tmp:
         pq.write_table(data, tmp, compression="zstd", compression_level=ZSTD_LEVEL, row_group_size=ROW_GROUP_ROWS,
                        use_dictionary=True, write_statistics=True, store_schema=True)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _atomic_write_bytes(directory / MANIFEST_FILE, manifest.to_json().encode())
+    atomic_write(directory / MANIFEST_FILE, manifest.to_json())
     return final
 
 

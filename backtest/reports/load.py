@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from backtest.reports.html import RunReport, render_html
 from backtest.run import summarize_run
 from transforms.calendar import session_seconds, trading_days
 from warehouse.catalog import connect
+from warehouse.files import atomic_write
 from warehouse.layout import DATA_FILE, partition_dir
 from warehouse.writer import read_manifest
 
@@ -55,18 +55,10 @@ def load_report(root: Path, selector: str) -> RunReport:
                      audit_sample(root, ids) if findings is not None else None)
 
 
-def _atomic_write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
-
-
 def write_report(root: Path, selectors: list[str], out: Path) -> Path:
     reports = [load_report(root, s) for s in selectors]
     title = "ticklake backtest report: " + " vs ".join(selectors)
-    return _atomic_write(out, render_html(reports, title).encode())
+    return atomic_write(out, render_html(reports, title).encode())
 
 
 def _levels(ts: list, start, end, initial: float | None, moves: list[tuple]) -> np.ndarray:
@@ -115,4 +107,4 @@ def load_trade_legs(root: Path, run_id: str, trade_id: str, margin_s: int = 60) 
 
 
 def write_trade_chart(root: Path, run_id: str, trade_id: str, out: Path) -> Path:
-    return _atomic_write(out, trade_png(load_trade_legs(root, run_id, trade_id)))
+    return atomic_write(out, trade_png(load_trade_legs(root, run_id, trade_id)))

@@ -3,13 +3,14 @@ import dagster as dg
 
 from features import registry as R
 from features.build import GRID_DICTIONARY, GRID_INPUTS, build_option_features
-from features.chain import FEATURES_SPOT, build_spot_features
+from features.chain import build_spot_features
 from expectations.suites import SUITES
 from expectations.validate import validate
 from orchestration.assets.quality import check_result
 from orchestration.partitions import parse_key, tick_partitions
 from orchestration.resources import WarehouseResource
 from warehouse.catalog import write_catalog
+from warehouse.schema import FEATURES_SPOT
 from warehouse.version import code_version
 from warehouse.writer import PartitionManifest, read_partition, write_partition
 

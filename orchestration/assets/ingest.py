@@ -1,6 +1,5 @@
 """Ingest assets: stage what landed, then assemble each (date, underlying) partition."""
 
-import json
 import time
 from pathlib import Path
 
@@ -8,10 +7,12 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from ingest import staging
-from ingest.pipeline import finalize_partition, new_run_id, stage_source
+from ingest.finalize import finalize_partition
+from ingest.pipeline import new_run_id, stage_source
 from orchestration.partitions import key_of, parse_key, tick_partitions, trading_dates
 from orchestration.resources import MariaDBResource, WarehouseResource
 from warehouse.catalog import write_catalog
+from warehouse.files import atomic_write_json, read_json
 
 SOURCE_SUFFIXES = (".sql", ".sql.gz")
 LEDGER = "ingest_ledger.json"
@@ -24,7 +25,7 @@ class LandedSourcesConfig(dg.Config):
 
 def ledger(root: Path) -> dict[str, str]:
     path = root / LEDGER
-    return json.loads(path.read_text()) if path.exists() else {}
+    return read_json(path, {})
 
 
 def new_landing_files(landing: Path, seen: dict[str, str]) -> list[Path]:
@@ -36,9 +37,7 @@ def new_landing_files(landing: Path, seen: dict[str, str]) -> list[Path]:
 
 
 def _write_ledger(root: Path, seen: dict[str, str]) -> None:
-    tmp = root / f".{LEDGER}.tmp"
-    tmp.write_text(json.dumps(seen, sort_keys=True, indent=1))
-    tmp.replace(root / LEDGER)
+    atomic_write_json(root / LEDGER, seen)
 
 
 def _signature(p: Path) -> str:

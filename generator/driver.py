@@ -14,12 +14,12 @@ from typing import Callable
 
 import numpy as np
 
-from ingest.generator.config import GeneratorConfig
-from ingest.generator.market import CarryState, day_rng, simulate_day
-from ingest.generator.quirks import QUIRK_KEYS, DayPlan, QuirkLog, inject
-from ingest.generator.snapshots import DaySnapshots, WriterQuirks
+from generator.config import GeneratorConfig
+from generator.market import CarryState, day_rng, simulate_day
+from generator.quirks import QUIRK_KEYS, DayPlan, QuirkLog, inject
+from generator.snapshots import DaySnapshots, WriterQuirks
 from ingest.recorder_format import NSE_DB, OPTION_DBS
-from transforms.calendar import is_trading_day, trading_days
+from transforms.calendar import is_trading_day
 
 MANIFEST = "manifest.json"
 
@@ -47,12 +47,12 @@ def day_plan(cfg: GeneratorConfig, index: int, n_days: int, underlying: str) -> 
 def _writers(cfg: GeneratorConfig) -> list:
     out = []
     if "sqldump" in cfg.formats or "mariadb" in cfg.formats:
-        from ingest.generator.sqldump_writer import SqlDumpWriter
+        from generator.sqldump_writer import SqlDumpWriter
 
         out.append(SqlDumpWriter(cfg.out, cfg.rows_per_statement,
                                  WriterQuirks(cfg.malformed_rows, cfg.truncated_statement), seed=cfg.seed))
     if "kite" in cfg.formats or "flattrade" in cfg.formats:
-        from ingest.generator.json_writers import KiteWriter, FlatTradeWriter
+        from generator.json_writers import KiteWriter, FlatTradeWriter
 
         out += [w(cfg.out) for f, w in (("kite", KiteWriter), ("flattrade", FlatTradeWriter)) if f in cfg.formats]
     unknown = set(cfg.formats) - {"sqldump", "mariadb", "kite", "flattrade", "binance"}
@@ -102,7 +102,7 @@ def generate(cfg: GeneratorConfig, progress: Callable[[dict], None] | None = Non
             if where:
                 log.rows[f"{attr}_rows" if attr == "malformed" else "truncated_statement"] = where
     if "binance" in cfg.formats:
-        from ingest.generator.binance import write_binance
+        from generator.binance import write_binance
 
         files.update({k: {"sha256": v.sha256, "source_rows": v.source_rows}
                       for k, v in write_binance(cfg.out, cfg.start, cfg.days, cfg.seed).items()})
@@ -115,7 +115,7 @@ def generate(cfg: GeneratorConfig, progress: Callable[[dict], None] | None = Non
     if "mariadb" in cfg.formats:
         if not cfg.mariadb_url:
             raise ValueError("format mariadb needs --mariadb URL")
-        from ingest.generator.mariadb_loader import load_dump_files
+        from generator.mariadb_loader import load_dump_files
 
         load_dump_files(cfg.mariadb_url, [cfg.out / name for name in files if name.endswith(".sql.gz")])
     return manifest
@@ -132,7 +132,7 @@ def _merge(into: QuirkLog, day: QuirkLog) -> None:
 def _index_series(path: Path) -> np.ndarray:
     """A real 1-second index CSV (`YYYY-MM-DD HH:MM:SS,price`, naive IST) as a session path:
     rescaled to start at 1.0 x its first session value, missing seconds carried forward."""
-    from ingest.generator.market import OPEN_S, SESSION_S
+    from generator.market import OPEN_S, SESSION_S
 
     secs, prices = [], []
     for line in Path(path).read_text().splitlines():

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.contracts import Contract, table_name
-from ingest.generator.snapshots import DaySnapshots, FuturesTable, OptionTable, Rows
+from generator.snapshots import DaySnapshots, FuturesTable, OptionTable, Rows
 from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMN_NAMES
-from transforms.expiry import expiry_kind, listed_expiries, lot_size, monthly_expiries, strike_step
+from transforms.expiry import atm_strike, expiry_kind, listed_expiries, lot_size, monthly_expiries, strike_step
 
 RATE = 0.065
 YEAR_S = 365.0 * 86400.0
@@ -230,7 +230,7 @@ def simulate_day(underlying: str, day: dt.date, strikes: int, seed: int, carry: 
     carry.level[underlying] = float(spot[-1])
     index_rows = {"timestamp": t, "price": to_paise_grid(spot)}
     step = strike_step(underlying)
-    atm = int(round(spot[0] / step) * step)
+    atm = int(atm_strike(spot[0], step))
     base_iv = float(rng.uniform(0.11, 0.15))
     shock = iv_shocks(rng)
     snaps = DaySnapshots(underlying, day, underlying, index_rows)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.generator.snapshots import DaySnapshots, FileInfo
+from generator.snapshots import DaySnapshots, FileInfo
 from ingest.instruments import kite_symbol, kite_token, shoonya_token, write_masters
-from ingest.recorder_format import EPOCH_1970_IST, IST_OFFSET_S
+from ingest.recorder_format import EPOCH_1970_IST
+from warehouse.clock import IST_OFFSET_S
 
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.generator.snapshots import DaySnapshots, FileInfo, Rows, WriterQuirks
-from ingest.generator.sqlformat_nb import OPTION_KINDS, column_kinds, format_tuples
+from generator.snapshots import DaySnapshots, FileInfo, Rows, WriterQuirks
+from generator.sqlformat_nb import OPTION_KINDS, column_kinds, format_tuples
 from ingest.recorder_format import (DUMP_FILES, INDEX_COLUMNS, NSE_DB, OPTION_COLUMN_NAMES, OPTION_COLUMNS,
                                     OPTION_DBS, create_table_sql)
 

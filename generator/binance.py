@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.generator.snapshots import FileInfo
+from generator.snapshots import FileInfo
 
 HEADER = "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n"
 

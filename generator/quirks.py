@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.generator.market import OPEN_S, take
-from ingest.generator.snapshots import DaySnapshots, Rows
+from generator.market import OPEN_S, take
+from generator.snapshots import DaySnapshots, Rows
 from ingest.recorder_format import EPOCH_1970_IST, OPTION_COLUMN_NAMES
 
 CLOSE_S = 15 * 3600 + 30 * 60

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ingest.recorder_format import EPOCH_1970_IST, IST_OFFSET_S, NULL_INT, SCALE
+from ingest.normalize_nb import recorder_values
+from ingest.recorder_format import EPOCH_1970_IST, NULL_INT, SCALE
 from transforms.calendar import session_segments
-from transforms.normalize_nb import recorder_values
-from warehouse.schema import IST_TS, PRICE_COLUMNS, QUOTE_FIELDS, RECORDER_TO_CANONICAL
+from transforms.dedupe import R_1970_OCCUPIED  # noqa: F401 - one of this module's reasons, decided at assembly
+from warehouse.clock import DAY_S, IST_OFFSET_S, IST_TS, ORDINAL_1970
+from warehouse.schema import PRICE_COLUMNS, QUOTE_FIELDS, RECORDER_TO_CANONICAL
 
-DAY_S = 86400
 
 # reasons (stable strings: tests and the quarantine view group by them)
 R_NULL_TS = "null timestamp"
@@ -31,7 +32,6 @@ R_PREOPEN = "outside session: before open"
 R_POSTCLOSE = "outside session: after close"
 R_BETWEEN = "outside session: between segments"
 R_1970_NO_CONTEXT = "ts 1970-01-01 05:30: lastTradeTime missing or outside the session, cannot place"
-R_1970_OCCUPIED = "ts 1970-01-01 05:30: lastTradeTime second already recorded, cannot place"
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Classified:
     reasons: list[str]        # reason per rejected row
 
 
-_ORD_1970 = dt.date(1970, 1, 1).toordinal()
+_ORD_1970 = ORDINAL_1970
 
 
 _SESSION_REASONS = ("", R_NO_SESSION, R_PREOPEN, R_POSTCLOSE, R_BETWEEN)
@@ -100,11 +100,6 @@ def classify(ts: np.ndarray, last_trade: np.ndarray | None) -> Classified:
     rejected = np.flatnonzero(code != 0)
     return Classified(keep=keep, wall_s=wall[keep], day_ord=day_ord[keep], repaired=is1970[keep],
                       rejected=rejected, reasons=[reasons[c] for c in code[rejected]])
-
-
-def wall_to_ts_us(wall_s: np.ndarray) -> pa.Array:
-    """Naive IST wall seconds -> timestamp[us, Asia/Kolkata] (stored as UTC instants)."""
-    return pa.array((wall_s - IST_OFFSET_S) * 1_000_000, type=pa.int64()).cast(IST_TS)
 
 
 # the conversion table of quote_columns: recorder column j -> canonical column _NAMES[j]
