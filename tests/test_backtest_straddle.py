@@ -2,8 +2,7 @@
 import numpy as np
 
 from backtest.data import dense_book
-from backtest.kernels.engine import NQ, Q_ASK, Q_BID, Q_SLIP, Q_TRADABLE
-from backtest.kernels.params import EXIT_REASONS, FIELDS, IDX
+from backtest.enums import EXIT_REASONS, N_PARAMS, N_QUOTE, Param, Quote
 from backtest.kernels.straddle import run_straddle
 
 T0 = (1_762_247_700 // 86400) * 86400 + 10 * 3600 + 30 * 60   # 10:30:00 of some day
@@ -11,21 +10,21 @@ T0 = (1_762_247_700 // 86400) * 86400 + 10 * 3600 + 30 * 60   # 10:30:00 of some
 
 def book(*paths, spread=0.10):
     S, C = len(paths[0]), len(paths)
-    Q = np.full((S, C, NQ), np.nan)
+    Q = np.full((S, C, N_QUOTE), np.nan)
     B = np.full((S, C, 20), np.nan)
     for c, p in enumerate(paths):
         p = np.asarray(p, float)
-        Q[:, c, Q_BID], Q[:, c, Q_ASK], Q[:, c, Q_TRADABLE], Q[:, c, Q_SLIP] = p, p + spread, 1, 0
+        Q[:, c, Quote.bid], Q[:, c, Quote.ask], Q[:, c, Quote.tradable], Q[:, c, Quote.slip] = p, p + spread, 1, 0
         B[:, c, 0], B[:, c, 5], B[:, c, 10], B[:, c, 15] = p, 1000, p + spread, 1000
     return np.arange(S, dtype=np.int64) + T0, Q, B
 
 
 def params(**kw):
-    P = np.full(len(FIELDS), np.nan)
+    P = np.full(N_PARAMS, np.nan)
     base = dict(latency_s=1, qty_lots=1, entry_start_s=0, entry_end_s=86400, session_exit_s=15 * 3600 + 5 * 60,
                 max_entries=1)
     for k, v in {**base, **kw}.items():
-        P[IDX[k]] = v
+        P[getattr(Param, k)] = v
     return P
 
 
