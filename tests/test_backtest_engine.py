@@ -145,3 +145,14 @@ def test_a_touch_only_book_asks_for_the_5_levels_exactly_when_an_order_walks_pas
         run(t, Q, touch, {0: 1}, params(stop=5.0), order_type=OrderType.ioc, limit=lambda i: 100.10, lot=21)
     tr, _ = run(t, Q, touch, {0: 1}, params(stop=5.0), order_type=OrderType.ioc, limit=lambda i: 100.05, lot=21)
     assert len(tr) == 0                                  # the touch is already past the limit: no level 1 needed
+
+
+def test_daily_loss_limit_in_rupees_counts_the_days_closed_legs_gross():
+    bids = []
+    for _ in range(6):
+        bids += [100, 100, 98.0, 98.0]      # each trade: 30 units in at 100.10, out at 98.0 = -63 rupees
+    t, Q, B = path(bids)
+    entries = {i: 1 for i in range(0, len(bids), 4)}
+    assert len(run(t, Q, B, entries, params(stop=1.5, daily_loss_rupees=100))[0]) == 2     # -126 after two
+    assert len(run(t, Q, B, entries, params(stop=1.5, daily_loss_rupees=130))[0]) == 3     # -189 after three
+    assert len(run(t, Q, B, entries, params(stop=1.5))[0]) == 6
