@@ -179,6 +179,20 @@ def _brokerage_per_order(config: dict) -> float:
     return float(fees["brokerage_per_order"])
 
 
+def _money_findings(r: dict, brokerage: float) -> list[dict]:
+    """gross = side x (exit - entry) x qty, net = gross - fees, fees = the schedule's charges."""
+    out = []
+    gross = r["side"] * (r["exit_px"] - r["entry_px"]) * r["qty"]
+    if abs(gross - r["gross_pnl"]) > 1e-6 * max(1.0, abs(gross)):
+        out.append(_finding(r, "pnl", "error", f"gross {r['gross_pnl']} != {gross}"))
+    if abs(r["gross_pnl"] - r["fees"] - r["net_pnl"]) > 1e-6:
+        out.append(_finding(r, "pnl", "error", "net != gross - fees"))
+    fees = expected_fees(r["date"], r["side"], r["entry_px"], r["exit_px"], r["qty"], brokerage)
+    if abs(fees - Decimal(repr(r["fees"]))) > Decimal("0.005"):
+        out.append(_finding(r, "fees", "error", f"fees {r['fees']} != schedule {fees}"))
+    return out
+
+
 def check_arithmetic(legs: list[dict], config: dict) -> list[dict]:
     """pnl, hold time, fees, lot size, latency, flat at close: row by row, plain Python."""
     out = []
@@ -186,17 +200,15 @@ def check_arithmetic(legs: list[dict], config: dict) -> list[dict]:
     session_exit = config["exits"]["session_exit"]
     brokerage = _brokerage_per_order(config)
     for r in legs:
-        gross = r["side"] * (r["exit_px"] - r["entry_px"]) * r["qty"]
-        if abs(gross - r["gross_pnl"]) > 1e-6 * max(1.0, abs(gross)):
-            out.append(_finding(r, "pnl", "error", f"gross {r['gross_pnl']} != {gross}"))
-        if abs(r["gross_pnl"] - r["fees"] - r["net_pnl"]) > 1e-6:
-            out.append(_finding(r, "pnl", "error", "net != gross - fees"))
+        numbers = (r["entry_px"], r["exit_px"], r["gross_pnl"], r["fees"], r["net_pnl"])
+        if all(x is not None and np.isfinite(x) for x in numbers):
+            out += _money_findings(r, brokerage)
+        else:
+            out.append(_finding(r, "pnl", "error", f"a price or P&L is not a number: entry {r['entry_px']}, "
+                                                   f"exit {r['exit_px']}, gross {r['gross_pnl']}, fees {r['fees']}"))
         hold = (r["exit_ts"] - r["entry_ts"]).total_seconds()
         if hold != r["hold_s"] or hold < 0:
             out.append(_finding(r, "pnl", "error", f"hold_s {r['hold_s']} != {hold}"))
-        fees = expected_fees(r["date"], r["side"], r["entry_px"], r["exit_px"], r["qty"], brokerage)
-        if abs(fees - Decimal(repr(r["fees"]))) > Decimal("0.005"):
-            out.append(_finding(r, "fees", "error", f"fees {r['fees']} != schedule {fees}"))
         lot = lot_size(r["underlying"], r["expiry"])
         if lot != r["lot_size"] or r["qty"] != r["lots"] * lot and not r["partial_fill"]:
             out.append(_finding(r, "lot_size", "error", f"lot {r['lot_size']} (expected {lot}), qty {r['qty']}"))

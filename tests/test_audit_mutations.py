@@ -24,8 +24,9 @@ from backtest.strategies import CATALOGUE
 
 @nb.njit
 def fill_at_mid(book, side, qty, allow_partial):
-    """Broken market fill: the mid instead of the touch."""
-    return qty, 0.5 * (book[0] + book[10])
+    """Broken market fill: the mid instead of the touch (bid_px0 is the book's first row, ask_px0
+    the first of its second half, whether it holds the touch or 5 levels: kernels.fills)."""
+    return qty, 0.5 * (book[0] + book[book.shape[0] // 2])
 
 
 @nb.njit
