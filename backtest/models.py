@@ -59,7 +59,8 @@ class BookFill:
     """How orders meet the 1-second book.
 
     market: buy at the ask, sell at the bid; quantity beyond level 0 walks the 5 levels; beyond the
-      book -> partial fill (`beyond_book='partial'`) or none (`'reject'`: the order waits).
+      book -> partial fill (`beyond_book='partial'`) or none (`'reject'`: the order stays unfilled,
+      trying again each second, until the risk section's entry timeout cancels it).
     limit: fills at the limit price when a later snapshot quotes through it (ask <= buy limit,
       bid >= sell limit) or trades through it (LTP beyond the limit with volume); a limit that is
       marketable on arrival fills at the touch. Cancelled after the risk section's entry timeout.
