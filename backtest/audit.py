@@ -1,7 +1,8 @@
-"""Trade-log audit by independent replay (shares no fill or exit code with the engine).
+"""Trade-log audit by independent replay: it shares no fill, exit or fee code with the engine.
 
-Every check re-derives a fact about a trade from the warehouse's market data (the padded grid) and
-the trade's own log, in DuckDB SQL or plain Python, and records a finding when they disagree:
+Every check re-derives a fact about a trade leg from the warehouse's market data (the padded grid),
+the leg's own log and the data tables both sides read (the fee schedule in backtest/data, the lot
+sizes in transforms/data), in DuckDB SQL or plain Python, and records a finding when they disagree:
 
   price_achievable   entry/exit price within the touch (+ slippage) of that second, or walkable depth
   fill_rule          each fill obeys its order type: a market buy pays at least the ask (a sell gets at
@@ -13,14 +14,20 @@ the trade's own log, in DuckDB SQL or plain Python, and records a finding when t
   exit_timing        a price exit fired at the FIRST second its (logged) level was reached
   stop_never_loosens logged stop moves only ever tighten
   pnl                gross = side x (exit - entry) x qty, net = gross - fees, hold = exit - entry
-  fees               recomputed from the fee schedule by trade date
+  fees               recomputed here from the fee schedule's rows by trade date (decimal arithmetic,
+                     FEES.md's rounding), not by the engine's fee model
   lot_size           lot of the contract's expiry; qty = lots x lot
   flat_at_close      every leg closed, before the session exit; end-of-data exits flagged
 """
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from importlib import resources
 
 import duckdb
 import numpy as np
@@ -35,7 +42,7 @@ EPS = 1e-6
 
 @dataclass
 class AuditInput:
-    trades: pa.Table        # the run's trades rows
+    legs: pa.Table          # the run's trade_legs rows
     events: pa.Table        # the run's trade_events rows
     grid: pa.Table          # options_grid rows of the traded contracts and days
     config: dict            # the run's config (StrategyConfig.to_dict())
@@ -55,7 +62,7 @@ select t.run_id, t.trade_id, t.leg, t.side, t.entry_px, t.exit_px,
        greatest(gx.ask_px0, gx.ask_px1, gx.ask_px2, gx.ask_px3, gx.ask_px4) as exit_ask_worst,
        least(gx.bid_px0, gx.bid_px1, gx.bid_px2, gx.bid_px3, gx.bid_px4) as exit_bid_worst,
        ge.ts is null as entry_missing, gx.ts is null as exit_missing
-from trades t
+from legs t
 left join grid ge on ge.symbol = t.symbol and ge.ts = t.entry_ts
 left join grid gx on gx.symbol = t.symbol and gx.ts = t.exit_ts
 """
@@ -83,7 +90,7 @@ select e.trade_id, e.leg, e.event, e.ts, e.price, e.bid, e.ask, t.run_id, t.side
        least(g.bid_px0, g.bid_px1, g.bid_px2, g.bid_px3, g.bid_px4) as bid_worst,
        (select o.price from events o where o.trade_id = e.trade_id and o.leg = e.leg and o.event = 'order'
         order by o.ts limit 1) as limit_px
-from events e join trades t on t.trade_id = e.trade_id and t.leg = e.leg
+from events e join legs t on t.trade_id = e.trade_id and t.leg = e.leg
 left join grid g on g.symbol = t.symbol and g.ts = e.ts
 order by e.trade_id, e.leg, e.ts
 """
@@ -126,24 +133,82 @@ def check_events(con, slip: float) -> list[dict]:
     return out
 
 
-def check_arithmetic(trades: list[dict], fee_fn, config: dict) -> list[dict]:
+@lru_cache(maxsize=1)
+def _fee_schedule() -> tuple[dict, ...]:
+    """The rows of backtest/data/fee_schedule.csv, rates as exact decimals (read here, not through
+    backtest.fees: a bug there must not pass the audit)."""
+    text = resources.files("backtest").joinpath("data", "fee_schedule.csv").read_text()
+    rows = []
+    for r in csv.DictReader(text.splitlines()):
+        rows.append({"instrument": r["instrument"], "from": dt.date.fromisoformat(r["effective_from"]),
+                     "to": dt.date.fromisoformat(r["effective_to"]) if r["effective_to"] else dt.date.max,
+                     **{k: Decimal(r[k]) for k in ("stt_sell_pct", "txn_pct", "ipft_pct", "ipft_per_crore",
+                                                    "sebi_per_crore", "stamp_buy_pct", "gst_pct")}})
+    return tuple(rows)
+
+
+_RUPEE, _PAISA, _CRORE = Decimal("1"), Decimal("0.01"), Decimal(10) ** 7
+
+
+def expected_fees(day: dt.date, side: int, entry_px: float, exit_px: float, qty: int,
+                  brokerage_per_order: float) -> Decimal:
+    """Charges of one option leg's round trip as a broker's calculator rounds them (FEES.md): STT on
+    the sell side to the rupee, the rest to the paisa, half up; GST on brokerage + transaction
+    charge (with IPFT) + SEBI fee. Prices enter as the decimals they print as."""
+    rates = [r for r in _fee_schedule() if r["instrument"] == "option" and r["from"] <= day <= r["to"]]
+    if not rates:
+        raise LookupError(f"fee schedule: no option rates for {day}")
+    r = rates[0]
+    entry, exit_ = Decimal(repr(float(entry_px))) * qty, Decimal(repr(float(exit_px))) * qty
+    buy, sell = (entry, exit_) if side > 0 else (exit_, entry)
+    turnover = buy + sell
+    brokerage = Decimal(repr(float(brokerage_per_order))) * 2
+    stt = (sell * r["stt_sell_pct"] / 100).quantize(_RUPEE, ROUND_HALF_UP)
+    txn = (turnover * (r["txn_pct"] + r["ipft_pct"]) / 100 + turnover * r["ipft_per_crore"] / _CRORE
+           ).quantize(_PAISA, ROUND_HALF_UP)
+    sebi = (turnover * r["sebi_per_crore"] / _CRORE).quantize(_PAISA, ROUND_HALF_UP)
+    stamp = (buy * r["stamp_buy_pct"] / 100).quantize(_PAISA, ROUND_HALF_UP)
+    gst = ((brokerage + txn + sebi) * r["gst_pct"] / 100).quantize(_PAISA, ROUND_HALF_UP)
+    return brokerage + stt + txn + sebi + stamp + gst
+
+
+def _brokerage_per_order(config: dict) -> float:
+    fees = config["execution"]["fees"]
+    if fees.get("model", "nse") != "nse":
+        raise ValueError(f"the audit knows the NSE fee schedule only, not fee model {fees['model']!r}")
+    return float(fees["brokerage_per_order"])
+
+
+def _money_findings(r: dict, brokerage: float) -> list[dict]:
+    """gross = side x (exit - entry) x qty, net = gross - fees, fees = the schedule's charges."""
+    out = []
+    gross = r["side"] * (r["exit_px"] - r["entry_px"]) * r["qty"]
+    if abs(gross - r["gross_pnl"]) > 1e-6 * max(1.0, abs(gross)):
+        out.append(_finding(r, "pnl", "error", f"gross {r['gross_pnl']} != {gross}"))
+    if abs(r["gross_pnl"] - r["fees"] - r["net_pnl"]) > 1e-6:
+        out.append(_finding(r, "pnl", "error", "net != gross - fees"))
+    fees = expected_fees(r["date"], r["side"], r["entry_px"], r["exit_px"], r["qty"], brokerage)
+    if abs(fees - Decimal(repr(r["fees"]))) > Decimal("0.005"):
+        out.append(_finding(r, "fees", "error", f"fees {r['fees']} != schedule {fees}"))
+    return out
+
+
+def check_arithmetic(legs: list[dict], config: dict) -> list[dict]:
     """pnl, hold time, fees, lot size, latency, flat at close: row by row, plain Python."""
     out = []
     latency = config["execution"]["latency"]["seconds"]
     session_exit = config["exits"]["session_exit"]
-    for r in trades:
-        gross = r["side"] * (r["exit_px"] - r["entry_px"]) * r["qty"]
-        if abs(gross - r["gross_pnl"]) > 1e-6 * max(1.0, abs(gross)):
-            out.append(_finding(r, "pnl", "error", f"gross {r['gross_pnl']} != {gross}"))
-        if abs(r["gross_pnl"] - r["fees"] - r["net_pnl"]) > 1e-6:
-            out.append(_finding(r, "pnl", "error", "net != gross - fees"))
+    brokerage = _brokerage_per_order(config)
+    for r in legs:
+        numbers = (r["entry_px"], r["exit_px"], r["gross_pnl"], r["fees"], r["net_pnl"])
+        if all(x is not None and np.isfinite(x) for x in numbers):
+            out += _money_findings(r, brokerage)
+        else:
+            out.append(_finding(r, "pnl", "error", f"a price or P&L is not a number: entry {r['entry_px']}, "
+                                                   f"exit {r['exit_px']}, gross {r['gross_pnl']}, fees {r['fees']}"))
         hold = (r["exit_ts"] - r["entry_ts"]).total_seconds()
         if hold != r["hold_s"] or hold < 0:
             out.append(_finding(r, "pnl", "error", f"hold_s {r['hold_s']} != {hold}"))
-        fees = float(fee_fn(r["date"], np.array([r["side"]]), np.array([r["entry_px"]]), np.array([r["exit_px"]]),
-                            np.array([float(r["qty"])]))[0])
-        if abs(fees - r["fees"]) > 0.005:
-            out.append(_finding(r, "fees", "error", f"fees {r['fees']} != schedule {fees:.2f}"))
         lot = lot_size(r["underlying"], r["expiry"])
         if lot != r["lot_size"] or r["qty"] != r["lots"] * lot and not r["partial_fill"]:
             out.append(_finding(r, "lot_size", "error", f"lot {r['lot_size']} (expected {lot}), qty {r['qty']}"))
@@ -157,14 +222,14 @@ def check_arithmetic(trades: list[dict], fee_fn, config: dict) -> list[dict]:
     return out
 
 
-def check_exit_timing(con, trades: list[dict], events: list[dict]) -> list[dict]:
+def check_exit_timing(con, legs: list[dict], events: list[dict]) -> list[dict]:
     """A stop/target exit must fire at the first second the executable price reached the level in
     force (the logged stop path); a stop must never loosen."""
     out = []
     by_trade: dict[tuple, list] = {}
     for e in events:
         by_trade.setdefault((e["trade_id"], e["leg"]), []).append(e)
-    for r in trades:
+    for r in legs:
         evs = sorted(by_trade.get((r["trade_id"], r["leg"]), []), key=lambda e: e["ts"])
         stops = [e["stop"] for e in evs if e["event"] == "stop_move"]
         if any((b - a) * r["side"] < -EPS for a, b in zip(stops, stops[1:])) or \
@@ -204,17 +269,17 @@ def check_exit_timing(con, trades: list[dict], events: list[dict]) -> list[dict]
     return out
 
 
-def audit_run(inp: AuditInput, fee_fn) -> pa.Table:
+def audit_run(inp: AuditInput) -> pa.Table:
     """All findings of one run (an empty table when the run is clean)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Kolkata'")
-    con.register("trades", inp.trades)
+    con.register("legs", inp.legs)
     con.register("grid", inp.grid)
     con.register("events", inp.events)
     slip = max(inp.config["execution"]["slippage"]["atm"], inp.config["execution"]["slippage"]["otm"])
-    trades = inp.trades.to_pylist()
-    findings = check_quotes(con, slip) + check_events(con, slip) + check_arithmetic(trades, fee_fn, inp.config) + \
-        check_exit_timing(con, trades, inp.events.to_pylist())
+    legs = inp.legs.to_pylist()
+    findings = check_quotes(con, slip) + check_events(con, slip) + check_arithmetic(legs, inp.config) + \
+        check_exit_timing(con, legs, inp.events.to_pylist())
     con.close()
     return pa.Table.from_pylist(findings, schema=AUDIT_FINDINGS)
 
@@ -231,7 +296,7 @@ def config_of(run_row: dict) -> dict:
 
 
 def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
-    """Read a run's trades, events, config and the grid rows of its traded contracts (I/O shell)."""
+    """Read a run's trade legs, events, config and the grid rows of its traded contracts (I/O shell)."""
     import warnings
 
     from warehouse.catalog import connect
@@ -240,42 +305,39 @@ def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
     con = connect(root)
     runs = con.execute("select * from backtest_runs where run_id = ?", [run_id]).to_arrow_table().to_pylist()
     if not runs:
-        raise KeyError(f"no backtest run {run_id!r}")
-    trades = con.execute("select * exclude (underlying, date), underlying, date from trades where run_id = ? "
-                         "order by trade_id, leg", [run_id]).to_arrow_table()
-    trades = trades.select([c for c in trades.column_names if c not in ("run_id",)]) \
-        .append_column("run_id", pa.array([run_id] * trades.num_rows, pa.string()))
+        raise LookupError(f"no backtest run {run_id!r} in the warehouse")
+    legs = con.execute("select * exclude (underlying, date), underlying, date from trade_legs where run_id = ? "
+                       "order by trade_id, leg", [run_id]).to_arrow_table()
+    legs = legs.select([c for c in legs.column_names if c not in ("run_id",)]) \
+        .append_column("run_id", pa.array([run_id] * legs.num_rows, pa.string()))
     events = con.execute("select * from trade_events where run_id = ?", [run_id]).to_arrow_table()
     grid = con.execute("""select g.* from options_grid g
                           where (g.underlying, g.date, g.symbol) in
-                                (select distinct underlying, date, symbol from trades where run_id = ?)""",
+                                (select distinct underlying, date, symbol from trade_legs where run_id = ?)""",
                        [run_id]).to_arrow_table()
     con.close()
-    return runs[0], AuditInput(trades, events, grid, config_of(runs[0]))
+    return runs[0], AuditInput(legs, events, grid, config_of(runs[0]))
 
 
 def sample_trades(inp: AuditInput, per_day: int, seed: int = 0) -> AuditInput:
     """Up to `per_day` random trades (all their legs and events) of each day: the audit of huge runs."""
     rng = np.random.default_rng(seed)
     by_day: dict = {}
-    for tid, day in zip(inp.trades["trade_id"].to_pylist(), inp.trades["date"].to_pylist()):
+    for tid, day in zip(inp.legs["trade_id"].to_pylist(), inp.legs["date"].to_pylist()):
         by_day.setdefault(day, set()).add(tid)
     keep = set()
     for day in sorted(by_day):
         ids = sorted(by_day[day])
         keep.update(ids if len(ids) <= per_day else rng.choice(ids, per_day, replace=False).tolist())
     wanted = pa.array(sorted(keep), pa.string())
-    return AuditInput(inp.trades.filter(pa.compute.is_in(inp.trades["trade_id"], wanted)),
+    return AuditInput(inp.legs.filter(pa.compute.is_in(inp.legs["trade_id"], wanted)),
                       inp.events.filter(pa.compute.is_in(inp.events["trade_id"], wanted)), inp.grid, inp.config)
 
 
 def audit_stored_run(root, run_id: str, sample_per_day: int | None = None) -> tuple[dict, AuditInput, pa.Table]:
-    """Load a stored run and audit it (every trade, or a seeded sample per day) with the fee
-    schedule and brokerage of its own config."""
-    from backtest.config import config_of_run
-    from backtest.run import fee_fn_for
-
+    """Load a stored run and audit it (every trade, or a seeded sample per day) against its own
+    stored config (latency, slippage, brokerage)."""
     row, inp = load_run(root, run_id)
     if sample_per_day:
         inp = sample_trades(inp, sample_per_day)
-    return row, inp, audit_run(inp, fee_fn_for(config_of_run(row["strategy"], inp.config)))
+    return row, inp, audit_run(inp)

@@ -25,7 +25,7 @@ def audit_runs(root: Path, run_ids: list[str] | None = None, run_tag: str = "cli
         manifest = PartitionManifest("audit_findings", {"run_id": run_id}, 0, run_tag, code_version("backtest"),
                                      extra={"sampled_trades_per_day": sample_per_day})
         write_partition(root, "audit_findings", {"run_id": run_id}, findings, S.AUDIT_FINDINGS, manifest)
-        out.append((row, inp.trades.num_rows, findings))
+        out.append((row, inp.legs.num_rows, findings))
     write_catalog(root)
     return out
 
@@ -36,9 +36,10 @@ def errors_of(findings: pa.Table) -> int:
 
 def audit_missing(root: Path, selectors: list[str]) -> None:
     """Audit the selected runs that have no stored findings yet, so a report can show them."""
-    from backtest.reports.load import audited, resolve_runs
+    from backtest.reports.load import audited
+    from backtest.reports.selection import resolve
 
     con = connect(root)
-    missing = [r["run_id"] for s in selectors for r in resolve_runs(con, s) if not audited(root, r["run_id"])]
+    missing = [r["run_id"] for s in selectors for r in resolve(con, s).runs if not audited(root, r["run_id"])]
     if missing:
         audit_runs(root, missing)

@@ -1,5 +1,6 @@
 """Strategy configs from files: a TOML or JSON file overrides the strategy's defaults, section by
-section (exits, risk, selection, params, execution.latency/fill/slippage). Unknown keys fail loudly."""
+section (exits, risk, selection, params, execution.{latency,fill,slippage,fees}, each execution
+slot optionally naming its `model`). Unknown keys fail loudly."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +8,6 @@ import json
 import tomllib
 from pathlib import Path
 
-from backtest.models import ExecParams, FeeModel, FillModel, LatencyModel, SlippageModel
 from backtest.strategies import get
 from backtest.strategies.base import StrategyConfig
 
@@ -25,6 +25,7 @@ SECTIONS = ("exits", "risk", "selection", "params", "execution")
 
 
 def apply_overrides(cfg: StrategyConfig, data: dict) -> StrategyConfig:
+    """`cfg` with the sections of `data` merged in (the execution models not named keep theirs)."""
     unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
         raise KeyError(f"config: unknown sections {', '.join(unknown)}")
@@ -42,11 +43,7 @@ def apply_overrides(cfg: StrategyConfig, data: dict) -> StrategyConfig:
             raise KeyError(f"params: unknown keys {', '.join(unknown)}")
         cfg.params = {**cfg.params, **data["params"]}
     if "execution" in data:
-        e = data["execution"]
-        cfg.execution = ExecParams(latency=_merge(LatencyModel(), e.get("latency", {}), "execution.latency"),
-                                   fill=_merge(FillModel(), e.get("fill", {}), "execution.fill"),
-                                   slippage=_merge(SlippageModel(), e.get("slippage", {}), "execution.slippage"),
-                                   fees=_merge(FeeModel(), e.get("fees", {}), "execution.fees"))
+        cfg.execution = cfg.execution.with_overrides(data["execution"])
     return cfg
 
 

@@ -18,15 +18,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from backtest.kernels.dense import gather_column, index_of_second, scatter, scatter_fields
-from backtest.kernels.engine import NQ, Q_ASK, Q_ATR, Q_BID, Q_EMA, Q_LTP, Q_TRADABLE, Q_VOL
+from backtest.enums import N_QUOTE, Quote
 from backtest.kernels.fills import LEVELS
 from transforms.columns import NO_VALIDITY, float64_values, float_columns, numeric_parts
 from transforms.expiry import atm_strike, lot_size, strike_step
 from transforms.calendar import segment_bounds
 from warehouse.clock import wall_seconds
 
-# load_day writes these five Q fields in one pass, as consecutive fields from Q_BID
-assert (Q_BID, Q_ASK, Q_LTP, Q_VOL, Q_TRADABLE) == tuple(range(Q_BID, Q_BID + 5))
+# load_day writes these five Q fields in one pass, as consecutive fields from Quote.bid
+assert (Quote.bid, Quote.ask, Quote.ltp, Quote.vol, Quote.tradable) == tuple(range(Quote.bid, Quote.bid + 5))
 BOOK_COLUMNS = [f"{side}_{f}{k}" for side, f in (("bid", "px"), ("bid", "qty"), ("ask", "px"), ("ask", "qty"))
                 for k in range(LEVELS)]
 TOUCH_COLUMNS = ["bid_px0", "bid_qty0", "ask_px0", "ask_qty0"]     # the same layout, one level
@@ -47,14 +47,14 @@ class DayData:
     date: dt.date
     t_s: np.ndarray          # [S] wall seconds of the session grid
     contracts: Contracts
-    Q: np.ndarray            # [S, C, NQ]
+    Q: np.ndarray            # [S, C, N_QUOTE] fields: backtest.enums.Quote
     book: np.ndarray         # [4 x levels, rows + 1] the book of each row (kernels.fills), then an all-NaN row
     book_row: np.ndarray     # [S, C] the book row of each cell (the NaN row where the contract has none)
     F: dict                  # feature name -> [S, C]
     spot: np.ndarray         # [S]
     atm: np.ndarray          # [S] ATM strike from spot (NaN without spot)
 
-    slippage_of: tuple | None = None   # the slippage config whose matrix Q[:, :, Q_SLIP] holds
+    slippage_of: object = None         # the slippage model whose matrix Q[:, :, Quote.slip] holds
     depth_source: Callable[[], pa.Table] | None = None   # the day's DEPTH_COLUMNS rows, for a touch-only book
 
     @property
@@ -76,7 +76,7 @@ class DayData:
     @cached_property
     def tradable(self) -> np.ndarray:
         """[S, C] a real snapshot with a two-sided book and an LTP this second."""
-        return self.Q[:, :, Q_TRADABLE] > 0
+        return self.Q[:, :, Quote.tradable] > 0
 
     @cached_property
     def strikes_from_atm(self) -> np.ndarray:
@@ -218,16 +218,16 @@ def load_day(underlying: str, day: dt.date, features: pa.Table, spot_grid: pa.Ta
                           strike=features["strike"].to_numpy(zero_copy_only=False)[first].astype(np.int64),
                           lot=np.array([lot_size(underlying, e) for e in expiry], dtype=np.int64))
     i_of_row = _grid_rows(t_s, features, "features_options", underlying, day)
-    Q = np.full((S, C, NQ), np.nan)
+    Q = np.full((S, C, N_QUOTE), np.nan)
     bid, ask, ltp = _col(features, "bid_px0"), _col(features, "ask_px0"), _col(features, "price")
     is_pad = features["is_pad"].to_numpy(zero_copy_only=False).astype(bool)
     tradable = ~is_pad & ~np.isnan(ltp) & ~np.isnan(bid) & ~np.isnan(ask)
-    Q[:, :, Q_TRADABLE] = 0.0
-    scatter_fields(Q, Q_BID, i_of_row, c_of_row,
+    Q[:, :, Quote.tradable] = 0.0
+    scatter_fields(Q, Quote.bid, i_of_row, c_of_row,
                    float_columns([bid, ask, ltp, _col(features, "vol_delta"), tradable]))
     row = _row_index(i_of_row, c_of_row, S, C, features.num_rows)
     book, book_row = touch_book(features, row)
-    engine_inputs = {"atr_1m": Q_ATR, "ema18": Q_EMA}     # features the exit rules read from Q
+    engine_inputs = {"atr_1m": Quote.atr, "ema18": Quote.ema}     # features the exit rules read from Q
     wanted = list(dict.fromkeys([*feature_names, *(n for n in engine_inputs if n in features.column_names)]))
     dense = np.empty((len(wanted), S, C))
     for k, name in enumerate(wanted):

@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 
 from backtest.config import apply_overrides
+from backtest.reports.tables import metrics_table
 from backtest.run import RunResult, run_many
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
@@ -52,15 +53,19 @@ def label(over: dict, prefix: str = "") -> str:
 
 def sweep(root, strategy: Strategy, base: StrategyConfig, specs: list[str], underlying: str,
           days: list[dt.date], write: bool = False) -> list[tuple[str, RunResult]]:
-    """(combination label, run) per combination of the specs."""
+    """(combination label, run) per combination of the specs; `write` stores every run."""
     combos = grid(*specs)
-    jobs = [(strategy, apply_overrides(copy.deepcopy(base), _with_execution_defaults(over, base))) for over in combos]
+    jobs = [(strategy, apply_overrides(copy.deepcopy(base), over)) for over in combos]
     return list(zip((label(o) for o in combos), run_many(root, jobs, underlying, days, write=write)))
 
 
-def _with_execution_defaults(over: dict, base: StrategyConfig) -> dict:
-    """apply_overrides rebuilds `execution` from its parts: keep the base's parts not swept."""
-    if "execution" not in over:
-        return over
-    current = base.to_dict()["execution"]
-    return {**over, "execution": {part: {**current[part], **over["execution"].get(part, {})} for part in current}}
+def sweep_table(results: list[tuple[str, RunResult]]) -> str:
+    """The combinations, best net P&L first, as text: their metrics and, when stored, run ids."""
+    ranked = sorted(results, key=lambda x: -x[1].metrics["net_pnl"])
+    stored = all(r.stored for _, r in ranked)
+    table = metrics_table([(name, r.metrics) for name, r in ranked],
+                          ("trades", "win_rate", "net_pnl", "profit_factor", "max_drawdown"), first="combination",
+                          extra={"run": [r.run_id for _, r in ranked]} if stored else None)
+    hint = ("runs stored: `ticklake report RUN_ID [RUN_ID ...]` compares them" if stored else
+            "runs not stored: add --write to store every combination's run (then `ticklake report RUN_ID`)")
+    return f"{table.text()}\n{hint}"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backtest.run import available_days, fee_fn_for, load_inputs, run_backtest, run_each, simulate_day  # noqa: E402
+from backtest.run import available_days, load_inputs, run_backtest, run_each  # noqa: E402
+from backtest.simulate import simulate_day  # noqa: E402
 from backtest.strategies import CATALOGUE  # noqa: E402
 from warehouse.catalog import connect  # noqa: E402
 from warehouse.layout import warehouse_root  # noqa: E402
@@ -65,15 +66,16 @@ def engine_alone(root, work) -> dict[str, float]:
     """Contract-seconds per second of each strategy's signals + engine + trade rows + fees on days
     already in memory, nothing else running (the per-core engine rate), best of two passes."""
     names = sorted(set().union(*(s.features for s in CATALOGUE.values())) | {"price"})
-    days = [x for u, ds in work for d in ds if (x := load_inputs(root, u, d, names)) is not None]
+    spot_names = tuple(sorted(set().union(*(s.spot_features for s in CATALOGUE.values()))))
+    days = [x for u, ds in work for d in ds if (x := load_inputs(root, u, d, names, spot_names)) is not None]
     rate = {}
     for name, s in CATALOGUE.items():
-        cfg, fees = s.default(), fee_fn_for(s.default())
+        cfg = s.default()
         best = float("inf")
         for _ in range(2):
             t = time.perf_counter()
             for data, spot in days:
-                simulate_day(s, cfg, data, "bench", True, fees, spot)
+                simulate_day(s, cfg, data, "bench", True, spot)
             best = min(best, time.perf_counter() - t)
         rate[name] = sum(d.Q.shape[0] * d.Q.shape[1] for d, _ in days) / best
     return rate

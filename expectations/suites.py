@@ -12,7 +12,7 @@ from typing import Callable
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from backtest.kernels.params import EXIT_REASONS
+from backtest.enums import EXIT_REASONS
 from expectations import frames
 from warehouse import schema as S
 
@@ -139,7 +139,7 @@ def _feature_checks(p: dict) -> list:
 
 
 def _trade_checks(p: dict) -> list:
-    return [_schema(S.TRADES, ("net_residual", "exit_after_entry_s")),
+    return [_schema(S.TRADE_LEGS, ("net_residual", "exit_after_entry_s")),
             *_not_null(("run_id", "trade_id", "symbol", "entry_ts", "exit_ts", "exit_reason")),
             *_positive(("entry_px", "exit_px", "lots", "lot_size")),
             _x("exit_after_entry", gxe.ExpectColumnValuesToBeBetween(column="exit_after_entry_s", min_value=0),
@@ -158,7 +158,7 @@ SUITES: dict[str, Suite] = {s.name: s for s in (
     Suite("crypto_trades", "crypto", frames.crypto_frame, ("symbol", "trade_id"), _crypto_checks),
     Suite("coverage", "coverage", frames.plain_frame, ("symbol",), _coverage_checks),
     Suite("features_options", "features_options", frames.features_frame, ("symbol", "ts"), _feature_checks),
-    Suite("trades", "trades", frames.trades_frame, ("strategy", "trade_id", "leg"), _trade_checks),
+    Suite("trade_legs", "trade_legs", frames.trades_frame, ("strategy", "trade_id", "leg"), _trade_checks),
     Suite("ingest_runs", "ingest_runs", frames.ingest_runs_frame, ("source", "partition"), _ingest_checks),
 )}
 

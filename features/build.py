@@ -65,8 +65,14 @@ def _per_contract(t: np.ndarray, starts: np.ndarray, fn) -> dict[str, np.ndarray
     return out
 
 
+def windows(columns: tuple[str, ...]) -> np.ndarray:
+    """Each column's window in seconds as the registry declares it (0 where it has none): the
+    family kernels take them from here, never as literals."""
+    return np.array([R.REGISTRY[c].window_s or 0 for c in columns], np.int64)
+
+
 def flow_family(t, starts, price, vol, is_pad):
-    values, streaks = families.flow_by_contract(t, starts, price, vol, is_pad)
+    values, streaks = families.flow_by_contract(t, starts, price, vol, is_pad, windows(families.FLOW_COLUMNS))
     return {**dict(zip(families.FLOW_COLUMNS, values)), **dict(zip(families.STREAK_COLUMNS, streaks))}
 
 
@@ -75,14 +81,19 @@ def _open_s(day: dt.date) -> int:
 
 
 def trend_family(t, starts, price, day: dt.date):
-    return dict(zip(families.TREND_COLUMNS, families.trend_by_contract(t, starts, price, _open_s(day))))
+    return dict(zip(families.TREND_COLUMNS, families.trend_by_contract(t, starts, price, _open_s(day),
+                                                                       windows(families.TREND_COLUMNS))))
+
+
+VALID_COLUMNS = ("vol_10s_ok", "vol_30s_ok", "vol_60s_ok", "vol_5m_ok", "sigma_15m_ok")
 
 
 def state_family(t, starts, is_pad, day: dt.date):
+    valid_windows = windows(VALID_COLUMNS).tolist()
+
     def one(ts, s):
         run = rolling.pad_run_length(is_pad[s])
-        out = {f"{n}_ok": rolling.window_valid(ts, run, w)
-               for n, w in (("vol_10s", 10), ("vol_30s", 30), ("vol_60s", 60), ("vol_5m", 300), ("sigma_15m", 900))}
+        out = {name: rolling.window_valid(ts, run, w) for name, w in zip(VALID_COLUMNS, valid_windows)}
         out["secs_since_open"] = (ts - _open_s(day)).astype(np.int32)
         return out
     return _per_contract(t, starts, one)
@@ -123,7 +134,8 @@ def options_family(g: pa.Table, t: np.ndarray, starts: np.ndarray, terms: tuple,
     iv = G.implied_vol(mid, spot, strike, tte, RATE, 0.0, is_call, series_starts=starts)
     _, delta, gamma, theta, vega = G.bs_greeks(spot, strike, tte, RATE, 0.0, iv, is_call)
     oi = _f64(g, "oi")
-    oi_chg = _per_contract(t, starts, lambda ts, s: {"oi_chg_60s": oi[s] - rolling.lag_value(ts, oi[s], 60)})
+    lag = int(windows(("oi_chg_60s",))[0])
+    oi_chg = _per_contract(t, starts, lambda ts, s: {"oi_chg_60s": oi[s] - rolling.lag_value(ts, oi[s], lag)})
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.abs(theta) / (MARGIN_PCT * spot + mid)
         money = np.log(strike / fwd)

@@ -169,15 +169,6 @@ def ui_cmd(s: Settings, port) -> None:
     os.execvpe(str(exe) if exe.exists() else args[0], args, env)
 
 
-def _print_sweep(results, underlying: str, days) -> None:
-    click.echo(f"{underlying} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
-    click.echo(f"{'combination':40s} {'trades':>7s} {'win':>6s} {'net':>12s} {'PF':>6s} {'max DD':>10s}  run")
-    for name, r in sorted(results, key=lambda x: -x[1].metrics["net_pnl"]):
-        m = r.metrics
-        click.echo(f"{name:40s} {m['trades']:7d} {m['win_rate']:6.1%} {m['net_pnl']:12,.2f} {m['profit_factor']:6.2f} "
-                   f"{m['max_drawdown']:10,.2f}  {r.run_id}")
-
-
 @command(cli, "backtest", help="run one strategy over the feature store")
 @click.option("--strategy", required=True)
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
@@ -193,9 +184,11 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
     from backtest.config import load_config
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
-    from backtest.sweep import sweep
+    from backtest.sweep import sweep, sweep_table
     from warehouse.catalog import write_catalog
 
+    if start and end and start > end:
+        raise click.UsageError(f"--start {start} is after --end {end}")
     root = s.root
     cfg = load_config(strategy, config_path)
     for u in [underlying] if underlying else list(UNDERLYINGS):
@@ -203,11 +196,13 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
         if not days:
             raise RuntimeError(f"no feature partitions for {u} in the range; run `ticklake materialize` first")
         if sweeps:
-            _print_sweep(sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write), u, days)
+            results = sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write)
+            click.echo(f"{u} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
+            click.echo(sweep_table(results))
             continue
         res = run_backtest(root, get(strategy), cfg, u, days, log_events=not no_events)
         m = res.metrics
-        click.echo(f"{res.run_id} {u} {days[0]}..{days[-1]} ({len(days)} days): {m['trades']} trades, "
+        click.echo(f"{res.run_id} {u} {days[0]}..{days[-1]} ({len(days)} days): {m['trades']} trade legs, "
                    f"win {m['win_rate']:.1%}, net {m['net_pnl']:,.2f}, fees {m['fees']:,.2f}, "
                    f"PF {m['profit_factor']:.2f}, max DD {m['max_drawdown']:,.2f}" if m["trades"] else
                    f"{res.run_id} {u}: no trades in {len(days)} days")
@@ -226,17 +221,19 @@ def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
     audited = audit_runs(s.root, [run_id] if run_id else None, sample_per_day=sample)
     if not audited:
         raise RuntimeError("no backtest runs in the warehouse")
-    click.echo(f"{'strategy':24s} {'run':44s} {'trades':>7s}  findings")
-    for row, trades, findings in audited:
+    click.echo(f"{'strategy':24s} {'run':38s} {'underlying':10s} {'dates':23s} {'legs':>6s}  findings")
+    for row, legs, findings in audited:
         detail = ", ".join(f"{c}/{sv}: {n}" for c, sv, n in summary(findings)) or "clean"
-        click.echo(f"{row['strategy']:24s} {row['run_id']:44s} {trades:7d}  {detail}")
+        dates = f"{row['start']}..{row['end']}" if row["start"] else "no days"
+        click.echo(f"{row['strategy']:24s} {row['run_id']:38s} {row['underlying']:10s} {dates:23s} {legs:6d}  {detail}")
     errors = sum(errors_of(f) for _, _, f in audited)
     click.echo(f"{len(audited)} runs audited, {errors} error findings (table audit_findings)")
     if errors:
         ctx.exit(1)
 
 
-@command(cli, "report", help="self-contained HTML report of runs (several: side by side)")
+@command(cli, "report", help="self-contained HTML report of runs (several: side by side); a strategy "
+                             "name means its latest run per underlying and day")
 @click.argument("runs", nargs=-1, required=True, metavar="RUN...")
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default <warehouse>/reports/RUN.html)")
 def report_cmd(s: Settings, runs, out) -> None:

@@ -18,20 +18,15 @@ def run_sql_row(root: Path, query: str) -> tuple:
 
 
 def metrics_table(root: Path) -> str:
-    """Per strategy over all its runs, the report's own metrics (backtest.run.summarize_run)."""
-    from backtest.reports.html import fmt_metric
+    """Per strategy, its latest run per underlying and day: the report's own metrics."""
     from backtest.reports.load import load_report
+    from backtest.reports.tables import metrics_table as table
     from warehouse.catalog import connect
 
-    cols = [("trades", "trades", "{:,.0f}"), ("win_rate", "win rate", "{:.1%}"), ("net_pnl", "net P&L", "{:,.0f}"),
-            ("fees", "fees", "{:,.0f}"), ("expectancy", "expectancy", "{:,.2f}"), ("profit_factor", "PF", "{:.2f}"),
-            ("sharpe", "Sharpe", "{:.2f}"), ("max_drawdown", "max DD", "{:,.0f}"), ("fee_share_of_gross", "fee/gross", "{:.0%}")]
     strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
-    lines = [f"{'strategy':24s}" + "".join(f"{h:>12s}" for _, h, _ in cols)]
-    for s in strategies:
-        m = load_report(root, s).metrics
-        lines.append(f"{s:24s}" + "".join(f"{fmt_metric(f, m.get(k)):>12s}" for k, _, f in cols))
-    return "\n".join(lines)
+    return table([(s, load_report(root, s).metrics) for s in strategies],
+                 ("trades", "win_rate", "net_pnl", "fees", "expectancy", "profit_factor", "sharpe", "max_drawdown",
+                  "fee_share_of_gross"), first="strategy").text()
 
 
 def quality_summary(root: Path) -> str:
@@ -72,7 +67,7 @@ def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
     print(run_sql(root, "select kind, count(*) gaps, sum(seconds) total_seconds from gaps group by all order by 1"))
     print(quality_summary(root))
     print(metrics_table(root))
-    runs, trades, errors = run_sql_row(root, """select (select count(*) from backtest_runs), (select count(*) from trades),
+    runs, trades, errors = run_sql_row(root, """select (select count(*) from backtest_runs), (select count(*) from trade_legs),
                                                  (select count(*) from audit_findings where severity = 'error')""")
     print(f"audit: {runs} runs, {trades} trade legs replayed independently, {errors} error findings")
     print(f"report: {root / 'reports' / 'backtest_summary.html'}")

@@ -1,8 +1,10 @@
 """Deliberately broken engines, each run over real materialised data, each caught by the audit.
 
 The mutants are real engines: the Numba kernel recompiled with one function swapped (fill at mid,
-a trailing stop that loosens), the engine fed the next second's data (look-ahead), or the fee
-schedule left out. The audit shares no fill, exit or fee code with any of them."""
+a trailing stop that loosens), the engine fed the next second's data (look-ahead), a fee model
+that charges nothing, or backtest/fees.py reading a wrong STT rate. The audit shares no fill, exit
+or fee code with any of them (it reads the fee schedule's rows itself), so each mutant is caught."""
+import dataclasses
 import datetime as dt
 import math
 import shutil
@@ -12,6 +14,7 @@ import numba as nb
 import numpy as np
 import pytest
 
+import backtest.fees
 from backtest.audit import audit_stored_run
 from backtest.kernels import engine
 from backtest.kernels.exits import trailed_stop
@@ -21,8 +24,9 @@ from backtest.strategies import CATALOGUE
 
 @nb.njit
 def fill_at_mid(book, side, qty, allow_partial):
-    """Broken market fill: the mid instead of the touch."""
-    return qty, 0.5 * (book[0] + book[10])
+    """Broken market fill: the mid instead of the touch (bid_px0 is the book's first row, ask_px0
+    the first of its second half, whether it holds the touch or 5 levels: kernels.fills)."""
+    return qty, 0.5 * (book[0] + book[book.shape[0] // 2])
 
 
 @nb.njit
@@ -61,11 +65,11 @@ def materialised(landed, tmp_path_factory):
     return copy, day
 
 
-def audit_errors(root, strategy: str, day: dt.date, fee_fn=None) -> tuple[int, set[str]]:
+def audit_errors(root, strategy: str, day: dt.date, fees=None) -> tuple[int, set[str]]:
     s = CATALOGUE[strategy]
-    res = run_backtest(root, s, s.default(), "NIFTY", [day], fee_fn=fee_fn)
+    res = run_backtest(root, s, s.default(), "NIFTY", [day], fees=fees)
     _, inp, findings = audit_stored_run(root, res.run_id)
-    return inp.trades.num_rows, {f["check"] for f in findings.to_pylist() if f["severity"] == "error"}
+    return inp.legs.num_rows, {f["check"] for f in findings.to_pylist() if f["severity"] == "error"}
 
 
 @pytest.fixture
@@ -84,18 +88,37 @@ def test_look_ahead_by_one_second_is_caught(clean, monkeypatch):
 
 
 def test_fill_at_mid_instead_of_the_touch_is_caught(clean, monkeypatch):
-    monkeypatch.setattr("backtest.run.run_single_leg", recompiled(market_fill=fill_at_mid))
+    monkeypatch.setattr("backtest.simulate.run_single_leg", recompiled(market_fill=fill_at_mid))
     trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1])
     assert trades > 0 and "fill_rule" in errors, errors
 
 
 def test_a_stop_that_loosens_is_caught(clean, monkeypatch):
-    monkeypatch.setattr("backtest.run.run_single_leg", recompiled(trailed_stop=loosening_trail))
+    monkeypatch.setattr("backtest.simulate.run_single_leg", recompiled(trailed_stop=loosening_trail))
     trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1])
     assert trades > 0 and "stop_never_loosens" in errors, errors
 
 
+class NoFees:
+    """A fee model that charges nothing."""
+
+    def charges(self, trade_date, side, entry_px, exit_px, qty):
+        return np.zeros(len(side))
+
+
 def test_an_omitted_fee_is_caught(clean):
-    no_fees = lambda day, side, entry, exit_, qty: np.zeros(len(side))  # noqa: E731
-    trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1], fee_fn=no_fees)
+    trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1], fees=NoFees())
+    assert trades > 0 and errors == {"fees"}, errors
+
+
+def test_a_wrong_stt_rate_in_the_fee_code_is_caught(clean, monkeypatch):
+    """backtest/fees.py reads the schedule with the STT of the sell side halved: the engine's own
+    fee model charges less, and the audit, computing charges from the schedule's rows itself,
+    says so (when the audit recomputed fees through the engine's fee function, this passed)."""
+    right = backtest.fees._schedule()
+    stt = backtest.fees.rates_on(clean[1]).stt_sell_pct
+    wrong = tuple((a, b, dataclasses.replace(r, stt_sell_pct=r.stt_sell_pct / 2)) for a, b, r in right)
+    monkeypatch.setattr(backtest.fees, "_schedule", lambda: wrong)
+    assert backtest.fees.rates_on(clean[1]).stt_sell_pct == stt / 2       # the engine's fee model is wrong now
+    trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1])
     assert trades > 0 and errors == {"fees"}, errors

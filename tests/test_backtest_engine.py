@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from backtest.kernels.engine import ORDER_IOC, ORDER_LIMIT
+from backtest.enums import EventKind, OrderType
 from tests.backtest_paths import event_names, params, path, reason, run
 
 
@@ -58,21 +58,21 @@ def test_beyond_the_book_is_partial_or_rejected_by_the_fill_model():
 def test_limit_buy_fills_only_when_quoted_or_traded_through_and_cancels_after_timeout():
     # limit 100.05 (bid + 0.05): the ask stays 100.10 -> no fill, cancelled after 1 s
     t, Q, B = path([100, 100, 100, 100, 100])
-    tr, ev = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=1), order_type=ORDER_LIMIT, limit=lambda i: 100.05)
+    tr, ev = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=1), order_type=OrderType.limit, limit=lambda i: 100.05)
     assert len(tr) == 0 and "cancel" in event_names(ev)
     # the ask drops to 100.05 on the second after arrival: the resting order fills at its own price
     t, Q, B = path([100, 100, 99.95, 100], spread=0.10)
-    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=2), order_type=ORDER_LIMIT, limit=lambda i: 100.05)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=2), order_type=OrderType.limit, limit=lambda i: 100.05)
     assert (tr["entry_i"], tr["entry_px"]) == (2, 100.05)
     # a trade prints below the limit: fills at the limit
     t, Q, B = path([100, 100, 100], ltp=[100.05, 100.05, 100.0])
-    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=2), order_type=ORDER_LIMIT, limit=lambda i: 100.05)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5, entry_timeout_s=2), order_type=OrderType.limit, limit=lambda i: 100.05)
     assert (tr["entry_i"], tr["entry_px"]) == (2, 100.05)
 
 
 def test_ioc_takes_what_the_book_has_up_to_the_limit_and_cancels_the_rest():
     t, Q, B = path([100, 100, 100], depth=20.0)
-    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5), order_type=ORDER_IOC, limit=lambda i: 100.15, lot=75)
+    (tr,), _ = run(t, Q, B, {0: 1}, params(stop=1.5), order_type=OrderType.ioc, limit=lambda i: 100.15, lot=75)
     assert tr["qty"] == 40 and tr["entry_px"] == pytest.approx(100.125)   # levels 100.10 and 100.15 only
 
 
@@ -80,7 +80,7 @@ def test_trailing_stop_only_tightens_and_exits_at_the_first_breach():
     bids = [100, 100, 100.5, 101.5, 102.5, 102.0, 101.8, 101.6, 101.0]
     t, Q, B = path(bids)
     (tr,), ev = run(t, Q, B, {0: 1}, params(stop=1.5, trail_activate=1.5, trail_offset=0.8))
-    stops = [e["stop"] for e in ev if e["code"] == 5]
+    stops = [e["stop"] for e in ev if e["code"] == EventKind.stop_move]
     assert stops == sorted(stops) and stops[-1] == pytest.approx(101.7)   # 102.5 - 0.8, never loosened
     assert reason(tr) == "trailing_stop" and tr["exit_signal_i"] == 7 and tr["exit_px"] == 101.0
 
@@ -142,6 +142,17 @@ def test_a_touch_only_book_asks_for_the_5_levels_exactly_when_an_order_walks_pas
     with pytest.raises(DepthNeeded):                     # 21 units: the 21st is on level 1
         run(t, Q, touch, {0: 1}, params(stop=5.0), lot=21)
     with pytest.raises(DepthNeeded):                     # an IOC at the touch price still needs level 1's price
-        run(t, Q, touch, {0: 1}, params(stop=5.0), order_type=ORDER_IOC, limit=lambda i: 100.10, lot=21)
-    tr, _ = run(t, Q, touch, {0: 1}, params(stop=5.0), order_type=ORDER_IOC, limit=lambda i: 100.05, lot=21)
+        run(t, Q, touch, {0: 1}, params(stop=5.0), order_type=OrderType.ioc, limit=lambda i: 100.10, lot=21)
+    tr, _ = run(t, Q, touch, {0: 1}, params(stop=5.0), order_type=OrderType.ioc, limit=lambda i: 100.05, lot=21)
     assert len(tr) == 0                                  # the touch is already past the limit: no level 1 needed
+
+
+def test_daily_loss_limit_in_rupees_counts_the_days_closed_legs_gross():
+    bids = []
+    for _ in range(6):
+        bids += [100, 100, 98.0, 98.0]      # each trade: 30 units in at 100.10, out at 98.0 = -63 rupees
+    t, Q, B = path(bids)
+    entries = {i: 1 for i in range(0, len(bids), 4)}
+    assert len(run(t, Q, B, entries, params(stop=1.5, daily_loss_rupees=100))[0]) == 2     # -126 after two
+    assert len(run(t, Q, B, entries, params(stop=1.5, daily_loss_rupees=130))[0]) == 3     # -189 after three
+    assert len(run(t, Q, B, entries, params(stop=1.5))[0]) == 6

@@ -43,3 +43,16 @@ def test_per_day_rounding_differs_from_per_trade_on_three_small_fills():
 def test_vectorised_fees_match_the_scalar_form():
     got = round_trip_fees(dt.date(2025, 2, 10), [1, -1], [200.0, 202.0], [202.0, 200.0], [30, 30])
     assert got.tolist() == [11.24, 11.24]
+
+
+def test_the_audits_own_fee_arithmetic_gives_the_worked_example():
+    """backtest.audit computes charges from the schedule's rows with its own code (decimals): it
+    must agree with FEES.md's worked example as the engine's fee model does."""
+    from decimal import Decimal
+
+    from backtest.audit import expected_fees
+
+    day = dt.date(2025, 2, 10)
+    assert expected_fees(day, 1, 200.0, 202.0, 30, 20) == Decimal("58.44")
+    assert expected_fees(day, 1, 200.0, 202.0, 30, 0) == Decimal("11.24")
+    assert expected_fees(day, -1, 202.0, 200.0, 30, 0) == Decimal("11.24")     # sold first: the same two fills

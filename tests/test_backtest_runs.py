@@ -23,9 +23,9 @@ def test_running_the_six_strategies_together_changes_no_trade(landed):
     for (s, cfg), many in zip(jobs, together):
         alone = run_backtest(root, s, cfg, "NIFTY", days, write=False)
         assert many.run_id == alone.run_id
-        assert same_bytes(many.trades) == same_bytes(alone.trades), s.name
+        assert same_bytes(many.legs) == same_bytes(alone.legs), s.name
         assert same_bytes(many.events) == same_bytes(alone.events), s.name
-        traded += alone.trades.num_rows
+        traded += alone.legs.num_rows
     assert traded > 0
 
 
@@ -35,7 +35,7 @@ def test_the_same_inputs_give_the_same_run_id_and_rows(landed):
     days = available_days(root, "NIFTY", None, None)
     a = run_backtest(root, s, s.default(), "NIFTY", days, write=False)
     b = run_backtest(root, s, s.default(), "NIFTY", days, write=False)
-    assert a.run_id == b.run_id and same_bytes(a.trades) == same_bytes(b.trades)
+    assert a.run_id == b.run_id and same_bytes(a.legs) == same_bytes(b.legs)
     assert json.dumps(a.metrics, sort_keys=True) == json.dumps(b.metrics, sort_keys=True)
 
 
@@ -58,10 +58,9 @@ def test_a_sweep_runs_every_combination_exactly_as_single_runs(landed):
         "exits.target=1.5 execution.slippage.atm=0", "exits.target=1.5 execution.slippage.atm=0.15",
         "exits.target=3 execution.slippage.atm=0", "exits.target=3 execution.slippage.atm=0.15"]
     single = apply_overrides(copy.deepcopy(s.default()), {"exits": {"target": 3}})
-    single.execution = type(single.execution)(single.execution.latency, single.execution.fill,
-                                              type(single.execution.slippage)(atm=0.15), single.execution.fees)
+    single = apply_overrides(single, {"execution": {"slippage": {"atm": 0.15}}})
     alone = run_backtest(root, s, single, "NIFTY", days, write=False)
-    assert results[3][1].run_id == alone.run_id and same_bytes(results[3][1].trades) == same_bytes(alone.trades)
+    assert results[3][1].run_id == alone.run_id and same_bytes(results[3][1].legs) == same_bytes(alone.legs)
     assert len({r.run_id for _, r in results}) == 4
     with pytest.raises(KeyError, match="unknown keys"):
         sweep(root, s, s.default(), ["exits.targett=1"], "NIFTY", days)
@@ -100,7 +99,8 @@ def test_the_5_level_book_is_read_only_when_an_order_walks_past_the_touch_and_ch
     """Orders of 40 lots walk past the touch: the touch-only day reads the 5 levels at the first
     such order, and every trade matches the day loaded with the 5 levels up front."""
     from backtest.config import apply_overrides
-    from backtest.run import fee_fn_for, load_inputs, simulate_day
+    from backtest.run import load_inputs
+    from backtest.simulate import simulate_day
 
     _, root, _ = landed
     s = CATALOGUE["micro_ema_flip"]
@@ -114,10 +114,10 @@ def test_the_5_level_book_is_read_only_when_an_order_walks_past_the_touch_and_ch
         eager, _ = load_inputs(root, "NIFTY", day, names)
         eager.load_depth()
         assert lazy.book.shape[0] == 4 and eager.has_depth
-        a = simulate_day(s, cfg, lazy, "r", True, fee_fn_for(cfg), spot)
-        b = simulate_day(s, cfg, eager, "r", True, fee_fn_for(cfg), spot)
+        a = simulate_day(s, cfg, lazy, "r", True, spot)
+        b = simulate_day(s, cfg, eager, "r", True, spot)
         assert lazy.has_depth == walks and len(reads) == walks
-        assert a.trades.num_rows > 0 and same_bytes(a.trades) == same_bytes(b.trades)
+        assert a.legs.num_rows > 0 and same_bytes(a.legs) == same_bytes(b.legs)
         assert same_bytes(a.events) == same_bytes(b.events)
 
 

@@ -2,8 +2,7 @@
 import numpy as np
 
 from backtest.data import dense_book
-from backtest.kernels.engine import NQ, Q_ASK, Q_BID, Q_SLIP, Q_TRADABLE
-from backtest.kernels.params import EXIT_REASONS, FIELDS, IDX
+from backtest.enums import EXIT_REASONS, N_PARAMS, N_QUOTE, Param, Quote
 from backtest.kernels.straddle import run_straddle
 
 T0 = (1_762_247_700 // 86400) * 86400 + 10 * 3600 + 30 * 60   # 10:30:00 of some day
@@ -11,21 +10,21 @@ T0 = (1_762_247_700 // 86400) * 86400 + 10 * 3600 + 30 * 60   # 10:30:00 of some
 
 def book(*paths, spread=0.10):
     S, C = len(paths[0]), len(paths)
-    Q = np.full((S, C, NQ), np.nan)
+    Q = np.full((S, C, N_QUOTE), np.nan)
     B = np.full((S, C, 20), np.nan)
     for c, p in enumerate(paths):
         p = np.asarray(p, float)
-        Q[:, c, Q_BID], Q[:, c, Q_ASK], Q[:, c, Q_TRADABLE], Q[:, c, Q_SLIP] = p, p + spread, 1, 0
+        Q[:, c, Quote.bid], Q[:, c, Quote.ask], Q[:, c, Quote.tradable], Q[:, c, Quote.slip] = p, p + spread, 1, 0
         B[:, c, 0], B[:, c, 5], B[:, c, 10], B[:, c, 15] = p, 1000, p + spread, 1000
     return np.arange(S, dtype=np.int64) + T0, Q, B
 
 
 def params(**kw):
-    P = np.full(len(FIELDS), np.nan)
+    P = np.full(N_PARAMS, np.nan)
     base = dict(latency_s=1, qty_lots=1, entry_start_s=0, entry_end_s=86400, session_exit_s=15 * 3600 + 5 * 60,
                 max_entries=1)
     for k, v in {**base, **kw}.items():
-        P[IDX[k]] = v
+        P[getattr(Param, k)] = v
     return P
 
 
@@ -76,3 +75,42 @@ def test_roll_to_a_strike_with_a_higher_score_after_the_wait():
     legs = run(t, Q, B, params(roll_after_s=5, roll_score_mult=1.2), ce=ce, pe=pe, score=score)
     assert legs[:2] == [(0, 6, "roll"), (1, 6, "roll")]
     assert len(legs) == 4                       # the new strike sold in the same second
+
+
+def test_daily_loss_limit_in_rupees_stops_new_positions():
+    """The CE rises 0.6 a second: each position is sold, stopped by the combined stop 3 s later and
+    bought back a second after that for 2.00 a unit (150 rupees for 75 units); a new one is sold in
+    the stop's second. The loss counts once a buy-back fills."""
+    S = 40
+    t, Q, B = book(100 + 0.6 * np.arange(S), [100] * S)
+
+    def positions(**kw):
+        P = params(combined_stop=1.0, max_entries=np.nan, **kw)
+        legs, _ = run_straddle(t, Q, *dense_book(B), np.ones(S, bool), np.zeros(S, np.int64), np.ones(S, np.int64),
+                               np.zeros((S, 2)), np.zeros(S), np.full(2, 75), P, True, 100, 1000)
+        return legs
+
+    for limit, n in ((100, 2), (200, 3)):            # at 6 one loss (-150) has filled, at 9 two (-300)
+        legs = positions(daily_loss_rupees=limit)
+        assert sorted(set(legs["position"].tolist())) == list(range(n)), limit
+        np.testing.assert_allclose((legs["entry_px"] - legs["exit_px"]) * legs["qty"], [-142.5, -7.5] * n)
+    assert len(set(positions()["position"].tolist())) > 10
+
+
+def test_a_straddle_refuses_a_loss_limit_in_r():
+    """R is a leg's result over its entry-to-stop distance; a straddle leg has no initial stop, so
+    the run says so instead of reading the number as rupees."""
+    import pytest
+
+    from backtest.config import apply_overrides
+    from backtest.simulate import simulate_day
+    from backtest.strategies import get
+    from tests.backtest_paths import day_of
+
+    t, Q, B = book([100] * 5, [100] * 5)
+    day = day_of(Q, B, t, strikes=(25000, 25000), opt_types=("CE", "PE"))
+    s = get("guarded_straddle")
+    spot = {"rv_1m": np.zeros(5), "atm_iv": np.full(5, 15.0), "roc_60s": np.zeros(5)}
+    assert simulate_day(s, s.default(), day, "t", True, spot).legs.num_rows == 2
+    with pytest.raises(ValueError, match="daily_loss_r: a straddle has no initial stop.*daily_loss_rupees"):
+        simulate_day(s, apply_overrides(s.default(), {"risk": {"daily_loss_r": 2}}), day, "t", True, spot)

@@ -94,22 +94,19 @@ def test_the_audit_catches_tampered_trades(landed):
     import pyarrow.compute as pc
 
     from backtest.audit import audit_run, load_run
-    from backtest.config import load_config
-    from backtest.run import fee_fn_for
     from warehouse.catalog import connect
 
     _, root, _ = landed
     run_id, strategy = connect(root).sql(
         "select run_id, strategy from trades group by all having count(*) > 3 order by 1 limit 1").fetchall()[0]
     _, inp = load_run(root, run_id)
-    fee_fn = fee_fn_for(load_config(strategy))
 
     def checks_after(column, fn):
-        t = inp.trades
+        t = inp.legs
         col = t[column]
         mutated = t.set_column(t.column_names.index(column), column, fn(col))
         inp2 = type(inp)(mutated, inp.events, inp.grid, inp.config)
-        return {f["check"] for f in audit_run(inp2, fee_fn).to_pylist() if f["severity"] == "error"}
+        return {f["check"] for f in audit_run(inp2).to_pylist() if f["severity"] == "error"}
 
     assert "no_lookahead" in checks_after("entry_ts", lambda c: pa.array([v - dt.timedelta(seconds=1) for v in c.to_pylist()], c.type))
     assert "fees" in checks_after("fees", lambda c: pc.multiply(c, 0.0))

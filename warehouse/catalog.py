@@ -26,12 +26,22 @@ VIEWS: dict[str, tuple[str, pa.Schema]] = {
     "options_grid": ("options_grid", S.OPTION_GRID),
     "spot_grid": ("spot_grid", S.SPOT_GRID),
     "coverage": ("coverage", S.COVERAGE),
-    "trades": ("trades", S.TRADES),
+    "trade_legs": ("trade_legs", S.TRADE_LEGS),
     "trade_events": ("trade_events", S.TRADE_EVENTS),
     "backtest_runs": ("backtest_runs", S.BACKTEST_RUNS),
     "audit_findings": ("audit_findings", S.AUDIT_FINDINGS),
     "features_options": ("features_options", S.FEATURES_OPTIONS),
     "features_spot": ("features_spot", S.FEATURES_SPOT),
+}
+# views computed from other views, installed after them
+DERIVED_VIEWS: dict[str, str] = {
+    # one row per trade (round trip): its legs summed
+    "trades": """SELECT run_id, strategy, trade_id, underlying, date, count(*) AS legs,
+                        string_agg(symbol, ' ' ORDER BY leg) AS symbols, min(signal_ts) AS signal_ts,
+                        min(entry_ts) AS entry_ts, max(exit_ts) AS exit_ts,
+                        string_agg(DISTINCT exit_reason, ',' ORDER BY exit_reason) AS exit_reasons,
+                        sum(gross_pnl) AS gross_pnl, sum(fees) AS fees, sum(net_pnl) AS net_pnl
+                 FROM trade_legs GROUP BY run_id, strategy, trade_id, underlying, date""",
 }
 CATALOG_FILE = "catalog.duckdb"
 
@@ -59,6 +69,8 @@ def _install_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     con.execute("SET TimeZone = 'Asia/Kolkata'")
     for view in VIEWS:
         con.execute(view_sql(root, view))
+    for view, sql in DERIVED_VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")
 
 
 def connect(root: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:

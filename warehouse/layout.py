@@ -19,7 +19,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "coverage": ("coverage", ("underlying", "date")),
     "features_options": ("features/options", ("underlying", "date")),
     "features_spot": ("features/spot", ("underlying", "date")),
-    "trades": ("backtests/trades", ("run_id", "underlying", "date")),
+    "trade_legs": ("backtests/trade_legs", ("run_id", "underlying", "date")),
     "trade_events": ("backtests/trade_events", ("run_id", "underlying", "date")),
     "backtest_runs": ("backtests/runs", ("run_id",)),
     "audit_findings": ("backtests/audit_findings", ("run_id",)),

@@ -87,7 +87,9 @@ COVERAGE = pa.schema([
 ])
 
 # --- backtests (backtest.run) ---------------------------------------------------------------
-TRADES = pa.schema([
+# one row per leg of a trade: a trade (trade_id, unique across runs) has one leg for a single-leg
+# strategy, two per position for a straddle; the `trades` view (warehouse.catalog) has one row per trade
+TRADE_LEGS = pa.schema([
     ("run_id", STR), ("strategy", STR), ("trade_id", STR), ("leg", I32), ("underlying", STR), ("date", DATE),
     ("symbol", STR), ("expiry", DATE), ("opt_type", STR), ("strike", I32), ("side", I32), ("lots", I32),
     ("lot_size", I32), ("qty", I64), ("signal_ts", IST_TS), ("entry_ts", IST_TS), ("entry_px", F64),
@@ -99,7 +101,7 @@ TRADE_EVENTS = pa.schema([
     ("run_id", STR), ("trade_id", STR), ("leg", I32), ("date", DATE), ("ts", IST_TS), ("event", STR),
     ("price", F64), ("stop", F64), ("target", F64), ("bid", F64), ("ask", F64),
 ])
-BACKTEST_RUNS = pa.schema([
+BACKTEST_RUNS = pa.schema([   # `trades`, `win_rate`, ... count trade legs (backtest.metrics)
     ("run_id", STR), ("strategy", STR), ("underlying", STR), ("start", DATE), ("end", DATE), ("days", I32),
     ("config", STR), ("code_version", STR), ("data_version", STR), ("created_at", UTC_TS),
     ("trades", I64), ("win_rate", F64), ("expectancy", F64), ("profit_factor", F64), ("net_pnl", F64),

@@ -11,16 +11,14 @@ import math
 import numba as nb
 import numpy as np
 
-from backtest.kernels.params import (ATR_MULT, EMA_GAP, LOCK1_AT, N_LOCKS, STOP, STOP_PCT, TARGET, TARGET_PCT,
-                                     TRAIL_ACTIVATE, TRAIL_OFFSET, R_STOP, R_TARGET,
-                                     R_TRAILING_STOP)
+from backtest.enums import N_LOCKS, ExitReason, Param
 
 
 @nb.njit(cache=True)
 def initial_levels(P: np.ndarray, side: int, entry: float) -> tuple:
     """(stop, target) prices at entry: rupee distances, or percent of the entry premium."""
-    stop_d = P[STOP] if not math.isnan(P[STOP]) else entry * P[STOP_PCT] / 100.0
-    tgt_d = P[TARGET] if not math.isnan(P[TARGET]) else entry * P[TARGET_PCT] / 100.0
+    stop_d = P[Param.stop] if not math.isnan(P[Param.stop]) else entry * P[Param.stop_pct] / 100.0
+    tgt_d = P[Param.target] if not math.isnan(P[Param.target]) else entry * P[Param.target_pct] / 100.0
     stop = entry - side * stop_d if not math.isnan(stop_d) else np.nan
     target = entry + side * tgt_d if not math.isnan(tgt_d) else np.nan
     return stop, target
@@ -41,15 +39,15 @@ def trailed_stop(P: np.ndarray, side: int, entry: float, stop: float, fav: float
     """Apply stepped locks, the activated trail, the ATR trail and the EMA trail to `stop`."""
     best = (fav - entry) * side
     for k in range(N_LOCKS):
-        at, to = P[LOCK1_AT + 2 * k], P[LOCK1_AT + 2 * k + 1]
+        at, to = P[Param.lock1_at + 2 * k], P[Param.lock1_at + 2 * k + 1]
         if not math.isnan(at) and best >= at - 1e-9:
             stop = tighter(side, stop, entry + side * to)
-    if not math.isnan(P[TRAIL_ACTIVATE]) and best >= P[TRAIL_ACTIVATE] - 1e-9:
-        stop = tighter(side, stop, fav - side * P[TRAIL_OFFSET])
-    if not math.isnan(P[ATR_MULT]) and not math.isnan(atr):
-        stop = tighter(side, stop, fav - side * P[ATR_MULT] * atr)
-    if not math.isnan(P[EMA_GAP]) and not math.isnan(ema):
-        stop = tighter(side, stop, ema - side * P[EMA_GAP])
+    if not math.isnan(P[Param.trail_activate]) and best >= P[Param.trail_activate] - 1e-9:
+        stop = tighter(side, stop, fav - side * P[Param.trail_offset])
+    if not math.isnan(P[Param.atr_mult]) and not math.isnan(atr):
+        stop = tighter(side, stop, fav - side * P[Param.atr_mult] * atr)
+    if not math.isnan(P[Param.ema_gap]) and not math.isnan(ema):
+        stop = tighter(side, stop, ema - side * P[Param.ema_gap])
     return stop
 
 
@@ -66,7 +64,7 @@ def price_trigger(side: int, exec_px: float, ltp: float, stop: float, target: fl
         (not math.isnan(exec_px) and (exec_px - target) * side >= -1e-9)
         or (not math.isnan(ltp) and (ltp - target) * side >= -1e-9))
     if hit_stop:
-        return (R_TRAILING_STOP if stop_moved else R_STOP), hit_tgt
+        return (ExitReason.trailing_stop if stop_moved else ExitReason.stop), hit_tgt
     if hit_tgt:
-        return R_TARGET, False
-    return 0, False
+        return ExitReason.target, False
+    return ExitReason.none, False

@@ -1,57 +1,39 @@
-"""The self-contained HTML run report (one run, a strategy's runs, or several side by side).
+"""The self-contained HTML run report (one run, a strategy's latest runs, or several side by side).
 
-`load_report` reads a selection from the warehouse (shell); everything else is pure: tables in,
-HTML text out, charts embedded as data URIs so the file can be mailed or opened offline.
+Pure: a RunReport per selector in, HTML text out, rendered by the Jinja2 templates in
+backtest/reports/templates with the charts embedded as data URIs, so the file can be mailed or
+opened offline. Headline metrics and charts come first; each report's trade legs are collapsed
+at the end.
 """
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 from dataclasses import dataclass
+from functools import lru_cache
 
+import jinja2
 import numpy as np
 import pyarrow as pa
 
 from backtest.reports import charts
+from backtest.reports.selection import RunSelection
+from backtest.reports.tables import metrics_table
 
-METRIC_ROWS = [("trades", "trades (legs)", "{:,.0f}"), ("win_rate", "win rate", "{:.1%}"),
-               ("expectancy", "expectancy / trade (Rs)", "{:,.2f}"), ("profit_factor", "profit factor", "{:.2f}"),
-               ("net_pnl", "net P&L (Rs)", "{:,.2f}"), ("gross_pnl", "gross P&L (Rs)", "{:,.2f}"),
-               ("fees", "fees (Rs)", "{:,.2f}"), ("fee_share_of_gross", "fees / gross", "{:.1%}"),
-               ("sharpe", "Sharpe (daily, 252)", "{:.2f}"), ("sortino", "Sortino (daily, 252)", "{:.2f}"),
-               ("max_drawdown", "max drawdown (Rs)", "{:,.2f}"), ("max_drawdown_pct", "max drawdown (%)", "{:.2f}"),
-               ("trades_per_day", "trades per day", "{:.1f}"), ("time_in_market", "time in market", "{:.1%}")]
-TRADE_COLUMNS = ["trade_id", "leg", "date", "symbol", "side", "lots", "qty", "entry_ts", "entry_px", "exit_ts",
-                 "exit_px", "exit_reason", "hold_s", "gross_pnl", "fees", "net_pnl", "mfe", "mae"]
-MAX_TRADE_ROWS = 2000
+LEG_COLUMNS = ["trade_id", "leg", "date", "symbol", "side", "lots", "qty", "entry_ts", "entry_px", "exit_ts",
+               "exit_px", "exit_reason", "hold_s", "gross_pnl", "fees", "net_pnl", "mfe", "mae"]
+MAX_LEG_ROWS = 2000
 
 
 @dataclass
 class RunReport:
     label: str                   # a run id or a strategy name
-    runs: list[dict]             # backtest_runs rows
-    trades: pa.Table             # ordered by exit time
+    selection: RunSelection      # the runs and days it covers
+    legs: pa.Table               # trade_legs rows, ordered by exit time
     findings: pa.Table | None    # audit_findings of the runs (None: not audited)
     days: list[dt.date]
     metrics: dict
     audit_sample: int | None = None   # the stored audit checked this many random trades per day
-
-
-def fmt_metric(fmt: str, v) -> str:
-    if v is None or (isinstance(v, float) and (np.isnan(v) or np.isinf(v))):
-        return "–" if v is None or np.isnan(v) else ("∞" if v > 0 else "-∞")
-    return fmt.format(v)
-
-
-def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-
-
-def _table(header: list[str], rows: list[list], cls: str = "") -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def group_pnl(keys: list, net: np.ndarray) -> tuple[list[str], list[float]]:
@@ -75,58 +57,74 @@ def breakdowns(t: pa.Table) -> dict[str, tuple[list[str], list[float]]]:
             "dte": group_pnl(dte, net)}
 
 
-def audit_summary(findings: pa.Table | None, sample: int | None = None) -> str:
-    if findings is None:
-        return "<p>Not audited yet: run <code>ticklake audit</code>.</p>"
-    scope = f"{sample} random trades per day (sampled audit)" if sample else "every trade"
-    if not findings.num_rows:
-        return (f'<p class="ok">Audit clean: {scope} re-derived from the market data by the independent '
-                "replay.</p>")
-    counts: dict = {}
-    for f in findings.to_pylist():
+def _uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _dates(days: list[dt.date]) -> str:
+    if not days:
+        return "no days"
+    return f"{days[0]}" if len(days) == 1 else f"{days[0]} – {days[-1]} ({len(days)} days)"
+
+
+def run_rows(r: RunReport) -> list[dict]:
+    """One row per run of the report: run id, underlying, the days taken from it, its audit result."""
+    by_run: dict[str, dict] = {}
+    for f in (r.findings.to_pylist() if r.findings is not None else []):
+        counts = by_run.setdefault(f["run_id"], {})
         counts[(f["check"], f["severity"])] = counts.get((f["check"], f["severity"]), 0) + 1
-    rows = [[c, s, n] for (c, s), n in sorted(counts.items())]
-    examples = [[f["trade_id"], f["leg"], f["check"], f["detail"]] for f in findings.to_pylist()[:20]]
-    return _table(["check", "severity", "findings"], rows, "audit") + _table(["trade", "leg", "check", "detail"], examples)
+    legs = {}
+    for run_id in r.legs["run_id"].to_pylist():
+        legs[run_id] = legs.get(run_id, 0) + 1
+    rows = []
+    for run in r.selection.runs:
+        counts = by_run.get(run["run_id"], {})
+        audit = ("not audited" if r.findings is None else
+                 ", ".join(f"{c} ({s}): {n}" for (c, s), n in sorted(counts.items())) or "clean")
+        rows.append({"run_id": run["run_id"], "underlying": run["underlying"],
+                     "dates": _dates(r.selection.days[run["run_id"]]), "legs": legs.get(run["run_id"], 0),
+                     "audit": audit})
+    return rows
 
 
-def _section(r: RunReport) -> str:
-    t = r.trades
-    parts = [f'<h2 id="{html.escape(r.label)}">{html.escape(r.label)}</h2>',
-             f"<p>{len(r.runs)} run(s), {len(r.days)} day(s) {r.days[0] if r.days else ''} – {r.days[-1] if r.days else ''}; "
-             f"strategy {html.escape(', '.join(sorted({x['strategy'] for x in r.runs})))}</p>"]
+def _section(r: RunReport) -> dict:
+    t = r.legs
+    out = {"label": r.label, "runs": run_rows(r), "strategies": ", ".join(sorted({x["strategy"] for x in r.selection.runs})),
+           "by_strategy": r.selection.by_strategy, "dates": _dates(r.days), "charts": [], "reasons": [],
+           "audit_scope": None if r.findings is None else (
+               f"{r.audit_sample} random trades per day (sampled audit)" if r.audit_sample else "every trade"),
+           "findings": [], "legs_total": t.num_rows}
     if t.num_rows:
         b = breakdowns(t)
-        parts += [_img(charts.bars_png(*b["daily"], "Daily net P&L", "date"), "daily P&L"),
-                  _img(charts.bars_png(*b["hour"], "Net P&L by hour of entry (IST)", "hour"), "P&L by hour"),
-                  _img(charts.bars_png(*b["dte"], "Net P&L by calendar days to expiry", "days to expiry"), "P&L by DTE")]
-        reasons = group_pnl(t["exit_reason"].to_pylist(), t["net_pnl"].to_numpy(zero_copy_only=False))
-        n_by = {k: 0 for k in reasons[0]}
+        out["charts"] = [(_uri(charts.bars_png(*b["daily"], "Daily net P&L", "date")), "daily P&L"),
+                         (_uri(charts.bars_png(*b["hour"], "Net P&L by hour of entry (IST)", "hour")), "P&L by hour"),
+                         (_uri(charts.bars_png(*b["dte"], "Net P&L by calendar days to expiry", "days to expiry")),
+                          "P&L by DTE")]
+        names, pnl = group_pnl(t["exit_reason"].to_pylist(), t["net_pnl"].to_numpy(zero_copy_only=False))
+        n_by = {k: 0 for k in names}
         for x in t["exit_reason"].to_pylist():
             n_by[x] += 1
-        parts.append("<h3>Exit reasons</h3>" + _table(["reason", "legs", "net P&L"],
-                                                     [[k, n_by[k], f"{v:,.2f}"] for k, v in zip(*reasons)]))
-    parts.append("<h3>Audit</h3>" + audit_summary(r.findings, r.audit_sample))
-    shown = t.slice(0, MAX_TRADE_ROWS).select(TRADE_COLUMNS).to_pylist()
-    rows = [[(f"{v:,.2f}" if isinstance(v, float) else v) for v in row.values()] for row in shown]
-    note = f" (first {MAX_TRADE_ROWS} of {t.num_rows})" if t.num_rows > MAX_TRADE_ROWS else ""
-    parts.append(f"<h3>Trades{note}</h3>" + _table(TRADE_COLUMNS, rows, "trades"))
-    return "\n".join(parts)
+        out["reasons"] = [(k, n_by[k], f"{v:,.2f}") for k, v in zip(names, pnl)]
+    if r.findings is not None:
+        out["findings"] = [[f["run_id"], f["trade_id"], f["leg"], f["check"], f["severity"], f["detail"]]
+                           for f in r.findings.to_pylist()[:20]]
+    shown = t.slice(0, MAX_LEG_ROWS).select(LEG_COLUMNS).to_pylist()
+    out["legs"] = [[(f"{v:,.2f}" if isinstance(v, float) else v) for v in row.values()] for row in shown]
+    return out
 
 
-CSS = """body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 16px}
-td,th{border:1px solid #ccc;padding:3px 8px;font-size:12px;text-align:right}th{background:#f0f0f0}
-td:first-child,th:first-child{text-align:left}.ok{color:#2e7d32;font-weight:600}img{display:block;max-width:100%}"""
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("backtest.reports", "templates"),
+                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                              undefined=jinja2.StrictUndefined)
 
 
 def render_html(reports: list[RunReport], title: str = "ticklake backtest report") -> str:
-    """The whole report: headline metrics side by side, equity and drawdown, then one section per run."""
-    header = ["metric", *(r.label for r in reports)]
-    rows = [[name, *(fmt_metric(fmt, r.metrics.get(key)) for r in reports)] for key, name, fmt in METRIC_ROWS]
-    curves = {r.label: equity_curve(r.trades) for r in reports if r.trades.num_rows}
-    body = [f"<h1>{html.escape(title)}</h1>", "<h2>Headline metrics</h2>", _table(header, rows, "metrics")]
-    if curves:
-        body.append(_img(charts.equity_png(curves), "equity curve and drawdown"))
-    body += [_section(r) for r in reports]
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>")
+    """The whole report: headline metrics side by side, equity and drawdown, each report's charts,
+    exit reasons and audit, then each report's trade legs (collapsed)."""
+    curves = {r.label: equity_curve(r.legs) for r in reports if r.legs.num_rows}
+    return _environment().get_template("report.html.j2").render(
+        title=title, metrics=metrics_table([(r.label, r.metrics) for r in reports], by_metric=True),
+        equity=_uri(charts.equity_png(curves)) if curves else None, sections=[_section(r) for r in reports],
+        leg_columns=LEG_COLUMNS, max_leg_rows=MAX_LEG_ROWS)

@@ -9,8 +9,9 @@ import pyarrow as pa
 
 from backtest.reports.charts import LegPath, trade_png
 from backtest.reports.html import RunReport, render_html
-from backtest.run import summarize_run
-from transforms.calendar import session_seconds, trading_days
+from backtest.reports.selection import resolve
+from backtest.simulate import summarize_run
+from transforms.calendar import session_seconds
 from warehouse.catalog import connect
 from warehouse.files import atomic_write
 from warehouse.layout import DATA_FILE, partition_dir
@@ -19,15 +20,6 @@ from warehouse.writer import read_manifest
 
 def _arrow(con, sql: str, params: list) -> pa.Table:
     return con.sql(sql, params=params).to_arrow_table()
-
-
-def resolve_runs(con, selector: str) -> list[dict]:
-    """Runs matching a run id, else every run of a strategy of that name."""
-    runs = _arrow(con, "select * from backtest_runs where run_id = ? or strategy = ? order by start, run_id",
-                  [selector, selector]).to_pylist()
-    if not runs:
-        raise KeyError(f"no backtest run or strategy {selector!r} in the warehouse")
-    return runs
 
 
 def audited(root: Path, run_id: str) -> bool:
@@ -43,15 +35,20 @@ def audit_sample(root: Path, run_ids: list[str]) -> int | None:
 
 
 def load_report(root: Path, selector: str) -> RunReport:
+    """A run id, or a strategy name (its latest run per underlying and day: reports.selection)."""
     con = connect(root)
-    runs = resolve_runs(con, selector)
-    ids = [r["run_id"] for r in runs]
-    trades = _arrow(con, "select * from trades where list_contains(?, run_id) order by exit_ts, trade_id, leg", [ids])
+    sel = resolve(con, selector)
+    ids = [r["run_id"] for r in sel.runs]
+    taken = pa.table({"run_id": pa.array([i for i in ids for _ in sel.days[i]], pa.string()),
+                      "date": pa.array([d for i in ids for d in sel.days[i]], pa.date32())})
+    con.register("taken", taken)
+    legs = _arrow(con, """select l.* from trade_legs l join taken using (run_id, date)
+                          order by l.exit_ts, l.trade_id, l.leg""", [])
     findings = _arrow(con, "select * from audit_findings where list_contains(?, run_id) order by run_id, trade_id",
                       [ids]) if all(audited(root, i) for i in ids) else None
-    days = sorted({d for r in runs for d in trading_days(r["start"], r["end"])})
+    days = sel.all_days()
     session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
-    return RunReport(selector, runs, trades, findings, days, summarize_run(trades, days, session_s),
+    return RunReport(selector, sel, legs, findings, days, summarize_run(legs, days, session_s),
                      audit_sample(root, ids) if findings is not None else None)
 
 
@@ -76,9 +73,14 @@ def _levels(ts: list, start, end, initial: float | None, moves: list[tuple]) -> 
 
 def load_trade_legs(root: Path, run_id: str, trade_id: str, margin_s: int = 60) -> list[LegPath]:
     con = connect(root)
-    legs = _arrow(con, "select * from trades where run_id = ? and trade_id = ? order by leg", [run_id, trade_id]).to_pylist()
+    if not con.sql("select count(*) from backtest_runs where run_id = ?", params=[run_id]).fetchall()[0][0]:
+        raise LookupError(f"no backtest run {run_id!r} in the warehouse (`ticklake sql \"select run_id from "
+                          f"backtest_runs\"` lists them)")
+    legs = _arrow(con, "select * from trade_legs where run_id = ? and trade_id = ? order by leg",
+                  [run_id, trade_id]).to_pylist()
     if not legs:
-        raise KeyError(f"no trade {trade_id!r} in run {run_id!r}")
+        raise LookupError(f"no trade {trade_id!r} in run {run_id!r} (its trade ids look like "
+                          f"{run_id}-YYYYMMDD-00000)")
     events = _arrow(con, "select * from trade_events where run_id = ? and trade_id = ? order by ts",
                     [run_id, trade_id]).to_pylist()
     out = []

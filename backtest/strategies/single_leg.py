@@ -1,21 +1,23 @@
 """The single-leg scalps: order-book swipe, volume-spike ladder, micro-EMA flip, 2-minute ORB.
 
-Each is `default()` (the specified defaults), FEATURES (what it reads) and `signals(F, ok, cfg)`:
-F maps feature names to [second, contract] matrices, `ok` marks tradable, selected contracts.
+Each is `default()` (the specified defaults), *_FEATURES (what it reads) and a per-contract rule
+`*_signals(F, ok, cfg) -> EntryOrders`: F maps feature names to [second, contract] matrices, `ok`
+marks the tradable, selected contracts (base.on_selected_contracts makes it the catalogue's
+`signals(day, spot, cfg)`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from backtest.kernels.engine import ORDER_IOC, ORDER_LIMIT, ORDER_MARKET
-from backtest.strategies.base import Exits, Orders, Risk, Selection, StrategyConfig, crossed_above, rising
+from backtest.enums import OrderType
+from backtest.strategies.base import EntryOrders, Exits, Risk, Selection, StrategyConfig, crossed_above, rising
 
 EPS = 1e-9
 
 
-def _limit(o: Orders, mask: np.ndarray, side: int, px: np.ndarray) -> None:
+def _limit(o: EntryOrders, mask: np.ndarray, side: int, px: np.ndarray) -> None:
     """Limit orders at `px`, kept exactly on the paise grid (bid + 0.05 must not be 50.050000000000004)."""
-    o.side[mask], o.type[mask], o.price[mask] = side, ORDER_LIMIT, np.round(px[mask], 2)
+    o.side[mask], o.type[mask], o.price[mask] = side, OrderType.limit, np.round(px[mask], 2)
 
 
 # 1. order-book imbalance swipe ----------------------------------------------------------------
@@ -28,9 +30,9 @@ def ob_imbalance() -> StrategyConfig:
                                   "sell_ask_heavy": False})
 
 
-def ob_signals(F: dict, ok: np.ndarray, cfg: StrategyConfig) -> Orders:
+def ob_signals(F: dict, ok: np.ndarray, cfg: StrategyConfig) -> EntryOrders:
     p, r = cfg.params, F["depth_ratio5"]
-    o = Orders.empty(ok.shape)
+    o = EntryOrders.empty(ok.shape)
     tight = F["spread"] <= p["max_spread"] + EPS
     buy = ok & tight & (r >= p["ratio_min"] - EPS) & rising(r, p["rising_s"])
     _limit(o, buy, 1, F["bid_px0"] + p["offset"])
@@ -50,9 +52,9 @@ def volume_spike_ladder() -> StrategyConfig:
                           params={"spike_mult": 3.0, "higher_highs": 3, "max_spread": 0.40, "offset": 0.05})
 
 
-def vs_signals(F: dict, ok: np.ndarray, cfg: StrategyConfig) -> Orders:
+def vs_signals(F: dict, ok: np.ndarray, cfg: StrategyConfig) -> EntryOrders:
     p = cfg.params
-    o = Orders.empty(ok.shape)
+    o = EntryOrders.empty(ok.shape)
     per_30s_avg = F["vol_5m"] / 10.0          # the 5-minute volume per 30 s
     valid = (F["vol_30s_ok"] > 0) & (F["vol_5m_ok"] > 0)
     buy = (ok & valid & (F["vol_30s"] >= p["spike_mult"] * per_30s_avg - EPS) & (per_30s_avg > 0)
@@ -73,14 +75,14 @@ def micro_ema_flip() -> StrategyConfig:
                           params={"min_slope": 0.02, "limit_if_spread_le": 0.25, "offset": 0.05})
 
 
-def ema_signals(F: dict, ok: np.ndarray, cfg: StrategyConfig) -> Orders:
+def ema_signals(F: dict, ok: np.ndarray, cfg: StrategyConfig) -> EntryOrders:
     p = cfg.params
-    o = Orders.empty(ok.shape)
+    o = EntryOrders.empty(ok.shape)
     e6, e18 = F["ema6"], F["ema18"]
     buy = ok & crossed_above(e6, e18) & (F["ema6_slope"] > p["min_slope"])
     tight = F["spread"] <= p["limit_if_spread_le"] + EPS
     o.side[buy] = 1
-    o.type[buy & ~tight] = ORDER_MARKET
+    o.type[buy & ~tight] = OrderType.market
     _limit(o, buy & tight, 1, F["bid_px0"] + p["offset"])
     o.exit_side[crossed_above(e18, e6)] = -1    # the reverse cross closes longs
     return o
@@ -96,13 +98,13 @@ def orb_2min() -> StrategyConfig:
                           params={"break_above": 3.0, "volume_mult": 2.0})
 
 
-def orb_signals(F: dict, ok: np.ndarray, cfg: StrategyConfig) -> Orders:
+def orb_signals(F: dict, ok: np.ndarray, cfg: StrategyConfig) -> EntryOrders:
     p = cfg.params
-    o = Orders.empty(ok.shape)
+    o = EntryOrders.empty(ok.shape)
     level = F["or2_high"] + p["break_above"]
     above = F["price"] >= level - EPS
     fresh = above & ~np.roll(above, 1, axis=0)   # the second the break happens, not every second after
     fresh[0] = False
     buy = ok & fresh & (F["vol_10s_ok"] > 0) & (F["vol_10s"] >= p["volume_mult"] * F["vol_avg_2m"] * 10.0 - EPS)
-    o.side[buy], o.type[buy], o.price[buy] = 1, ORDER_IOC, F["price"][buy]
+    o.side[buy], o.type[buy], o.price[buy] = 1, OrderType.ioc, F["price"][buy]
     return o

@@ -1,27 +1,17 @@
 """The theta sellers: guarded short straddle and dynamic-theta straddle (multi-leg).
 
-`signals(day, cfg)` returns per second: whether to enter, which CE and PE contracts to sell, the
-score used for rolls, and the 1-minute index ROC the spot-move rule watches.
+`signals(day, spot, cfg)` returns a StraddlePlan: per second whether to enter, which CE and PE
+contracts to sell, the score used for rolls, and the 1-minute index ROC the spot-move rule watches.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from backtest.strategies.base import Exits, Risk, Selection, StrategyConfig
+from backtest.strategies.base import Exits, Risk, Selection, StraddlePlan, StrategyConfig
+from transforms.expiry import strike_step
 
 SPOT_FEATURES = ("rv_1m", "atm_iv", "roc_60s")
 FEATURES = ("theta_score",)
-
-
-@dataclass
-class LegPlan:
-    entry_ok: np.ndarray   # [S] bool
-    leg_ce: np.ndarray     # [S] contract index of the CE to sell (-1 none)
-    leg_pe: np.ndarray     # [S] contract index of the PE to sell (-1 none)
-    score: np.ndarray      # [S, C] what a roll compares (0 when unused)
-    spot_roc: np.ndarray   # [S] 1-minute index ROC, percent
 
 
 def _straddle_defaults(name: str, **params) -> StrategyConfig:
@@ -67,15 +57,15 @@ def entry_condition(spot: dict, cfg: StrategyConfig) -> np.ndarray:
     return (spot["rv_1m"] < p["max_rv_1m"]) & (spot["atm_iv"] >= p["min_atm_iv"])
 
 
-def guarded_plan(day, spot: dict, cfg: StrategyConfig) -> LegPlan:
+def guarded_plan(day, spot: dict, cfg: StrategyConfig) -> StraddlePlan:
     """Sell the ATM strike (from spot each second)."""
     ce = _by_strike(day.contracts.strike, day.contracts.opt_type, "CE")
     pe = _by_strike(day.contracts.strike, day.contracts.opt_type, "PE")
     leg_ce, leg_pe = _legs_at(day.atm, ce, pe)
-    return LegPlan(entry_condition(spot, cfg), leg_ce, leg_pe, np.zeros(day.Q.shape[:2]), spot["roc_60s"])
+    return StraddlePlan(entry_condition(spot, cfg), leg_ce, leg_pe, np.zeros(day.Q.shape[:2]), spot["roc_60s"])
 
 
-def theta_plan(day, spot: dict, cfg: StrategyConfig) -> LegPlan:
+def theta_plan(day, spot: dict, cfg: StrategyConfig) -> StraddlePlan:
     """Sell the strike (within ATM +- strikes) with the highest combined CE+PE theta score."""
     score = np.nan_to_num(day.F["theta_score"])
     ce = _by_strike(day.contracts.strike, day.contracts.opt_type, "CE")
@@ -83,12 +73,11 @@ def theta_plan(day, spot: dict, cfg: StrategyConfig) -> LegPlan:
     strikes = np.array(sorted(set(ce) & set(pe)), dtype=np.int64)
     if not len(strikes):
         empty = np.full(len(day.t_s), -1, np.int64)
-        return LegPlan(np.zeros(len(day.t_s), bool), empty, empty, score, spot["roc_60s"])
+        return StraddlePlan(np.zeros(len(day.t_s), bool), empty, empty, score, spot["roc_60s"])
     pair = score[:, [ce[k] for k in strikes]] + score[:, [pe[k] for k in strikes]]
-    from transforms.expiry import strike_step
     near = np.abs(strikes[None, :] - day.atm[:, None]) <= cfg.params["strikes"] * strike_step(day.underlying)
     pair = np.where(near, pair, -np.inf)
     best = strikes[np.argmax(pair, axis=1)].astype(float)
     best[~np.isfinite(pair.max(axis=1)) | np.isnan(day.atm)] = np.nan
     leg_ce, leg_pe = _legs_at(best, ce, pe)
-    return LegPlan(entry_condition(spot, cfg), leg_ce, leg_pe, score, spot["roc_60s"])
+    return StraddlePlan(entry_condition(spot, cfg), leg_ce, leg_pe, score, spot["roc_60s"])

@@ -4,8 +4,9 @@ import base64
 import dagster as dg
 
 from backtest.reports.charts import equity_png
-from backtest.reports.html import METRIC_ROWS, equity_curve, fmt_metric
+from backtest.reports.html import equity_curve
 from backtest.reports.load import load_report, write_report
+from backtest.reports.tables import metrics_table
 from backtest.run import run_backtest
 from backtest.strategies import CATALOGUE
 from orchestration.partitions import parse_key, tick_partitions
@@ -38,10 +39,8 @@ def backtest_summary(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     root = warehouse.path
     strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
     reports = [load_report(root, s) for s in strategies]
-    header = "| metric | " + " | ".join(strategies) + " |\n|---|" + "---|" * len(strategies)
-    table = "\n".join([header] + [f"| {name} | " + " | ".join(fmt_metric(fmt, r.metrics.get(key)) for r in reports) + " |"
-                                  for key, name, fmt in METRIC_ROWS])
-    curves = {r.label: equity_curve(r.trades) for r in reports if r.trades.num_rows}
+    table = metrics_table([(r.label, r.metrics) for r in reports], by_metric=True).text("github")
+    curves = {r.label: equity_curve(r.legs) for r in reports if r.legs.num_rows}
     png = base64.b64encode(equity_png(curves)).decode() if curves else ""
     path = write_report(root, strategies, root / "reports" / "backtest_summary.html") if strategies else None
     return dg.MaterializeResult(metadata={
