@@ -222,10 +222,14 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
 
     root = s.root
     cfg = load_config(strategy, config_path)
-    for u in [underlying] if underlying else list(UNDERLYINGS):
-        days = available_days(root, u, start, end)
+    # every underlying with feature partitions in the range (the one asked for must have some)
+    todo = {u: available_days(root, u, start, end) for u in ([underlying] if underlying else UNDERLYINGS)}
+    if not any(todo.values()) or (underlying and not todo[underlying]):
+        raise RuntimeError(f"no feature partitions for {underlying or ' or '.join(UNDERLYINGS)} in the range; "
+                           f"run `ticklake materialize` first")
+    for u, days in todo.items():
         if not days:
-            raise RuntimeError(f"no feature partitions for {u} in the range; run `ticklake materialize` first")
+            continue
         if sweeps:
             _print_sweep(sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write), u, days)
             continue

@@ -67,16 +67,17 @@ class Page:
     def text(self) -> str:
         return self.eval("document.body ? document.body.innerText : ''") or ""
 
-    def wait_for(self, text: str | re.Pattern, timeout: float = 60) -> str:
-        """Wait until the page's visible text contains `text`; returns the text."""
+    def wait_for(self, *texts: str | re.Pattern, timeout: float = 60) -> str:
+        """Wait until the page's visible text contains every one of `texts` (the page renders in
+        pieces); returns the text."""
         deadline = time.time() + timeout
         body = ""
         while time.time() < deadline:
             body = self.text()
-            if (text.search(body) if isinstance(text, re.Pattern) else text in body):
+            if all(t.search(body) if isinstance(t, re.Pattern) else t in body for t in texts):
                 return body
             time.sleep(0.5)
-        raise AssertionError(f"{text!r} not on the page after {timeout}s; it shows:\n{body[:3000]}")
+        raise AssertionError(f"{texts!r} not on the page after {timeout}s; it shows:\n{body[:3000]}")
 
     def click_text(self, text: str) -> None:
         """Click the innermost visible element whose text is exactly `text`."""

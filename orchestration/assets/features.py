@@ -20,10 +20,15 @@ from warehouse.version import code_version
 FEATURES_VERSION = f"{code_version('features')}-{R.registry_version()}"
 
 
+def _markdown_text(text: str) -> str | None:
+    """A description as literal text in the UI's markdown (`bid*askq` must not turn italic)."""
+    return text.replace("\\", "\\\\").replace("*", "\\*") or None
+
+
 def column_schema(schema: pa.Schema) -> dg.TableSchema:
     """The Dagster column schema of an Arrow schema, with each field's "description" metadata."""
     return dg.TableSchema(columns=[
-        dg.TableColumn(f.name, str(f.type), description=(f.metadata or {}).get(b"description", b"").decode() or None)
+        dg.TableColumn(f.name, str(f.type), description=_markdown_text((f.metadata or {}).get(b"description", b"").decode()))
         for f in schema])
 
 
