@@ -156,15 +156,18 @@ GROUPS = ("ingest", "gaps", "quality", "features", "backtests", "audits")   # fo
 
 
 @command(cli, "materialize", help="run the Dagster jobs in-process: every asset group (or --group) over every "
-                                  "ingested partition (or --partition); the UI shows the runs")
+                                  "ingested partition where something is missing or older than its inputs (or "
+                                  "--partition, --all); the UI shows the runs")
 @click.option("--group", "groups", multiple=True, metavar="G", help=f"asset group, repeatable: {', '.join(GROUPS)}")
 @click.option("--partition", "partitions", multiple=True, metavar="'YYYY-MM-DD|UNDERLYING'", callback=_partition,
               help="one partition, e.g. '2025-11-03|NIFTY' (quote it: | is a shell pipe; repeatable)")
-def materialize_cmd(s: Settings, groups, partitions) -> None:
+@click.option("--all", "rebuild", is_flag=True,
+              help="rebuild every partition (default: only where an asset is missing or older than its inputs)")
+def materialize_cmd(s: Settings, groups, partitions, rebuild) -> None:
     from orchestration.run import materialize_groups
 
     summary = materialize_groups(s.root, groups=list(groups) or None, partitions=list(partitions) or None,
-                                 quiet=s.quiet)
+                                 quiet=s.quiet, rebuild=rebuild)
     if not s.quiet:
         click.echo(summary)
 

@@ -5,7 +5,9 @@ lists them (runs, timeline, partitions, checks) as if it had launched them.
 The order comes from the asset graph, never from a hand-kept list: groups in dependency order; per
 group, unpartitioned assets with no partitioned ancestor first (landed_sources), then the
 partitioned ones per (date, underlying), then the unpartitioned rest once (the backtest summary,
-the audit).
+the audit). A step runs where one of its assets is missing or older than an input (a re-ingested
+partition rebuilds its grid, then its features, then its backtests); `rebuild` or explicit
+partitions run everything asked for (e.g. after a code change).
 """
 from __future__ import annotations
 
@@ -101,6 +103,48 @@ def execute(defs: dg.Definitions, instance: dg.DagsterInstance, job: str, keys: 
     return result
 
 
+class Freshness:
+    """Which materialisations are missing or older than their inputs. The event log's storage ids
+    order every materialisation (a run's, or one recorded by `ticklake ingest`); what this command
+    built counts as newer than anything stored."""
+
+    def __init__(self, instance: dg.DagsterInstance, graph):
+        self.instance, self.graph = instance, graph
+        self._ids: dict[dg.AssetKey, dict[str | None, int]] = {}
+        self._clock = 1 << 62
+
+    def _load(self, key: dg.AssetKey) -> dict[str | None, int]:
+        if key not in self._ids:
+            if self.graph.get(key).partitions_def is not None:
+                self._ids[key] = dict(self.instance.get_latest_storage_id_by_partition(
+                    key, dg.DagsterEventType.ASSET_MATERIALIZATION))
+            else:
+                records = self.instance.fetch_materializations(key, limit=1).records
+                self._ids[key] = {None: records[0].storage_id} if records else {}
+        return self._ids[key]
+
+    def latest(self, key: dg.AssetKey, partition: str | None) -> int:
+        """0 when never materialised; for a partitioned input of an unpartitioned asset, its newest partition."""
+        ids = self._load(key)
+        if partition is None and self.graph.get(key).partitions_def is not None:
+            return max(ids.values(), default=0)
+        return ids.get(partition, 0)
+
+    def needs(self, step: "Step", partition: str | None) -> bool:
+        own = [self.latest(k, partition) for k in step.keys]
+        if not all(own):
+            return True
+        inputs = {p for k in step.keys for p in self.graph.get(k).parent_keys
+                  if p not in step.keys and self.graph.has(p)
+                  and (partition is None or self.graph.get(p).partitions_def is not None)}
+        return max((self.latest(p, partition) for p in inputs), default=0) > min(own)
+
+    def built(self, step: "Step", partition: str | None) -> None:
+        self._clock += 1
+        for k in step.keys:
+            self._load(k)[partition] = self._clock
+
+
 def rows_of(result: dg.ExecuteInProcessResult) -> int:
     """Rows the run's materialisations report (`dagster/row_count`)."""
     total = 0
@@ -126,8 +170,9 @@ def _requested(partitions: list[str] | None):
 
 
 def materialize_groups(root: Path, groups: list[str] | None = None, partitions: list[str] | None = None,
-                       quiet: bool = False, run_config: dict | None = None) -> str:
-    """Materialise asset groups (default: all) over every ingested partition, or the given
+                       quiet: bool = False, run_config: dict | None = None, rebuild: bool = False) -> str:
+    """Materialise asset groups (default: all) over every ingested partition where an asset is
+    missing or older than its inputs (every one with `rebuild`), or over the given
     'YYYY-MM-DD|UNDERLYING' ones; returns a summary. `run_config` goes to the staging of landed
     sources. Raises NothingToBuild when there are no ingested partitions."""
     from orchestration.assets.ingest import ledger, new_landing_files, pending_partition_keys
@@ -188,15 +233,33 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
             raise NothingToBuild(f"no ingested partitions in {root}: run `ticklake ingest SOURCE...` first "
                                  f"(or drop recorder dumps into {warehouse.landing})")
     after = [s for s in other if not s.partitioned]
-    progress({"files_done": done[0], "files_total": done[0] + len(pairs) * len(part_steps) + len(after)})
-    for day, underlying in pairs:            # partition by partition: a day is usable as soon as it is built
+    fresh = Freshness(instance, graph)
+    force = rebuild or bool(requested)
+    keys = [str(key_of(d, u)) for d, u in pairs]
+    # the estimate for the ETA: in a partition, every step from the first stale one on (what a step
+    # rebuilds makes the steps after it stale); whether a step runs is decided when its turn comes
+    estimate = sum(len(part_steps) - next((i for i, st in enumerate(part_steps) if force or fresh.needs(st, key)),
+                                          len(part_steps)) for key in keys)
+    progress({"files_done": done[0], "files_total": done[0] + estimate + len(after)})
+    built = {id(step): 0 for step in part_steps}
+    for key in keys:                         # partition by partition: a day is usable as soon as it is built
         for step in part_steps:
-            run(step, str(key_of(day, underlying)))
-    lines += [f"{s.group}: {len(pairs)} partitions" for s in part_steps]
+            if force or fresh.needs(step, key):
+                run(step, key)
+                fresh.built(step, key)
+                built[id(step)] += 1
+    for step in part_steps:
+        n = built[id(step)]
+        lines.append(f"{step.group}: {n} partitions" + (f", {len(keys) - n} up to date" if n < len(keys) else ""))
     for step in after:
-        run(step)
-        if not any(s.group == step.group for s in part_steps):
-            lines.append(f"{step.group}: {', '.join(k.to_user_string() for k in step.keys)}")
+        names = ", ".join(k.to_user_string() for k in step.keys)
+        if force or fresh.needs(step, None):
+            run(step)
+            fresh.built(step, None)
+            if not any(s.group == step.group for s in part_steps):
+                lines.append(f"{step.group}: {names}")
+        else:
+            lines.append(f"{step.group}: {names} up to date")
     progress.done()
     lines.append(f"materialized {done[0]} runs in {time.perf_counter() - t0:,.1f}s; Dagster home {dagster_home(root)}")
     return "\n".join(lines)

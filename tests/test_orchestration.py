@@ -267,6 +267,21 @@ def test_cli_ingest_then_materialize_builds_the_ingested_partition(tiny, tmp_pat
     assert stored_rows(root, "features_options") == stored_rows(root, "options_grid")
     assert {run.job_name for run in instance_of(root).get_runs()} == {"gaps", "features"}
 
+    # incremental: nothing newer than its inputs is built again ...
+    runs = len(instance_of(root).get_runs())
+    r = tl("--warehouse", str(root), "materialize", "--group", "gaps", "--group", "features")
+    assert r.returncode == 0, r.stderr
+    assert "gaps: 0 partitions, 1 up to date" in r.stdout and "features: 0 partitions, 1 up to date" in r.stdout
+    assert len(instance_of(root).get_runs()) == runs
+    # ... a re-ingested partition rebuilds its grid, and then the features that read the grid ...
+    assert tl("-q", "--warehouse", str(root), "ingest", str(tiny / "das_nse_mod.sql.gz")).returncode == 0
+    r = tl("--warehouse", str(root), "materialize", "--group", "gaps", "--group", "features")
+    assert "gaps: 1 partitions" in r.stdout and "features: 1 partitions" in r.stdout, r.stdout + r.stderr
+    # ... and --all rebuilds what is up to date
+    r = tl("--warehouse", str(root), "materialize", "--group", "gaps", "--all")
+    assert "gaps: 1 partitions" in r.stdout
+    assert len(instance_of(root).get_runs()) == runs + 3
+
 
 def test_a_bad_partition_names_the_option_and_the_form(tiny, tmp_path):
     r = tl("--warehouse", str(tmp_path), "materialize", "--partition", "2025-11-03")
