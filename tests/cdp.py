@@ -4,6 +4,7 @@ app (the Dagster UI); `tests/browser.py` covers static HTML files."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import re
@@ -30,7 +31,8 @@ class Page:
         port = self._port()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
             page = next(t for t in json.load(r) if t["type"] == "page")
-        self._ws = connect(page["webSocketDebuggerUrl"], max_size=64 << 20, open_timeout=20)
+        self._stack = contextlib.ExitStack()
+        self._ws = self._stack.enter_context(connect(page["webSocketDebuggerUrl"], max_size=64 << 20, open_timeout=20))
         self._ids = itertools.count(1)
         self.send("Page.enable")
         self.send("Runtime.enable")
@@ -114,7 +116,7 @@ class Page:
 
     def close(self) -> None:
         try:
-            self._ws.close()
+            self._stack.close()
         finally:
             self._proc.terminate()
             try:

@@ -142,7 +142,7 @@ def test_landing_sensor_requests_a_run_for_new_files_only(landed):
     from orchestration.resources import WarehouseResource
 
     src, root, _ = landed
-    sensor = defs.get_sensor_def("landing_folder_sensor")
+    sensor = defs.resolve_sensor_def("landing_folder_sensor")
     resources = {"warehouse": WarehouseResource(root=str(root), landing_dir=str(src))}
     with dg.build_sensor_context(resources=resources) as ctx:
         result = sensor(ctx)
@@ -159,8 +159,8 @@ def test_landing_sensor_requests_a_run_for_new_files_only(landed):
 def test_definitions_have_named_jobs_schedule_and_partitions():
     from orchestration.definitions import defs
 
-    assert defs.get_schedule_def("nightly_mariadb").cron_schedule == "30 18 * * 1-5"
-    assert defs.get_schedule_def("nightly_mariadb").job_name == "nightly"
+    assert defs.resolve_schedule_def("nightly_mariadb").cron_schedule == "30 18 * * 1-5"
+    assert defs.resolve_schedule_def("nightly_mariadb").job_name == "nightly"
     assert {j.name for j in defs.resolve_all_job_defs()} - {"__ASSET_JOB"} == {
         "ingest", "nightly", "gaps", "quality", "features", "backtests", "audits"}
     assert {k.to_user_string() for k in defs.resolve_job_def("gaps").asset_layer.executable_asset_keys} == {
@@ -328,10 +328,10 @@ def test_mariadb_routes_cli_and_nightly_register_and_materialize(tmp_path, maria
     defs = build_definitions(WarehouseResource(root=str(nightly_root), landing_dir=no_landing),
                              mariadb=MariaDBResource(url=mariadb.url))
     instance = instance_for(nightly_root)
-    job = defs.get_schedule_def("nightly_mariadb").job_name        # its own config: include_mariadb
+    job = defs.resolve_schedule_def("nightly_mariadb").job_name        # its own config: include_mariadb
     execute(defs, instance, job, [dg.AssetKey("landed_sources")])
     assert instance.get_dynamic_partitions("trading_dates") == ["2025-11-03"]
-    sensor = defs.get_sensor_def("pending_partitions_sensor")
+    sensor = defs.resolve_sensor_def("pending_partitions_sensor")
     with dg.build_sensor_context(instance=instance,
                                  resources={"warehouse": WarehouseResource(root=str(nightly_root),
                                                                            landing_dir=no_landing)}) as ctx:
