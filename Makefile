@@ -29,4 +29,5 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) warehouse/ticks warehouse/quarantine warehouse/ingest_runs warehouse/catalog.duckdb
+	rm -rf $(VENV) $(DEMO_DIR)
+	git clean -fdX warehouse

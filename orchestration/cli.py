@@ -126,6 +126,7 @@ def ingest_cmd(s: Settings, sources, workers) -> None:
 
     progress = Progress("ingest", quiet=s.quiet)
     report = run_ingest(list(sources), s.root, workers=workers, progress=progress)
+    _register_ingest(s.root, report.runs)
     t = report.totals()
     progress.rows = t["source_rows"]
     progress.done()
@@ -135,33 +136,58 @@ def ingest_cmd(s: Settings, sources, workers) -> None:
                    f"{report.partitions} partitions in {report.seconds:,.1f}s; warehouse {s.root}")
 
 
-@command(cli, "materialize", help="run Dagster assets in-process")
-@click.option("--group", "groups", multiple=True, metavar="G", help="asset group (repeatable); default all")
-@click.option("--partition", "partitions", multiple=True, metavar="DATE|UNDERLYING",
-              help="partition key, e.g. '2025-11-03|NIFTY' (quote it in a shell; repeatable)")
-def materialize_cmd(s: Settings, groups, partitions) -> None:
+def _register_ingest(root: Path, runs: list[dict]) -> None:
+    """Show what an ingest wrote in the Dagster UI at once (its partitions and row counts)."""
+    from orchestration.register import mirror_ingest
+
+    mirror_ingest(root, runs)
+
+
+def _partition(_ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    from orchestration.partitions import parse_partition
+
+    try:
+        return tuple(f"{d}|{u}" for d, u in map(parse_partition, values))
+    except ValueError as e:
+        raise click.BadParameter(str(e), param=param) from None
+
+
+GROUPS = ("ingest", "gaps", "quality", "features", "backtests", "audits")   # for --help; run.py checks the graph
+
+
+@command(cli, "materialize", help="run the Dagster jobs in-process: every asset group (or --group) over every "
+                                  "ingested partition where something is missing or older than its inputs (or "
+                                  "--partition, --all); the UI shows the runs")
+@click.option("--group", "groups", multiple=True, metavar="G", help=f"asset group, repeatable: {', '.join(GROUPS)}")
+@click.option("--partition", "partitions", multiple=True, metavar="'YYYY-MM-DD|UNDERLYING'", callback=_partition,
+              help="one partition, e.g. '2025-11-03|NIFTY' (quote it: | is a shell pipe; repeatable)")
+@click.option("--all", "rebuild", is_flag=True,
+              help="rebuild every partition (default: only where an asset is missing or older than its inputs)")
+def materialize_cmd(s: Settings, groups, partitions, rebuild) -> None:
     from orchestration.run import materialize_groups
 
     summary = materialize_groups(s.root, groups=list(groups) or None, partitions=list(partitions) or None,
-                                 quiet=s.quiet)
+                                 quiet=s.quiet, rebuild=rebuild)
     if not s.quiet:
         click.echo(summary)
 
 
-@command(cli, "sql", help="DuckDB SQL over the warehouse views (IST)")
+@command(cli, "sql", help="DuckDB SQL over the warehouse views (IST); csv/json written by DuckDB")
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def sql_cmd(s: Settings, query, fmt) -> None:
-    from orchestration.sql import run_sql
+    from orchestration.sql import print_sql
 
-    sys.stdout.write(run_sql(s.root, query, fmt))
+    print_sql(s.root, query, fmt)
 
 
 @command(cli, "ui", help="Dagster webserver on 127.0.0.1")
 @click.option("--port", type=int, default=3000, show_default=True)
 def ui_cmd(s: Settings, port) -> None:
     from orchestration.instance import dagster_env
+    from orchestration.register import mirror_ingest
 
+    mirror_ingest(s.root)            # every stored partition is listed, whichever route wrote it
     env = dagster_env(s.root)
     args = ["dagster-webserver", "-h", "127.0.0.1", "-p", str(port), "-m", "orchestration.definitions"]
     click.echo(f"Dagster UI on http://127.0.0.1:{port} (warehouse {s.root}); Ctrl-C to stop", err=True)
@@ -185,28 +211,57 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
     from backtest.sweep import sweep, sweep_table
+    from orchestration.progress import Progress
     from warehouse.catalog import write_catalog
 
     if start and end and start > end:
         raise click.UsageError(f"--start {start} is after --end {end}")
     root = s.root
     cfg = load_config(strategy, config_path)
-    for u in [underlying] if underlying else list(UNDERLYINGS):
-        days = available_days(root, u, start, end)
+    # every underlying with feature partitions in the range (the one asked for must have some)
+    todo = {u: available_days(root, u, start, end) for u in ([underlying] if underlying else UNDERLYINGS)}
+    if not any(todo.values()) or (underlying and not todo[underlying]):
+        raise RuntimeError(f"no feature partitions for {underlying or ' or '.join(UNDERLYINGS)} in the range; "
+                           f"run `ticklake materialize` first")
+    for u, days in todo.items():
         if not days:
-            raise RuntimeError(f"no feature partitions for {u} in the range; run `ticklake materialize` first")
+            continue
         if sweeps:
             results = sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write)
             click.echo(f"{u} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
             click.echo(sweep_table(results))
             continue
-        res = run_backtest(root, get(strategy), cfg, u, days, log_events=not no_events)
+        progress = Progress(f"backtest {strategy} {u}", quiet=s.quiet, unit="days")
+        res = run_backtest(root, get(strategy), cfg, u, days, log_events=not no_events, progress=progress)
+        progress.done()
         m = res.metrics
         click.echo(f"{res.run_id} {u} {days[0]}..{days[-1]} ({len(days)} days): {m['trades']} trade legs, "
                    f"win {m['win_rate']:.1%}, net {m['net_pnl']:,.2f}, fees {m['fees']:,.2f}, "
                    f"PF {m['profit_factor']:.2f}, max DD {m['max_drawdown']:,.2f}" if m["trades"] else
                    f"{res.run_id} {u}: no trades in {len(days)} days")
     write_catalog(root)
+
+
+def _run_ids(root: Path) -> list[str]:
+    from warehouse.catalog import connect
+
+    return [r[0] for r in connect(root).sql("select run_id from backtest_runs order by 1").fetchall()]
+
+
+def _audit_each(s: Settings, run_ids: list[str], sample: int | None = None, label: str = "audit") -> list:
+    """Audit runs one at a time, with progress (runs done, trade legs replayed)."""
+    from backtest.audit_runs import audit_runs
+    from orchestration.progress import Progress
+
+    progress = Progress(label, quiet=s.quiet, unit="runs")
+    out = []
+    for i, run_id in enumerate(run_ids):
+        progress({"files_done": i, "files_total": len(run_ids), "source": run_id})
+        out += audit_runs(s.root, [run_id], sample_per_day=sample)
+        progress({"files_done": i + 1, "rows": sum(trades for _, trades, _ in out), "source": ""})
+    if run_ids:
+        progress.done()
+    return out
 
 
 @command(cli, "audit", help="replay audit of backtest runs (exit 1 on any error finding)")
@@ -216,9 +271,9 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
 @click.pass_context
 def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
     from backtest.audit import summary
-    from backtest.audit_runs import audit_runs, errors_of
+    from backtest.audit_runs import errors_of
 
-    audited = audit_runs(s.root, [run_id] if run_id else None, sample_per_day=sample)
+    audited = _audit_each(s, [run_id] if run_id else _run_ids(s.root), sample)
     if not audited:
         raise RuntimeError("no backtest runs in the warehouse")
     click.echo(f"{'strategy':24s} {'run':38s} {'underlying':10s} {'dates':23s} {'legs':>6s}  findings")
@@ -237,13 +292,20 @@ def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
 @click.argument("runs", nargs=-1, required=True, metavar="RUN...")
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default <warehouse>/reports/RUN.html)")
 def report_cmd(s: Settings, runs, out) -> None:
-    from backtest.audit_runs import audit_missing
-    from backtest.reports.load import write_report
+    from backtest.reports.load import audited, resolve_runs, write_report
+    from orchestration.progress import Progress
+    from warehouse.catalog import connect
 
     root = s.root
-    audit_missing(root, list(runs))
+    con = connect(root)
+    missing = [r["run_id"] for sel in runs for r in resolve_runs(con, sel) if not audited(root, r["run_id"])]
+    _audit_each(s, missing, label="report: auditing")      # a report shows every run's audit
     path = Path(out) if out else root / "reports" / f"{'_vs_'.join(runs)}.html"
-    click.echo(write_report(root, list(runs), path))
+    progress = Progress("report", quiet=s.quiet)
+    progress({"source": "writing " + str(path)})
+    written = write_report(root, list(runs), path)
+    progress.done(f"-> {written}")
+    click.echo(written)
 
 
 @command(cli, "trade-chart", help="PNG of one trade: bid/ask band, padded seconds, entry/exit, stop/target")
@@ -259,18 +321,23 @@ def trade_chart_cmd(s: Settings, run, trade, out) -> None:
 
 @command(cli, "quality", help="run every expectation suite, build Data Docs, print the HTML path")
 @click.option("--coverage-floor", type=float, help="minimum real-row share per contract-day (default 0.8)")
-@click.option("--strict", is_flag=True, help="exit 1 when any expectation fails")
+@click.option("--strict", is_flag=True, help="exit 1 when an expectation of error severity fails (not on warnings)")
 @click.pass_context
 def quality_cmd(ctx: click.Context, s: Settings, coverage_floor, strict) -> None:
     from expectations.docs import run_quality
+    from orchestration.progress import Progress
 
-    say = None if s.quiet else (lambda m: click.echo(f"quality: {m}", err=True))
+    progress = Progress("quality", quiet=s.quiet, unit="batches")
     params = {"coverage_floor": coverage_floor} if coverage_floor is not None else {}
-    report = run_quality(s.root, params, progress=say)
+    report = run_quality(s.root, params, progress=progress)
+    progress.done()
+    # one severity everywhere: thin coverage is a warning (WARN), everything else an error (FAILED)
     for suite, batch, check in report.failures:
         click.echo(f"FAILED {suite} {batch}: {check}")
+    for suite, batch, check in report.warnings:
+        click.echo(f"WARN   {suite} {batch}: {check}")
     click.echo(f"{len(report.outcomes)} batches validated, {len(report.failures)} failed expectations, "
-               f"{len(report.heatmaps)} coverage heatmaps")
+               f"{len(report.warnings)} warnings, {len(report.heatmaps)} coverage heatmaps")
     click.echo(report.docs_index)
     if strict and report.failures:
         ctx.exit(1)

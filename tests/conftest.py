@@ -75,10 +75,12 @@ def landed(tmp_path_factory):
     root = tmp_path_factory.mktemp("wh")
     old = {k: os.environ.get(k) for k in ("TICKLAKE_LANDING", "TICKLAKE_WAREHOUSE", "DAGSTER_HOME")}
     os.environ["TICKLAKE_LANDING"] = str(src)
-    summary = materialize_groups(root, quiet=True)
+    try:
+        summary = materialize_groups(root, quiet=True)
+    finally:   # restored at once: later tests (and the CLI processes they start) must not see this landing folder
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     yield src, root, summary
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
