@@ -292,13 +292,14 @@ def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
 @click.argument("runs", nargs=-1, required=True, metavar="RUN...")
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default <warehouse>/reports/RUN.html)")
 def report_cmd(s: Settings, runs, out) -> None:
-    from backtest.reports.load import audited, resolve_runs, write_report
+    from backtest.reports.load import audited, write_report
+    from backtest.reports.selection import resolve
     from orchestration.progress import Progress
     from warehouse.catalog import connect
 
     root = s.root
     con = connect(root)
-    missing = [r["run_id"] for sel in runs for r in resolve_runs(con, sel) if not audited(root, r["run_id"])]
+    missing = [r["run_id"] for sel in runs for r in resolve(con, sel).runs if not audited(root, r["run_id"])]
     _audit_each(s, missing, label="report: auditing")      # a report shows every run's audit
     path = Path(out) if out else root / "reports" / f"{'_vs_'.join(runs)}.html"
     progress = Progress("report", quiet=s.quiet)

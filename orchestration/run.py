@@ -18,6 +18,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from transforms.expiry import UNDERLYINGS
+
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 TAGS = {"ticklake/command": "materialize"}
 
@@ -226,7 +228,9 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
             run(step, key)
         lines.append(f"ingest: {len(keys)} partitions")
     stored = mirror_ingest(root, instance=instance)
-    pairs = requested or stored
+    # every underlying of every ingested date: a day with ticks of one index and none of the other is a
+    # missing day of the other (its gaps say so), not a partition to leave out
+    pairs = requested or sorted({(d, u) for d, _ in stored for u in UNDERLYINGS})
     if part_steps:
         _check_known(root, requested, set(stored))
         if not pairs:

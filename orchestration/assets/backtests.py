@@ -23,14 +23,14 @@ def _backtest_asset(name: str):
 
     @dg.asset(name=f"backtest_{name}", group_name="backtests", partitions_def=tick_partitions,
               deps=["features_options", "features_spot", "options_grid"],
-              description=f"`{name}` over one day with its default config: trades (`trades`), their events "
+              description=f"`{name}` over one day with its default config: trade legs (`trade_legs`, one row per leg; `trades` sums them per trade), their events "
                           f"(`trade_events`) and the run's metrics (`backtest_runs`).")
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         day, underlying = parse_key(context)
         res = run_backtest(warehouse.path, strategy, strategy.default(), underlying, [day])
         warehouse.wrote()
         m = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.metrics.items()}
-        return dg.MaterializeResult(metadata={"run_id": res.run_id, "dagster/row_count": dg.MetadataValue.int(res.trades.num_rows),
+        return dg.MaterializeResult(metadata={"run_id": res.run_id, "dagster/row_count": dg.MetadataValue.int(res.legs.num_rows),
                                               **{k: v for k, v in m.items() if _finite(v)}})
     return _asset
 
@@ -53,5 +53,5 @@ def backtest_summary(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     return dg.MaterializeResult(metadata={
         "metrics": dg.MetadataValue.md(table),
         "equity_curve": dg.MetadataValue.md(f"![equity curve and drawdown](data:image/png;base64,{png})" if png else "no trades"),
-        "strategies": len(strategies), "trades": sum(r.trades.num_rows for r in reports),
+        "strategies": len(strategies), "trade_legs": sum(r.legs.num_rows for r in reports),
         "report": dg.MetadataValue.path(str(path)) if path else "no runs"})
