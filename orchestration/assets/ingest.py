@@ -11,6 +11,7 @@ from ingest.finalize import finalize_partition
 from ingest.pipeline import new_run_id, stage_source
 from orchestration.partitions import key_of, parse_key, tick_partitions, trading_dates
 from orchestration.resources import MariaDBResource, WarehouseResource
+from transforms.expiry import UNDERLYINGS
 from warehouse.catalog import write_catalog
 from warehouse.files import atomic_write_json, read_json
 
@@ -63,8 +64,9 @@ def landed_sources(context: dg.AssetExecutionContext, config: LandedSourcesConfi
             seen[spec] = _signature(Path(spec))
         context.log.info(f"staged {result.source}: {result.rows_in:,} rows in {result.seconds:.1f}s")
     context.instance.add_dynamic_partitions(trading_dates.name, sorted(dates))
-    # rows that belong to no partition (unknown tables, unplaceable timestamps) are recorded now
-    unplaced = [k for k in staging.pending_keys(staging.pending_root(root)) if k[2] is None]
+    # rows that belong to no partition (unknown tables, unplaceable timestamps) are recorded now, and so
+    # are keys outside the (date x underlying) tick partitions: stocks, indices other than UNDERLYINGS
+    unplaced = [k for k in staging.pending_keys(staging.pending_root(root)) if not _tick_partition(k)]
     quarantined = sum(r["quarantined"] for k in unplaced for r in finalize_partition(root, k))
     _write_ledger(root, seen)
     el = max(time.perf_counter() - t0, 1e-9)
@@ -104,6 +106,10 @@ spot_ticks = _tick_asset("spot", "Index (spot) 1-second series.")
 TICK_ASSETS = [options_ticks, futures_ticks, spot_ticks]
 
 
+def _tick_partition(key: staging.PartKey) -> bool:
+    return key[2] is not None and key[0] in ("options", "futures", "spot") and key[1] in UNDERLYINGS
+
+
 def pending_partition_keys(root: Path) -> list[dg.MultiPartitionKey]:
     keys = staging.pending_keys(staging.pending_root(root))
-    return sorted({key_of(k[2], k[1]) for k in keys if k[2] is not None and k[1] != "unknown"}, key=str)
+    return sorted({key_of(k[2], k[1]) for k in keys if _tick_partition(k)}, key=str)
