@@ -14,7 +14,7 @@ the trade's own log, in DuckDB SQL or plain Python, and records a finding when t
   stop_never_loosens logged stop moves only ever tighten
   pnl                gross = side x (exit - entry) x qty, net = gross - fees, hold = exit - entry
   fees               recomputed from the fee schedule by trade date
-  lot_size           lot of the contract's expiry; qty = lots x lot
+  lot_size           lot of the contract on the trade date; qty = lots x lot
   flat_at_close      every leg closed, before the session exit; end-of-data exits flagged
 """
 from __future__ import annotations
@@ -144,7 +144,7 @@ def check_arithmetic(trades: list[dict], fee_fn, config: dict) -> list[dict]:
                             np.array([float(r["qty"])]))[0])
         if abs(fees - r["fees"]) > 0.005:
             out.append(_finding(r, "fees", "error", f"fees {r['fees']} != schedule {fees:.2f}"))
-        lot = lot_size(r["underlying"], r["expiry"])
+        lot = lot_size(r["underlying"], r["expiry"], r["date"])
         if lot != r["lot_size"] or r["qty"] != r["lots"] * lot and not r["partial_fill"]:
             out.append(_finding(r, "lot_size", "error", f"lot {r['lot_size']} (expected {lot}), qty {r['qty']}"))
         if (r["entry_ts"] - r["signal_ts"]).total_seconds() < latency or \
