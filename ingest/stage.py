@@ -124,8 +124,8 @@ def json_batches(directory: Path) -> Iterator[tuple[str, Iterator]]:
                 if isinstance(item, Rejection):
                     yield item
                 else:
-                    symbol, rows, where = item
-                    yield SourceBatch(None, symbol, rows, lambda i, where=where: where[i])
+                    symbol, rows, position = item
+                    yield SourceBatch(None, symbol, rows, position)
         yield f, batches()
 
 
