@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +51,11 @@ def _mark_text(since: int | None) -> str:
     return "None" if since is None else iso_wall(since)
 
 
+def _position(ts: int, ordinal: int) -> str:
+    """A row by its timestamp (UNIQUE in a recorder table); a row without one by its place in the read."""
+    return f"timestamp {iso_wall(ts)}" if ts != NULL_INT else f"timestamp NULL, row {ordinal} of the read"
+
+
 class _TableRead:
     """One table's batches for staging: new rows above the mark, loose rows not ingested before,
     rows that do not decode; and afterwards the table's new state and its retractions."""
@@ -80,12 +87,11 @@ class _TableRead:
             base = ordinal
             ordinal += n
             self.mark = high_water_mark(self.mark, rows["timestamp"])
+            at = np.flatnonzero(keep) if keep is not None else np.arange(n)
             if keep is not None:
-                at = np.flatnonzero(keep)
                 rows = {c: v[at] for c, v in rows.items()}
-                yield SourceBatch(t.db, t.table, rows, lambda i, base=base, at=at: f"row {base + int(at[i])} {where}")
-            else:
-                yield SourceBatch(t.db, t.table, rows, lambda i, base=base: f"row {base + i} {where}")
+            yield SourceBatch(t.db, t.table, rows,
+                              lambda i, ts=rows["timestamp"], base=base, at=at: _position(int(ts[i]), base + int(at[i])))
 
     def _keep(self, rows: dict[str, np.ndarray]) -> np.ndarray | None:
         """Rows of the batch to stage (None: all of them); records the loose rows seen."""
@@ -128,26 +134,38 @@ class _TableRead:
         return {"mark": self.mark, "loose": self.loose, "bad": sorted(self.bad)}
 
 
+READERS = 2   # tables read at once, each on its own connection: the server sends while we decode and stage
+
+
 def stage_mariadb(url: str, root: Path, pending: Path, stage_id: str, seq_base: int, progress=None):
     t0 = time.perf_counter()
     engine = engine_for(url)
+    lock = threading.Lock()
     try:
         dbs = databases(engine, wanted_databases(url))
         tables, skipped_tables = discover(engine, dbs)
         marks = load_marks(root)
-        rows_in = 0
         keys: set = set()
-        for k, t in enumerate(tables):
+
+        def stage_table(k: int, t: SourceTable) -> int:
+            """One table into its own stage (id and row order fixed by its place in the sorted list,
+            whichever thread runs it); its state is saved once its rows are committed."""
             state = marks.get(t.name, {})
             source = f"mariadb:{masked(url)}:{t.name}>{_mark_text(state.get('mark'))}"
             st = staging.Stager(pending, f"{stage_id}t{k:05d}", source, "")
             read = _TableRead(engine, t, state, source)
             # rows are received and decoded a batch ahead in a thread while this one is normalised
-            rows_in += stage_batches(read_ahead(read.batches()), st, seq_base + (k << 28), progress)
+            n = stage_batches(read_ahead(read.batches()), st, seq_base + (k << 28), progress)
             retract.stage(st, read.retractions())
-            keys |= set(st.close())
-            marks[t.name] = read.state()
-            save_marks(root, marks)
+            committed = st.close()
+            with lock:
+                keys.update(committed)
+                marks[t.name] = read.state()
+                save_marks(root, marks)
+            return n
+
+        with ThreadPoolExecutor(READERS) as pool:
+            rows_in = sum(pool.map(stage_table, range(len(tables)), tables))
     finally:
         engine.dispose()
     skipped = Skipped()
