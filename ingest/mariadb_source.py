@@ -44,7 +44,9 @@ def load_marks(root: Path) -> dict[str, dict]:
 
 
 def save_marks(root: Path, marks: dict[str, dict]) -> None:
-    atomic_write_json(root / WATERMARKS, marks)
+    # atomic (a killed run leaves the old or the new file), not fsynced: like the pending files it
+    # vouches for (ingest.staging), which a power cut can lose as well
+    atomic_write_json(root / WATERMARKS, marks, fsync=False)
 
 
 def _mark_text(since: int | None) -> str:
