@@ -117,18 +117,20 @@ def test_truncated_gzip_keeps_every_row_before_the_damage(clean_files, tmp_path)
     assert errors[1].source == str(cut) and errors[1].position.startswith("after line")
 
 
-def test_unknown_columns_and_a_statement_without_layout_are_quarantined_per_row(tmp_path):
+def test_a_table_with_unknown_columns_is_skipped_and_a_statement_without_layout_quarantined(tmp_path):
     dump = tmp_path / "das_nse_mod.sql"
     dump.write_text("USE `das_nse`;\nCREATE TABLE `NIFTY` (\n  `timestamp` DATETIME,\n  `mystery` DECIMAL(12,2)\n);\n"
                     "REPLACE INTO `NIFTY` VALUES ('2025-11-04 09:15:00',1.00),('2025-11-04 09:15:01',2.00);\n"
                     "REPLACE INTO `ODDTABLE` VALUES (1,2,3);\n")
     report = run_ingest([str(dump)], tmp_path / "w")
     t = report.totals()
-    assert (t["source_rows"], t["written"], t["quarantined"]) == (3, 0, 3)
+    # a table without the recorder's columns holds no instrument data: skipped and listed, not quarantined
+    assert (t["source_rows"], t["written"], t["quarantined"]) == (1, 0, 1)
     reasons = sorted(r[0].split(":")[0].split(" (")[0] for r in
                      connect(tmp_path / "w").sql("select reason from quarantine").fetchall())
-    assert reasons == ["malformed tuple", "table has columns other than the recorder layout",
-                       "table has columns other than the recorder layout"]
+    assert reasons == ["malformed tuple"]
+    assert connect(tmp_path / "w").sql("select table_name, reason, rows from ingest_skipped").fetchall() == [
+        ("das_nse.NIFTY", "not the recorder's columns (timestamp, mystery)", 2)]
 
 
 @pytest.mark.mariadb
