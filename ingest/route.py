@@ -121,15 +121,6 @@ def _option_route(table: str, db_underlying: str | None, layout: str, db: str | 
     return Route("options", contract.underlying, contract, canonical_symbol(table))
 
 
-def route_table(db: str | None, table: str) -> Route:
-    """Route a table with the recorder's quote columns by name; raises ContractNameError otherwise
-    (kept for callers that only have a name: the JSON readers' symbols)."""
-    r = table_route(db, table, OPTION_COLUMN_NAMES)
-    if isinstance(r, Route):
-        return r
-    raise ContractNameError(f"table {table!r}: {r.reason}")
-
-
 @dataclass
 class Rejection:
     position: str
