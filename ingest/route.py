@@ -84,20 +84,18 @@ def table_route(db: str | None, table: str, columns: Sequence[str]) -> Route | S
         if db_underlying not in UNDERLYINGS:
             return Skip(f"{db_underlying} options: no expiry calendar for {db_underlying}")
         return _option_route(table, db_underlying, layout, db)
+    try:                                    # a contract name is one wherever it is found
+        return _option_route(table, None, layout, db)
+    except _NotOption:
+        pass
     upper = table.upper()
     if layout == "index":
         underlying = INDEX_TABLES.get(upper, upper)
         return Route("spot", underlying, symbol=underlying)
-    if upper.endswith("FUT") and upper[:-3] and upper[:-3].isalpha():
+    if upper.endswith("FUT") and upper[:-3].isalpha():
         if upper in FUTURES_TABLES:
             return Route("futures", FUTURES_TABLES[upper], symbol=upper)
-        if role == "nse" or upper[:-3] in ("SENSEX", "FINNIFTY", "MIDCPNIFTY"):
-            return Skip(f"{upper[:-3]} futures: no expiry calendar for {upper[:-3]}")
-    if role == "any":
-        try:
-            return _option_route(table, None, layout, db)
-        except _NotOption:
-            pass
+        return Skip(f"{upper[:-3]} futures: no expiry calendar for {upper[:-3]}")
     return Route("equity", upper, symbol=upper)
 
 
