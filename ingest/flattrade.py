@@ -17,7 +17,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ingest.jsonscan_nb import FLAT_KEYS, S_FULL, key_table, scan_flattrade
+from ingest.flattrade_nb import FLAT_KEYS, scan_flattrade
+from ingest.jsonscan_nb import S_FULL, key_table
 from ingest.kite import RAW_CHARS, Item, _text, bad_utf8, group_rows, in_range
 from ingest.recorder_format import NULL_INT, OPTION_COLUMN_NAMES
 from ingest.route import Rejection

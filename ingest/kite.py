@@ -18,7 +18,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ingest.jsonscan_nb import KITE_KEYS, ROW_PYTHON, S_BAD, S_FULL, key_table, scan_kite
+from ingest.jsonscan_nb import ROW_PYTHON, S_BAD, S_FULL, key_table
+from ingest.kite_nb import KITE_KEYS, scan_kite
 from ingest.recorder_format import NULL_INT, OPTION_COLUMN_NAMES
 from ingest.route import Rejection
 from warehouse.clock import IST_OFFSET_S
