@@ -1,5 +1,5 @@
-"""Numba primitives for reading broker JSON from bytes (ingest.kite_nb, ingest.flattrade_nb): whitespace,
-strings, skipping any value, key lookup, numbers and dates, no Python object per value.
+"""Numba primitives for reading broker JSON from bytes (ingest.kite_nb, ingest.flattrade_nb):
+whitespace, strings, skipping any value, key lookup, numbers and dates, no Python object per value.
 
 Numbers are read as Python's float() reads them (the exact decimal, correctly rounded to a double,
 for up to 18 significant digits and exponents within +-22) and scaled as the Python readers scale
