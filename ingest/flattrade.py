@@ -25,7 +25,6 @@ from ingest.route import Rejection
 
 EPOCH = dt.datetime(1970, 1, 1)
 _KEYS = key_table(FLAT_KEYS)
-BATCH = 65_536
 
 
 def line_row(rec: dict) -> list[int]:
@@ -63,15 +62,12 @@ def read_flattrade_file(path: Path, tokens: dict[str, str]) -> Iterator[Item | R
     """(tradingsymbol, rows, position of row i) per instrument of the file, and Rejections."""
     data = path.read_bytes()
     buf = np.frombuffer(data, np.uint8)
-    parts, pos, line_no = [], 0, 0
-    while True:
-        out = np.empty((len(OPTION_COLUMN_NAMES), BATCH), np.int64)
-        token, where, status = np.empty(BATCH, np.int64), np.empty((4, BATCH), np.int64), np.empty(BATCH, np.int8)
-        pos, line_no, n, st = scan_flattrade(buf, pos, line_no, _KEYS[0], _KEYS[1], out, token, where, status)
-        parts.append((out[:, :n], token[:n], where[:, :n], status[:n]))
-        if st != S_FULL:
-            break
-    out, token, where, status = (np.concatenate([p[k] for p in parts], axis=-1) for k in range(4))
+    cap = data.count(b"\n") + 1                          # at most one row per line: one pass, no copies
+    out = np.empty((len(OPTION_COLUMN_NAMES), cap), np.int64)
+    token, where, status = np.empty(cap, np.int64), np.empty((4, cap), np.int64), np.empty(cap, np.int8)
+    _, _, n, st = scan_flattrade(buf, 0, 0, _KEYS[0], _KEYS[1], out, token, where, status)
+    assert st != S_FULL
+    out, token, where, status = out[:, :n], token[:n], where[:, :n], status[:n]
     for b in bad_utf8(data):
         status[(where[2] <= b) & (b < where[3])] = 1
 

@@ -27,6 +27,19 @@ def _ist_wall(buf, a, b):
     return _days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss, True
 
 
+@nb.njit(cache=True, inline="always")
+def _level_key(buf, a, b):
+    """The id of a depth key bp1..5 / bq1..5 / sp1..5 / sq1..5 (FLAT_KEYS order), or -1: the 20
+    keys of every line, found without comparing against each."""
+    if b - a != 3 or buf[a + 2] < 49 or buf[a + 2] > 53:
+        return -1
+    side = 0 if buf[a] == 98 else 2 if buf[a] == 115 else -1          # b / s
+    field = 0 if buf[a + 1] == 112 else 1 if buf[a + 1] == 113 else -1  # p / q
+    if side < 0 or field < 0:
+        return -1
+    return 4 + (side + field) * 5 + (buf[a + 2] - 49)
+
+
 @nb.njit(cache=True)
 def _flat_line(buf, p, end, keys, lens, out, token, n):
     """One FlatTrade object (the line's content [p, end)) into row n. (ok)."""
@@ -49,7 +62,9 @@ def _flat_line(buf, p, end, keys, lens, out, token, n):
         q, esc = _string_end(buf, p, end)
         if q < 0 or esc:
             return False
-        kid = _key_id(buf, p + 1, q - 1, keys, lens)
+        kid = _level_key(buf, p + 1, q - 1)
+        if kid < 0:
+            kid = _key_id(buf, p + 1, q - 1, keys, lens)
         p = _ws(buf, q, end)
         if p >= end or buf[p] != 58:
             return False

@@ -25,7 +25,7 @@ from ingest.route import Rejection
 from warehouse.clock import IST_OFFSET_S
 
 _KEYS = key_table(KITE_KEYS)
-BATCH = 65_536
+TICK_BYTES = 400                 # fewer bytes than any FULL-mode tick with its depth
 RAW_CHARS = 500
 
 Item = tuple[str, dict[str, np.ndarray], Callable[[int], str]]
@@ -134,9 +134,11 @@ def read_kite_file(path: Path, tokens: dict[int, str]) -> Iterator[Item | Reject
     data = path.read_bytes()
     buf = np.frombuffer(data, np.uint8)
     parts, pos, phase, day_key, elem = [], 0, 0, 0, 0
+    # a FULL-mode tick takes ~800 bytes: one batch nearly always holds the file (no concatenation)
+    batch = len(data) // TICK_BYTES + 1024
     while True:
-        out = np.empty((len(OPTION_COLUMN_NAMES), BATCH), np.int64)
-        token, where, status = np.empty(BATCH, np.int64), np.empty((4, BATCH), np.int64), np.empty(BATCH, np.int8)
+        out = np.empty((len(OPTION_COLUMN_NAMES), batch), np.int64)
+        token, where, status = np.empty(batch, np.int64), np.empty((4, batch), np.int64), np.empty(batch, np.int8)
         pos, n, phase, day_key, elem, st = scan_kite(buf, pos, phase, day_key, elem, _KEYS[0], _KEYS[1],
                                                      out, token, where, status)
         parts.append((out[:, :n], token[:n], where[:, :n], status[:n]))
@@ -145,7 +147,8 @@ def read_kite_file(path: Path, tokens: dict[int, str]) -> Iterator[Item | Reject
             return
         if st != S_FULL:
             break
-    out, token, where, status = (np.concatenate([p[k] for p in parts], axis=-1) for k in range(4))
+    out, token, where, status = parts[0] if len(parts) == 1 else \
+        (np.concatenate([p[k] for p in parts], axis=-1) for k in range(4))
     yield from _assemble(data, out, token, where, status, tokens)
 
 
@@ -189,13 +192,14 @@ def group_rows(data: bytes, out, token, status, span, symbol_for: Callable[[int]
                 names.append(got[0])
             gid[i] = group[got[0]]
             out[:, i] = got[1]
-    order = np.argsort(gid, kind="stable")
+    single = len(gid) and (gid == gid[0]).all()          # one instrument (a Kite file): views, no gather
+    order = np.arange(len(gid)) if single else np.argsort(gid, kind="stable")
     bounds = np.searchsorted(gid[order], np.arange(len(names) + 1))
     for k in sorted(range(len(names)), key=lambda k: names[k] or ""):
         rows_of = order[bounds[k]:bounds[k + 1]]
         if names[k] is None or not len(rows_of):
             continue
-        rows = {c: out[j, rows_of] for j, c in enumerate(OPTION_COLUMN_NAMES)}
+        rows = {c: out[j] if single else out[j, rows_of] for j, c in enumerate(OPTION_COLUMN_NAMES)}
         yield names[k], rows, (lambda i, rows_of=rows_of: position(int(rows_of[i])))
 
 
