@@ -1,7 +1,10 @@
 """Which warehouse table a recorder table feeds, and its canonical rows (pure).
 
-`table_route(db, table, columns)` is the one routing decision every reader makes (the dump parser
-when it meets a table, the live-MariaDB reader when it lists one, the JSON readers per symbol):
+`table_route(db, table, columns)` is the one routing decision every reader makes: the live-MariaDB
+reader when it lists a table (a skipped one is never queried), staging for every batch of a dump or
+JSON source (ingest.stage.stage_batches). The dump parser should ask it too when it meets a table, so
+that a skipped table's text values (dailytable's tradingsymbol) are not parsed into
+"malformed tuple" rejections first:
 
 - a `Route` (options / futures / spot / equity) for an instrument table;
 - a `Skip` for a table that is not instrument data: the recorder's working tables (`dailytable`,
