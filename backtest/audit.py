@@ -16,7 +16,7 @@ sizes in transforms/data), in DuckDB SQL or plain Python, and records a finding 
   pnl                gross = side x (exit - entry) x qty, net = gross - fees, hold = exit - entry
   fees               recomputed here from the fee schedule's rows by trade date (decimal arithmetic,
                      FEES.md's rounding), not by the engine's fee model
-  lot_size           lot of the contract's expiry; qty = lots x lot
+  lot_size           lot of the contract on the trade date; qty = lots x lot
   flat_at_close      every leg closed, before the session exit; end-of-data exits flagged
 """
 from __future__ import annotations
@@ -209,7 +209,7 @@ def check_arithmetic(legs: list[dict], config: dict) -> list[dict]:
         hold = (r["exit_ts"] - r["entry_ts"]).total_seconds()
         if hold != r["hold_s"] or hold < 0:
             out.append(_finding(r, "pnl", "error", f"hold_s {r['hold_s']} != {hold}"))
-        lot = lot_size(r["underlying"], r["expiry"])
+        lot = lot_size(r["underlying"], r["expiry"], r["date"])
         if lot != r["lot_size"] or r["qty"] != r["lots"] * lot and not r["partial_fill"]:
             out.append(_finding(r, "lot_size", "error", f"lot {r['lot_size']} (expected {lot}), qty {r['qty']}"))
         if (r["entry_ts"] - r["signal_ts"]).total_seconds() < latency or \

@@ -216,7 +216,7 @@ def load_day(underlying: str, day: dt.date, features: pa.Table, spot_grid: pa.Ta
     contracts = Contracts(symbol=[features["symbol"][int(r)].as_py() for r in first], expiry=expiry,
                           opt_type=features["opt_type"].take(first).to_numpy(zero_copy_only=False).astype(str),
                           strike=features["strike"].to_numpy(zero_copy_only=False)[first].astype(np.int64),
-                          lot=np.array([lot_size(underlying, e) for e in expiry], dtype=np.int64))
+                          lot=np.array([lot_size(underlying, e, day) for e in expiry], dtype=np.int64))
     i_of_row = _grid_rows(t_s, features, "features_options", underlying, day)
     Q = np.full((S, C, N_QUOTE), np.nan)
     bid, ask, ltp = _col(features, "bid_px0"), _col(features, "ask_px0"), _col(features, "price")

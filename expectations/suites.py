@@ -106,7 +106,8 @@ def _spot_checks(p: dict) -> list:
 def _crypto_checks(p: dict) -> list:
     return [_schema(S.CRYPTO_TRADES, ("ts_step_s",)), *_not_null(("symbol", "ts", "trade_id")),
             *_positive(("price", "qty")),
-            _x("trade_id_unique", gxe.ExpectColumnValuesToBeUnique(column="trade_id"), "each trade id appears once"),
+            _x("trade_id_unique", gxe.ExpectCompoundColumnsToBeUnique(column_list=["market", "layout", "trade_id"]),
+               "each trade id appears once (per market and layout: spot/futures, trades/aggTrades ids are separate)"),
             _x("ts_not_decreasing", gxe.ExpectColumnValuesToBeBetween(column="ts_step_s", min_value=0),
                "trades are in time order")]
 

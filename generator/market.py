@@ -239,16 +239,16 @@ def simulate_day(underlying: str, day: dt.date, strikes: int, seed: int, carry: 
     fwd_T = (close_s - t) / YEAR_S
     fut_fair = spot * np.exp(RATE * fwd_T) + np.cumsum(rng.normal(0, 0.3, len(t))) * 0.1
     fut_table = f"{underlying}FUT"
-    fut_rows = quote_rows(rng, t, fut_fair, lot_size(underlying, fut_expiry), 1.0,
+    fut_rows = quote_rows(rng, t, fut_fair, lot_size(underlying, fut_expiry, day), 1.0,
                           carry.prev_close.get(fut_table, int(to_paise_grid(np.array([fut_fair[0]]))[0])), 120_000)
     carry.prev_close[fut_table] = int(fut_rows["price"][-1])
-    snaps.futures.append(FuturesTable(fut_table, underlying, fut_expiry, lot_size(underlying, fut_expiry),
+    snaps.futures.append(FuturesTable(fut_table, underlying, fut_expiry, lot_size(underlying, fut_expiry, day),
                                       take(fut_rows, changed_rows(fut_rows, rng, 1.0))))
     for expiry in day_expiries(underlying, day):
         close_s = (dt.datetime.combine(expiry, dt.time(15, 30)) - dt.datetime(1970, 1, 1)).total_seconds()
         T = np.maximum((close_s - t) / YEAR_S, 1e-7)
         fwd = spot * np.exp(RATE * T)
-        lot = lot_size(underlying, expiry)
+        lot = lot_size(underlying, expiry, day)
         for strike in range(atm - strikes * step, atm + strikes * step + 1, step):
             for opt_type in ("CE", "PE"):
                 c = Contract(underlying, expiry, opt_type, strike)

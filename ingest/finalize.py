@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ingest import staging
+from ingest import retract, staging
 from transforms.columns import CONTRACT
-from transforms.dedupe import EXISTING, assemble
+from transforms.dedupe import EXISTING, Assembled, assemble
 from warehouse import schema as S
 from warehouse.layout import partition_dir
 from warehouse.version import code_version
 from warehouse.writer import PartitionManifest, read_manifest, read_partition, write_partition
 
-SCHEMAS = {"options": S.OPTION_TICKS, "futures": S.FUTURES_TICKS, "spot": S.SPOT_TICKS}
+SCHEMAS = {"options": S.OPTION_TICKS, "futures": S.FUTURES_TICKS, "spot": S.SPOT_TICKS, "equity": S.EQUITY_TICKS}
 
 
 def ingest_code_version() -> str:
@@ -41,10 +41,12 @@ def _existing(root: Path, kind: str, underlying: str, day: dt.date) -> pa.Table 
 
 
 def _write_partition_rows(root: Path, key: staging.PartKey, fragments: list[pa.Table], stage_ids: list[str],
-                          sha: dict[str, str]):
+                          sha: dict[str, str], retracted: list[dict] = ()):
     kind, underlying, day = key
     keys = {"underlying": underlying, "date": day}
-    existing = _existing(root, kind, underlying, day)
+    existing = retract.drop(_existing(root, kind, underlying, day), retracted)
+    if not fragments and existing is None:
+        return Assembled(pa.table({}))
     result = assemble(fragments + ([existing] if existing is not None else []), S.SORT_KEYS[kind],
                       CONTRACT[kind], with_volume=kind != "spot")
     old = read_manifest(partition_dir(root, kind, keys)) or {}
@@ -72,8 +74,9 @@ def finalize_partition(root: Path, key: staging.PartKey) -> list[dict]:
     counts: dict[str, dict] = {}
     quarantine = [pk.quarantine()]
     frags = pk.fragments()
-    if key[2] is not None and frags:
-        result = _write_partition_rows(root, key, frags, stage_ids, sha)
+    retracted = retract.load(pk.files, key[2])       # rows the source replaced since (ingest.retract)
+    if key[2] is not None and (frags or retracted):
+        result = _write_partition_rows(root, key, frags, stage_ids, sha, retracted)
         counts = {s: vars(c) for s, c in result.counts.items() if s != EXISTING}
         if result.quarantine:
             quarantine.append(pa.Table.from_pylist(result.quarantine))
@@ -84,6 +87,7 @@ def finalize_partition(root: Path, key: staging.PartKey) -> list[dict]:
                      "partition": staging.key_label(key), "source_rows": c["staged"] + c["rejected"],
                      "written": got.get("written", 0), "deduped": got.get("deduped", 0),
                      "quarantined": c["rejected"] + got.get("quarantined", 0), "repaired": got.get("repaired", 0)})
+    runs += retract.corrections(key, retracted, runs[0]["run_id"]) if retracted else []
     record(root, key, runs, quarantine, started)
     pk.consume()
     return runs

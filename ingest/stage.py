@@ -15,9 +15,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ingest import staging
-from ingest.contracts import ContractNameError
-from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMN_NAMES
-from ingest.route import R_UNKNOWN_TABLE, R_WRONG_COLUMNS, Rejection, Route, normalize_batch, raw_row, route_table
+from ingest.route import Reject, Rejection, Skip, normalize_batch, raw_row, table_route
+from ingest.skipped import Skipped, record_skipped
 from warehouse.files import sha256_file
 from warehouse.readahead import read_ahead
 
@@ -46,16 +45,11 @@ class StageResult:
     extra: dict = field(default_factory=dict)
 
 
-def _check_columns(batch: SourceBatch) -> str | None:
-    cols = tuple(batch.rows)
-    if cols in (OPTION_COLUMN_NAMES, tuple(c for c, _ in INDEX_COLUMNS)):
-        return None
-    return f"{R_WRONG_COLUMNS}: {', '.join(cols)[:200]}"
-
-
 def stage_batches(batches: Iterator[SourceBatch | Rejection], stager: staging.Stager, seq_base: int,
-                  progress: Progress | None = None) -> int:
-    """Route, normalise and stage every batch of one source; returns the rows seen."""
+                  progress: Progress | None = None, skipped: Skipped | None = None) -> int:
+    """Route, normalise and stage every batch of one source; returns the rows seen. Batches of a
+    table that holds no instrument data (ingest.route.Skip) are not staged: they are counted in
+    `skipped` (listed once per run), never quarantined."""
     seen = 0
     for item in batches:
         if isinstance(item, Rejection):
@@ -63,16 +57,16 @@ def stage_batches(batches: Iterator[SourceBatch | Rejection], stager: staging.St
             seen += 1
             continue
         n = len(next(iter(item.rows.values()))) if item.rows else 0
+        route = table_route(item.db, item.table, tuple(item.rows))
+        if isinstance(route, Skip):
+            if skipped is not None:
+                skipped.add(f"{item.db}.{item.table}" if item.db else item.table, route.reason, n)
+            continue
         seq = seq_base + seen + np.arange(n, dtype=np.int64)
         seen += n
-        try:
-            route = route_table(item.db, item.table)
-            problem = _check_columns(item)
-        except ContractNameError as exc:
-            route, problem = Route("options", "unknown"), f"{R_UNKNOWN_TABLE} ({exc})"
-        if problem:
+        if isinstance(route, Reject):
             stager.reject((route.kind, route.underlying, None),
-                          [Rejection(item.position(i), problem, raw_row(item.rows, i)) for i in range(n)])
+                          [Rejection(item.position(i), route.reason, raw_row(item.rows, i)) for i in range(n)])
             continue
         stager.add(normalize_batch(route, item.table, item.rows, item.position, stager.source, seq))
         if progress:
@@ -98,10 +92,13 @@ def stage_dump(path: Path, pending: Path, stage_id: str, seq_base: int,
     """One .sql / .sql.gz dump into the pending area, committed."""
     t0 = time.perf_counter()
     stager = staging.Stager(pending, stage_id, str(path), sha256_file(path))
+    skipped = Skipped()
     # the parser (Numba, no GIL) runs a batch ahead in a thread while this one is normalised
-    rows = stage_batches(read_ahead(dump_batches(path)), stager, seq_base, progress)
+    rows = stage_batches(read_ahead(dump_batches(path)), stager, seq_base, progress, skipped)
     keys = stager.close()
-    return StageResult(str(path), stage_id, keys, rows, path.stat().st_size, time.perf_counter() - t0)
+    record_skipped(pending.parent, stage_id, str(path), skipped)
+    return StageResult(str(path), stage_id, keys, rows, path.stat().st_size, time.perf_counter() - t0,
+                       {"skipped": skipped.rows()})
 
 
 def json_batches(directory: Path) -> Iterator[tuple[str, Iterator]]:
@@ -127,8 +124,8 @@ def json_batches(directory: Path) -> Iterator[tuple[str, Iterator]]:
                 if isinstance(item, Rejection):
                     yield item
                 else:
-                    symbol, rows, where = item
-                    yield SourceBatch(None, symbol, rows, lambda i, where=where: where[i])
+                    symbol, rows, position = item
+                    yield SourceBatch(None, symbol, rows, position)
         yield f, batches()
 
 

@@ -120,9 +120,17 @@ def generate_cmd(s: Settings, out, start, days, underlyings, strikes, seed, form
 @command(cli, "ingest", help="ingest dumps / MariaDB / JSON / CSV sources into the warehouse")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
-def ingest_cmd(s: Settings, sources, workers) -> None:
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="MariaDB password: the file's first line, or a ~/.my.cnf-style [client] password "
+                   "(else $TICKLAKE_MARIADB_PASSWORD; keeps it out of the process list)")
+def ingest_cmd(s: Settings, sources, workers, password_file) -> None:
+    from ingest.mariadb import PASSWORD_FILE_ENV
     from ingest.pipeline import run_ingest
+    from ingest.skipped import summary_lines
     from orchestration.progress import Progress
+
+    if password_file:
+        os.environ[PASSWORD_FILE_ENV] = str(Path(password_file).resolve())
 
     progress = Progress("ingest", quiet=s.quiet)
     report = run_ingest(list(sources), s.root, workers=workers, progress=progress)
@@ -131,6 +139,8 @@ def ingest_cmd(s: Settings, sources, workers) -> None:
     progress.rows = t["source_rows"]
     progress.done()
     if not s.quiet:
+        for line in summary_lines(report.sources):
+            click.echo(line)
         click.echo(f"ingest {report.run_id}: {t['source_rows']:,} source rows -> {t['written']:,} written, "
                    f"{t['deduped']:,} deduped, {t['quarantined']:,} quarantined ({t['repaired']:,} repaired), "
                    f"{report.partitions} partitions in {report.seconds:,.1f}s; warehouse {s.root}")

@@ -53,7 +53,7 @@ def test_malformed_and_truncated_rows_are_quarantined_at_their_file_and_line(arc
 
 def test_1970_rows_are_placed_at_their_true_second_or_quarantined(archive, warehouse):
     for r in manifest(archive)["quirk_rows"]["ts_1970"]:
-        n = q(warehouse, f"""select count(*) from options_ticks where symbol = '{r["table"]}'
+        n = q(warehouse, f"""select count(*) from options_ticks where source_table = '{r["table"]}'
                               and ts = timestamp '{r["true_ts"]}' at time zone 'Asia/Kolkata'""")[0][0]
         assert n == (1 if r["repairable"] else 0), r
 
@@ -61,7 +61,7 @@ def test_1970_rows_are_placed_at_their_true_second_or_quarantined(archive, wareh
 def test_vol_delta_is_the_traded_quantity_through_resets(archive, warehouse):
     assert q(warehouse, "select count(*) from options_ticks where vol_delta < 0")[0][0] == 0
     for r in manifest(archive)["quirk_rows"]["volume_resets"]:
-        ((vol, delta),) = q(warehouse, f"""select volume, vol_delta from options_ticks where symbol = '{r["table"]}'
+        ((vol, delta),) = q(warehouse, f"""select volume, vol_delta from options_ticks where source_table = '{r["table"]}'
                                            and ts = timestamp '{r["ts"]}' at time zone 'Asia/Kolkata'""")
         assert delta == vol
 

@@ -61,8 +61,9 @@ def landed_sources(context: dg.AssetExecutionContext, config: LandedSourcesConfi
             seen[spec] = _signature(Path(spec))
         context.log.info(f"staged {result.source}: {result.rows_in:,} rows in {result.seconds:.1f}s")
     register_dates(context.instance, dates)
-    # rows that belong to no partition (unknown tables, unplaceable timestamps) are recorded now
-    unplaced = [k for k in staging.pending_keys(staging.pending_root(root)) if k[2] is None]
+    # rows that belong to no partition (unknown tables, unplaceable timestamps) are recorded now, and so
+    # are keys outside the (date x underlying) tick partitions: stocks, indices other than UNDERLYINGS
+    unplaced = [k for k in staging.pending_keys(staging.pending_root(root)) if not _tick_partition(k)]
     quarantined = sum(r["quarantined"] for k in unplaced for r in finalize_partition(root, k))
     warehouse.wrote()
     atomic_write_json(root / LEDGER, seen)
@@ -104,8 +105,11 @@ DESCRIPTIONS = {
 TICK_ASSETS = [_tick_asset(kind, DESCRIPTIONS[kind]) for kind in TICK_KINDS]
 
 
+def _tick_partition(key: staging.PartKey) -> bool:
+    return key[2] is not None and key[0] in TICK_KINDS and key[1] in UNDERLYINGS
+
+
 def pending_partition_keys(root: Path) -> list[dg.MultiPartitionKey]:
     """Partitions with staged, not yet assembled tick rows."""
     keys = staging.pending_keys(staging.pending_root(root))
-    return sorted({key_of(k[2], k[1]) for k in keys if k[0] in TICK_KINDS and k[2] is not None and k[1] in UNDERLYINGS},
-                  key=str)
+    return sorted({key_of(k[2], k[1]) for k in keys if _tick_partition(k)}, key=str)
