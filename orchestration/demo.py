@@ -1,14 +1,41 @@
-"""`make demo`: generate a realistic archive, materialise every asset, print what was built."""
+"""`make demo` / `ticklake demo`: generate a realistic archive, materialise every asset, print what
+was built, where it is, what to run next, and how long each stage took.
+
+The default archive is small so the whole demo stays within a few minutes on a 2-core laptop;
+`--full` is the bigger one (3 trading days, both underlyings, ATM+-5), `--days` / `--strikes` any size.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-DEMO_DAYS = 3
-DEMO_STRIKES = 5
+START = dt.date(2025, 11, 3)
+SEED = 7
+DEFAULT = (2, 2)      # trading days, ATM +- strikes: the quick demo
+FULL = (3, 5)         # the bigger archive: a holiday skipped, a missing day, a partial day
+STAGES = ("generate", "ingest", "gaps", "quality", "features", "backtests", "audits", "data docs", "summary")
+
+
+@dataclass
+class StageClock:
+    """Wall time per demo stage, in the order they ran."""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def run(self, name: str, f, *args, **kw):
+        t = time.perf_counter()
+        try:
+            return f(*args, **kw)
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t
+
+    def table(self) -> str:
+        total = sum(self.seconds.values())
+        lines = [f"  {name:10s} {s:7.1f}s {s / total:6.1%}" for name, s in self.seconds.items()]
+        return "\n".join(lines + [f"  {'total':10s} {total:7.1f}s"])
 
 
 def run_sql_row(root: Path, query: str) -> tuple:
@@ -34,49 +61,82 @@ def metrics_table(root: Path) -> str:
     return "\n".join(lines)
 
 
-def quality_summary(root: Path) -> str:
+def quality_summary(root: Path) -> tuple[str, Path]:
     """Run every expectation suite and build the Data Docs; one line per failed expectation."""
     from expectations.docs import run_quality
 
     report = run_quality(root)
     lines = [f"quality: {len(report.outcomes)} batches validated, {len(report.failures)} failed expectations"]
     lines += [f"  {suite} {batch}: {check}" for suite, batch, check in report.failures]
-    lines.append(f"  Data Docs: {report.docs_index}")
-    return "\n".join(lines)
+    return "\n".join(lines), report.docs_index
 
 
-def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
+def demo_size(full: bool, days: int | None, strikes: int | None) -> tuple[int, int]:
+    base = FULL if full else DEFAULT
+    return (days or base[0], base[1] if strikes is None else strikes)
+
+
+def run_demo(out: Path, root: Path, quiet: bool = False, full: bool = False, days: int | None = None,
+             strikes: int | None = None) -> int:
     from generator.config import GeneratorConfig
-    from generator.driver import generate
+    from generator.driver import generate, plan
+    from orchestration.instance import dagster_home
     from orchestration.progress import Progress
-    from orchestration.run import materialize_groups
+    from orchestration.run import GROUP_ORDER, materialize_groups
     from orchestration.sql import run_sql
 
-    t0 = time.perf_counter()
+    n_days, n_strikes = demo_size(full, days, strikes)
+    clock = StageClock()
     source = out / "source"
     say = (lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    say(f"[1/3] generating {DEMO_DAYS} trading days, BANKNIFTY+NIFTY ATM±{DEMO_STRIKES} into {source}")
-    cfg = GeneratorConfig(out=source, start=dt.date(2025, 11, 3), days=DEMO_DAYS, strikes=DEMO_STRIKES, seed=7)
-    manifest = generate(cfg, progress=Progress("generate", quiet=quiet))
-    say(f"[2/3] materialising every asset into {root}")
-    os.environ["TICKLAKE_LANDING"] = str(source.resolve())
-    summary = materialize_groups(root, quiet=quiet)
-    say("[3/3] summary")
+    # the demo's own folder: regenerate into it on every run (force replaces only the generator's outputs)
+    cfg = GeneratorConfig(out=source, start=START, days=n_days, strikes=n_strikes, seed=SEED, force=True)
+    p = plan(cfg)
+    say(f"[1/4] generating {len(p.days)} trading days, BANKNIFTY+NIFTY ATM+-{n_strikes} into {source}: "
+        f"{p.describe()}" + ("" if full or days or strikes is not None else "  (ticklake demo --full: 3 days, ATM+-5)"))
+    manifest = clock.run("generate", generate, cfg, progress=Progress("generate", total_bytes=p.total_bytes, quiet=quiet))
+    say(f"[2/4] materialising every asset group into {root}")
+    os.environ["TICKLAKE_LANDING"] = str((source / "sqldump").resolve())
+    summaries = [clock.run(g, materialize_groups, root, groups=[g], quiet=quiet) for g in GROUP_ORDER]
+    say("[3/4] validating every partition, building the Data Docs")
+    quality, docs = clock.run("data docs", quality_summary, root)
+    say("[4/4] summary")
+    t = time.perf_counter()
     print(f"source: {sum(manifest['tables'].values()):,} rows in {len(manifest['files'])} files ({source})")
-    print(summary)
+    print("\n".join(s.splitlines()[0] for s in summaries if s))
     print(run_sql(root, """
         select target, sum(source_rows) source_rows, sum(written) written, sum(deduped) deduped,
                sum(quarantined) quarantined, sum(repaired) repaired
         from ingest_runs group by all order by 1"""))
     print(run_sql(root, "select reason, count(*) rows from quarantine group by all order by 2 desc"))
     print(run_sql(root, "select kind, count(*) gaps, sum(seconds) total_seconds from gaps group by all order by 1"))
-    print(quality_summary(root))
+    print(quality)
     print(metrics_table(root))
     runs, trades, errors = run_sql_row(root, """select (select count(*) from backtest_runs), (select count(*) from trades),
                                                  (select count(*) from audit_findings where severity = 'error')""")
     print(f"audit: {runs} runs, {trades} trade legs replayed independently, {errors} error findings")
-    print(f"report: {root / 'reports' / 'backtest_summary.html'}")
-    print(f"demo finished in {time.perf_counter() - t0:,.0f}s. Next:\n"
-          f"  .venv/bin/ticklake sql \"select underlying, date, count(*) from options_ticks group by all\"\n"
-          f"  .venv/bin/ticklake ui      # Dagster UI on http://127.0.0.1:3000")
+    clock.seconds["summary"] = time.perf_counter() - t
+    print(f"\ndemo finished in {sum(clock.seconds.values()):,.0f}s; time per stage:\n{clock.table()}")
+    print(where_and_next(source, root, docs, dagster_home(root), full or bool(days) or strikes is not None))
     return 0
+
+
+def where_and_next(source: Path, root: Path, docs: Path, dagster: Path, sized: bool) -> str:
+    cli = ".venv/bin/ticklake"
+    env = "" if root.resolve() == (Path.cwd() / "warehouse").resolve() else f"TICKLAKE_WAREHOUSE={root} "
+    lines = [
+        "\nwhere everything is:",
+        f"  source archive   {source}/  (sqldump/ the recorder's dumps, manifest.json the ground truth)",
+        f"  warehouse        {root}/  (Parquet; SQL views in {root / 'catalog.duckdb'})",
+        f"  backtest report  {root / 'reports' / 'backtest_summary.html'}",
+        f"  data quality     {docs}",
+        f"  Dagster runs     {dagster}",
+        "next:",
+        f"  {env}{cli} ui                  # Dagster UI on http://127.0.0.1:3000: every asset and run of this demo",
+        f"  {env}{cli} sql \"select underlying, date, count(*) rows from options_ticks group by all order by 2\"",
+        f"  {env}{cli} backtest --strategy micro_ema_flip --config my.toml   # your own parameters",
+        f"  {env}{cli} report micro_ema_flip ob_imbalance",
+    ]
+    if not sized:
+        lines.append(f"  {cli} demo --full              # the bigger archive: 3 days, ATM+-5 (several times longer)")
+    return "\n".join(lines)
