@@ -22,7 +22,7 @@ def test_reconciliation_holds_exactly_per_source_and_partition(archive, warehous
     for r in rows:
         name = r[0].rsplit("/", 1)[-1]
         per_file[name] = per_file.get(name, 0) + r[2]
-    assert per_file == {f: v["source_rows"] for f, v in m["files"].items()}
+    assert per_file == {f.rsplit("/", 1)[-1]: v["source_rows"] for f, v in m["files"].items()}
 
 
 def test_each_quirk_is_repaired_or_quarantined_with_its_count(archive, warehouse):
