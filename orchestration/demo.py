@@ -17,6 +17,7 @@ START = dt.date(2025, 11, 3)
 SEED = 7
 DEFAULT = (2, 2)      # trading days, ATM +- strikes: the quick demo
 FULL = (3, 5)         # the bigger archive: a holiday skipped, a missing day, a partial day
+GROUPS = ("ingest", "gaps", "quality", "features", "backtests", "audits")   # materialised one by one, timed
 
 
 @dataclass
@@ -98,7 +99,7 @@ def _run(out: Path, root: Path, quiet: bool, sized: bool, n_days: int, n_strikes
     from generator.driver import generate, plan
     from orchestration.instance import dagster_home
     from orchestration.progress import Progress
-    from orchestration.run import GROUP_ORDER, materialize_groups
+    from orchestration.run import materialize_groups
     from orchestration.sql import run_sql
 
     source = out / "source"
@@ -111,7 +112,7 @@ def _run(out: Path, root: Path, quiet: bool, sized: bool, n_days: int, n_strikes
     manifest = clock.run("generate", generate, cfg, progress=Progress("generate", total_bytes=p.total_bytes, quiet=quiet))
     say(f"[2/4] materialising every asset group into {root}")
     os.environ["TICKLAKE_LANDING"] = str((source / "sqldump").resolve())
-    summaries = [clock.run(g, materialize_groups, root, groups=[g], quiet=quiet) for g in GROUP_ORDER]
+    summaries = [clock.run(g, materialize_groups, root, groups=[g], quiet=quiet) for g in GROUPS]
     say("[3/4] validating every partition, building the Data Docs")
     quality, docs = clock.run("data docs", quality_summary, root)
     say("[4/4] summary")
