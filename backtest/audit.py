@@ -248,8 +248,8 @@ def check_exit_timing(con, legs: list[dict], events: list[dict]) -> list[dict]:
         target = fill["target"]
         first = None
         for ts, bid, ask, ltp, pad, vol in rows:
-            if pad:
-                continue
+            if pad or ltp is None:
+                continue             # not executable: a padded second or a null/zero price (real_quote)
             if not vol or ts <= r["entry_ts"]:
                 ltp = None           # only a trade printed after the entry second can reach a target
             stop = r["initial_stop"]

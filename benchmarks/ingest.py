@@ -60,7 +60,7 @@ def main() -> None:
     try:
         m = generate(GeneratorConfig(out=tmp / "src", start=dt.date(2025, 11, 3), days=a.days, strikes=a.strikes,
                                      seed=1))
-        files = sorted(str(p) for p in (tmp / "src").glob("*.sql.gz"))
+        files = sorted(str(p) for p in (tmp / "src" / "sqldump").glob("*.sql.gz"))
         rows = sum(m["tables"].values())
         mb = sum(Path(f).stat().st_size for f in files) / 1e6
         # warm the JIT so compile time is not billed to either side

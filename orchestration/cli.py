@@ -97,17 +97,22 @@ def cli(ctx: click.Context) -> None:
 @click.option("--clean", is_flag=True, help="no injected quirks")
 @click.option("--malformed-rows", type=int, default=0, help="inject N malformed tuples")
 @click.option("--truncated-statement", is_flag=True, help="cut the last statement mid-tuple")
+@click.option("--force", is_flag=True, help="replace the generator's own subfolders and manifest in a non-empty --out")
 def generate_cmd(s: Settings, out, start, days, underlyings, strikes, seed, formats, mariadb_url, index_csv, clean,
-                 malformed_rows, truncated_statement) -> None:
+                 malformed_rows, truncated_statement, force) -> None:
     from generator.config import GeneratorConfig
-    from generator.driver import generate
+    from generator.driver import generate, plan
     from orchestration.progress import Progress
 
     cfg = GeneratorConfig(out=Path(out), start=start, days=days, underlyings=_csv_list(underlyings), strikes=strikes,
                           seed=seed, formats=_csv_list(formats), mariadb_url=mariadb_url,
                           index_csv=Path(index_csv) if index_csv else None, quirks=not clean,
-                          malformed_rows=malformed_rows, truncated_statement=truncated_statement)
-    progress = Progress("generate", quiet=s.quiet)
+                          malformed_rows=malformed_rows, truncated_statement=truncated_statement, force=force)
+    p = plan(cfg)
+    if not s.quiet:
+        click.echo(f"generate: {len(p.days)} trading days x {','.join(cfg.underlyings)}, ATM+-{strikes} "
+                   f"({p.tables_per_day} option tables a day each) -> {out}: {p.describe()}", err=True)
+    progress = Progress("generate", total_bytes=p.total_bytes, quiet=s.quiet)
     manifest = generate(cfg, progress=progress)
     rows = sum(manifest["tables"].values())
     progress.rows = rows
@@ -354,13 +359,16 @@ def quality_cmd(ctx: click.Context, s: Settings, coverage_floor, strict) -> None
         ctx.exit(1)
 
 
-@command(cli, "demo", help="generate a demo archive and materialise every asset")
+@command(cli, "demo", help="generate a demo archive and materialise every asset (small by default; --full is bigger)")
 @click.option("--out", default="demo", show_default=True, metavar="DIR")
+@click.option("--full", is_flag=True, help="the bigger archive: 3 trading days, ATM+-5 (several times longer)")
+@click.option("--days", type=click.IntRange(min=1), help="trading days (default 2, --full 3)")
+@click.option("--strikes", type=click.IntRange(min=0), help="ATM +- K strikes (default 2, --full 5)")
 @click.pass_context
-def demo_cmd(ctx: click.Context, s: Settings, out) -> None:
+def demo_cmd(ctx: click.Context, s: Settings, out, full, days, strikes) -> None:
     from orchestration.demo import run_demo
 
-    ctx.exit(run_demo(Path(out), s.root, quiet=s.quiet))
+    ctx.exit(run_demo(Path(out), s.root, quiet=s.quiet, full=full, days=days, strikes=strikes))
 
 
 def main(argv: list[str] | None = None) -> int:

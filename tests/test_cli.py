@@ -25,7 +25,8 @@ def small(tmp_path_factory):
            "--formats", "sqldump,binance")
     assert r.returncode == 0, r.stderr
     root = tmp_path_factory.mktemp("wh")
-    run_ingest([str(p) for p in sorted(out.glob("*nse*.sql.gz"))] + [str(p) for p in sorted(out.glob("*.csv"))], root)
+    run_ingest([str(p) for p in sorted((out / "sqldump").glob("*nse*.sql.gz"))] +
+               [str(p) for p in sorted((out / "binance").glob("*.csv"))], root)
     return out, root
 
 

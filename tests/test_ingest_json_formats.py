@@ -18,18 +18,13 @@ def test_kite_and_flattrade_land_as_the_recorder_rows_they_came_from(tmp_path):
     out = tmp_path / "src"
     generate(GeneratorConfig(out=out, days=1, strikes=0, seed=8, underlyings=("NIFTY",), quirks=False,
                              formats=("sqldump", "kite", "flattrade")))
-    assert len(list(out.glob("*-merged-data.txt"))) == 4 and (out / "instruments.csv").exists()
-    first = json.loads(next(out.glob("*-merged-data.txt")).read_text())
+    kite_dir, flat_dir = out / "kite", out / "flattrade"       # each format in its own folder, as ingest takes it
+    assert len(list(kite_dir.glob("*-merged-data.txt"))) == 4 and (kite_dir / "instruments.csv").exists()
+    first = json.loads(next(kite_dir.glob("*-merged-data.txt")).read_text())
     assert list(first) == ["2025-11-3"] and first["2025-11-3"][0]["exchange_timestamp"].endswith("Z")
-    line = (out / "flattrade-NIFTY-2025-11-03.txt").read_text().splitlines()[0]
-    assert line.endswith("},") and '"lp":"' in line
-    run_ingest([str(out / "das_niftyopt_mod.sql.gz")], tmp_path / "dump")
-    kite_dir, flat_dir = tmp_path / "kite", tmp_path / "flat"
-    for d, pattern, master in ((kite_dir, "*-merged-data.txt", "instruments.csv"),
-                               (flat_dir, "flattrade-*.txt", "NFO_symbols.txt")):
-        d.mkdir()
-        for f in [*out.glob(pattern), out / master]:
-            (d / f.name).write_bytes(f.read_bytes())
+    line = (flat_dir / "flattrade-NIFTY-2025-11-03.txt").read_text().splitlines()[0]
+    assert line.endswith("},") and '"lp":"' in line and (flat_dir / "NFO_symbols.txt").exists()
+    run_ingest([str(out / "sqldump" / "das_niftyopt_mod.sql.gz")], tmp_path / "dump")
     run_ingest([str(kite_dir)], tmp_path / "kite_wh")
     run_ingest([str(flat_dir)], tmp_path / "flat_wh")
     ref = connect(tmp_path / "dump").sql(Q).fetchall()

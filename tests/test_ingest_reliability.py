@@ -47,7 +47,7 @@ def clean_files(tmp_path_factory):
     """Two days, one underlying, every row-level quirk, no malformed SQL (MariaDB must load it)."""
     out = tmp_path_factory.mktemp("clean")
     generate(GeneratorConfig(out=out, days=2, strikes=1, seed=5, underlyings=("NIFTY",)))
-    return sorted(str(p) for p in out.glob("*.sql.gz"))
+    return sorted(str(p) for p in (out / "sqldump").glob("*.sql.gz"))
 
 
 def test_a_killed_ingest_leaves_no_partial_partition_and_the_rerun_matches(clean_files, tmp_path):
@@ -74,7 +74,7 @@ def test_peak_memory_does_not_grow_with_the_dump(tmp_path):
         out = tmp_path / f"d{days}"
         generate(GeneratorConfig(out=out, days=days, strikes=1, seed=9, underlyings=("NIFTY",), quirks=False))
         code = ("import resource, sys; from pathlib import Path; from ingest.pipeline import run_ingest; "
-                f"run_ingest([str(p) for p in sorted(Path('{out}').glob('*.sql.gz'))], Path('{tmp_path}/w{days}')); "
+                f"run_ingest([str(p) for p in sorted(Path('{out}/sqldump').glob('*.sql.gz'))], Path('{tmp_path}/w{days}')); "
                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
         r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
         rss[days] = int(r.stdout.strip().splitlines()[-1])
