@@ -10,8 +10,8 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "futures": ("ticks/futures", ("underlying", "date")),
     "spot": ("ticks/spot", ("underlying", "date")),
     "crypto": ("ticks/crypto", ("symbol", "date")),
-    "quarantine": ("quarantine", ("run_id", "part")),
-    "ingest_runs": ("ingest_runs", ("run_id", "part")),
+    "quarantine": ("quarantine", ("part",)),      # one file per ingest key: every source's rows
+    "ingest_runs": ("ingest_runs", ("part",)),    # one entry per source and partition
     "watermarks": ("ingest_watermarks", ("source",)),
     "gaps": ("gaps", ("underlying", "date")),
     "options_grid": ("grid/options", ("underlying", "date")),
