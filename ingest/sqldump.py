@@ -150,13 +150,13 @@ class _Stream:
 
     `read()` -> (data, verified_end): `verified_end` says the piece ends where a gzip member ended
     and verified; a piece never holds output of a member that has not yet been checked after
-    output of one that has. On damage, `error` = (kind, compressed offset, message) and the stream
-    ends: 'truncated' (input ends inside a member: what was decoded is kept), 'corrupt' (a member
-    failed its check: its output must be dropped), 'trailing' (bytes after the last member that
-    are not gzip)."""
+    output of one that has. A piece is at most `out_max` bytes however well the input compresses.
+    On damage, `error` = (kind, compressed offset, message) and the stream ends: 'truncated' (input
+    ends inside a member: what was decoded is kept), 'corrupt' (a member failed its check: its
+    output must be dropped), 'trailing' (bytes after the last member that are not gzip)."""
 
-    def __init__(self, path: Path, chunk: int):
-        self.path, self.chunk = path, chunk
+    def __init__(self, path: Path, chunk: int, out_max: int | None = None):
+        self.path, self.chunk, self.out_max = path, chunk, out_max or 4 * chunk
         self.f = open(path, "rb")
         self.gz = self.f.read(2) == GZIP_MAGIC
         self.f.seek(0)
@@ -167,6 +167,9 @@ class _Stream:
         self.members = 0
         self._z = None                 # the decompressor of the member being read
         self._member_start = 0
+        self._input = b""              # compressed bytes not yet inflated, starting at byte _input_at
+        self._input_at = 0
+        self._more = False             # the decompressor may hold output back: ask before reading on
         self._carry = b""              # 1 byte of a member header cut by the chunk boundary
         self._stash: bytes | None = None
 
@@ -174,57 +177,63 @@ class _Stream:
         if self._stash is not None:
             data, self._stash = self._stash, None
             return data, False
-        while not self.eof:
-            raw = self.f.read(self.chunk)
-            start = self.compressed_read
-            self.compressed_read += len(raw)
-            self.sha.update(raw)
-            if not raw:
-                self.eof = True
-                return self._end()
-            if not self.gz:
-                return raw, False
-            verified, partial = self._inflate(self._carry + raw, start - len(self._carry))
-            if verified:
-                if partial:
-                    self._stash = partial
-                return verified, True
-            if partial:
-                return partial, False
-        return b"", False
+        while True:
+            if not self._input and not self._more:
+                if self.eof:
+                    return b"", False
+                raw = self.f.read(self.chunk)
+                start = self.compressed_read
+                self.compressed_read += len(raw)
+                self.sha.update(raw)
+                if not raw:
+                    self.eof = True
+                    return self._end()
+                if not self.gz:
+                    return raw, False
+                self._input, self._input_at, self._carry = self._carry + raw, start - len(self._carry), b""
+            verified, partial = self._inflate()
+            if verified and partial:
+                self._stash = partial
+            if verified or partial or self.error is not None:
+                return (verified, True) if verified else (partial, False)
 
-    def _inflate(self, data: bytes, at: int) -> tuple[bytes, bytes]:
-        """(output of members that ended and verified in `data`, output of the member still open)."""
-        self._carry = b""
-        verified: list[bytes] = []
-        out = b""
-        while data:
+    def _inflate(self) -> tuple[bytes, bytes]:
+        """(output of members that ended and verified, output of the member still open)."""
+        done: list[bytes] = []
+        size = 0
+        while (self._input or self._more) and size < self.out_max:
             if self._z is None:                                   # a member starts here
+                data = self._input
                 if len(data) < 2:
-                    self._carry = data
+                    self._carry, self._input = data, b""
                     break
                 if data[:2] != GZIP_MAGIC:
-                    if not data.strip(b"\0"):                     # zero padding after the last member
-                        break
-                    self._fail("trailing", at, f"{len(data):,}+ bytes after the last gzip member at "
-                                               f"compressed byte {at:,} are not gzip data")
+                    if data.strip(b"\0"):
+                        self._fail("trailing", self._input_at, f"bytes after the last gzip member at compressed byte "
+                                                               f"{self._input_at:,} are not gzip data")
+                    self._input_at, self._input = self._input_at + len(data), b""   # zero padding is fine
                     break
-                self._z, self._member_start = inflate.decompressobj(wbits=31), at
+                self._z, self._member_start = inflate.decompressobj(wbits=31), self._input_at
+            want = self.out_max - size
             try:
-                out = self._z.decompress(data)
+                out = self._z.decompress(self._input, want)
             except inflate.error as exc:
+                self._input, self._more = b"", False
                 self._corrupt(exc)
-                return b"".join(verified), b""
-            if not self._z.eof:
-                return b"".join(verified), out
-            verified.append(out)
-            out = b""
-            used = len(data) - len(self._z.unused_data)
-            at += used
-            data = self._z.unused_data
-            self._z = None
-            self.members += 1
-        return b"".join(verified), out
+                return b"".join(done), b""
+            self._more = len(out) == want
+            if self._z.eof:
+                rest = self._z.unused_data
+                self._input_at, self._input = self._input_at + len(self._input) - len(rest), rest
+                self._z, self._more = None, False
+                self.members += 1
+                done.append(out)
+                size += len(out)
+                continue
+            tail = self._z.unconsumed_tail
+            self._input_at, self._input = self._input_at + len(self._input) - len(tail), tail
+            return b"".join(done), out
+        return b"".join(done), b""
 
     def _end(self) -> tuple[bytes, bool]:
         if self.gz and self._z is not None:                       # input ends inside a member
@@ -260,13 +269,15 @@ class _Stream:
                 if not piece:
                     break
                 try:
-                    z.decompress(piece)
+                    while piece and not z.eof:
+                        z.decompress(piece, self.out_max)
+                        piece = z.unconsumed_tail
                 except inflate.error:
-                    return at + len(piece)
-                at += len(piece)
+                    return min(at + step, self.compressed_read)
+                at += step
                 if z.eof:
                     break
-        return at
+        return min(at, self.compressed_read)
 
     def _fail(self, kind: str, offset: int, message: str) -> None:
         self.error = (kind, offset, message)
@@ -315,7 +326,7 @@ class DumpReader:
         self.db = db_from_name(self.path)
         self.layouts: dict[str, list[tuple[str, str]]] = {}
         self.buffers: dict[int, tuple] = {}
-        self.buf = b""
+        self.buf = bytearray()              # decompressed bytes not yet consumed start at `pos`
         self.pos = 0
         self.line = 1
         self.cur: _Table | None = None
@@ -342,7 +353,8 @@ class DumpReader:
         if not data:
             self.final = True
             return False
-        self.buf = self.buf[self.pos:] + data
+        del self.buf[:self.pos]             # O(1): moves the start; no copy of the buffer
+        self.buf += data
         self.pos = 0
         self._verified_tail = verified
         return True
@@ -393,6 +405,8 @@ class DumpReader:
         if not self._refill():
             err = self._stream.error
             raise DumpError(f"{self.src}: {err[2] if err else 'empty file'}: nothing to read")
+        while len(self.buf) < SNIFF_BYTES and self._refill():
+            pass
         self._sniff()
         while True:
             if self._checkpoint_due:
@@ -408,7 +422,7 @@ class DumpReader:
         err = self._stream.error
         if err:
             kind, offset, message = err
-            yield Damage(self.src, f"after line {self.line}, compressed byte {offset}", message, "",
+            yield Damage(self.src, f"after line {self.line}", message, "",
                          rollback=kind == "corrupt", offset=offset, counted=kind != "cut")
 
     def _sniff(self) -> None:
@@ -419,7 +433,7 @@ class DumpReader:
             head = head[3:]
         what = "gzip" if self._stream.gz else "file"
         if b"\0" in head:
-            raise DumpError(f"{self.src}: binary data, not a SQL dump ({what} starts with {head[:16]!r})")
+            raise DumpError(f"{self.src}: binary data, not a SQL dump ({what} starts with {bytes(head[:16])!r})")
         first = head.lstrip()
         if first and not _SQL_START.match(first):
             start = _text(first.split(b"\n", 1)[0], 60)
@@ -437,6 +451,7 @@ class DumpReader:
         cur.tup[n0:n] = np.arange(self.tuple_no, self.tuple_no + n - n0, dtype=np.int32)
         self.tuple_no += n - n0
         cur.n = n
+        del arr                             # a live export would keep the buffer from growing
         self.line += lines + (self.buf.count(b"\n", a, b) if status == ST_BAD else 0)
         self.pos = new_pos
         where = f"line {self.stmt_line} tuple {self.tuple_no}"
@@ -576,7 +591,8 @@ class DumpReader:
                 self.pos = nl + 1
                 self.line += 1
                 break
-            self.buf, self.pos = b"", 0
+            del self.buf[:]
+            self.pos = 0
             if not self._refill():
                 break
         self.stmt_line = 0

@@ -358,6 +358,9 @@ def sweep(pending: Path) -> None:
     for sid in set(markers) - live:
         if not is_running(sid):
             (pending / COMMITTED / sid).unlink(missing_ok=True)
+    for tmp in (pending / COMMITTED).glob(".*") if (pending / COMMITTED).exists() else []:
+        if not is_running(_stage_of(tmp)):                 # a marker whose writing was cut short
+            tmp.unlink(missing_ok=True)
     for lock in (pending / LOCKS).glob("*.lock") if (pending / LOCKS).exists() else []:
         stale = FileLock(lock)
         if stale.acquire(blocking=False):

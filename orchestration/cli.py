@@ -153,8 +153,8 @@ def ingest_cmd(ctx: click.Context, s: Settings, sources, workers, reingest, max_
                    f"{t['deduped']:,} deduped, {t['quarantined']:,} quarantined ({t['repaired']:,} repaired), "
                    f"{report.partitions} partitions in {report.seconds:,.1f}s; warehouse {s.root}")
     for p in report.partial:
-        click.echo(f"ticklake ingest: {p['source']}: read only in part, stopped at compressed byte {p['offset']:,} "
-                   f"({p['position']}): {p['reason']}; {p['kept_rows']:,} rows kept", err=True)
+        click.echo(f"ticklake ingest: {p['source']}: read only in part at byte {p['offset']:,} ({p['position']}): "
+                   f"{p['reason']}; {p['kept_rows']:,} rows kept", err=True)
     for u in report.unreadable:
         click.echo(f"ticklake ingest: unreadable: {u['error']}", err=True)
     ctx.exit(ExitCode.ERROR if report.unreadable else ExitCode.PARTIAL if report.partial else ExitCode.OK)
