@@ -144,10 +144,11 @@ def stage_dump(path: Path, pending: Path, stage_id: str, seq_base: int, progress
     t0 = time.perf_counter()
     size = path.stat().st_size
     stager = staging.Stager(pending, stage_id, str(path), run_id=run_id, order=order)
+    reader = DumpReader(path, max_statement_bytes=max_statement_bytes or DEFAULT_MAX_STATEMENT)
+    # the parser (Numba, no GIL) runs a batch ahead in a thread while this one is normalised
+    items = read_ahead(dump_batches(reader))
     try:
-        reader = DumpReader(path, max_statement_bytes=max_statement_bytes or DEFAULT_MAX_STATEMENT)
-        # the parser (Numba, no GIL) runs a batch ahead in a thread while this one is normalised
-        rows = stage_batches(read_ahead(dump_batches(reader)), stager, seq_base, progress)
+        rows = stage_batches(items, stager, seq_base, progress)
         stager.checksum, stager.identity, stager.size = reader.sha256, f"sha256:{reader.sha256}", size
         keys = stager.close()
     except DumpError as exc:
@@ -156,6 +157,8 @@ def stage_dump(path: Path, pending: Path, stage_id: str, seq_base: int, progress
     except BaseException:
         stager.abort()
         raise
+    finally:
+        items.close()                       # stops the reader's threads when staging failed
     if progress:
         progress({"rows": rows, "bytes": size})
     return StageResult(str(path), stage_id, keys, rows, size, time.perf_counter() - t0,
