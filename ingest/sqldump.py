@@ -495,13 +495,14 @@ class DumpReader:
         Returns True at the end of the file."""
         while True:
             head = self.buf[self.pos:self.pos + HEADER_MAX]
-            nl = self.buf.find(b"\n", self.pos)
             if self.create is None and _INSERTISH.match(head):
                 m = _HEADER.match(head)
                 if m is None and len(head) < HEADER_MAX and not self.final and self._refill():
                     continue                    # the header may continue in the next piece
-                yield from self._start_insert(head, m, nl - self.pos if nl >= 0 else len(head))
+                nl = -1 if m is not None else head.find(b"\n")   # (an INSERT line is long: not scanned)
+                yield from self._start_insert(head, m, nl if nl >= 0 else len(head))
                 return False
+            nl = self.buf.find(b"\n", self.pos)
             if nl < 0 and not self.final:
                 if len(self.buf) - self.pos > self.max_statement:
                     self.statements += 1

@@ -73,6 +73,18 @@ def _datetime(buf, p, end):
     return v, p + 20, 1
 
 
+@nb.njit(cache=True, inline="always")
+def _significant(buf, start, nd):
+    """Digits of the integer part at buf[start:start+nd] after its leading zeros (only counted when
+    there are enough digits to overflow int64)."""
+    if nd <= 16:
+        return nd
+    k = 0
+    while k < nd - 1 and buf[start + k] == 48:
+        k += 1
+    return nd - k
+
+
 @nb.njit(cache=True, inline="always")   # inlined: a call per value costs a third of the parse
 def decimal_text(buf, p, end, scale_digits):
     """The decimal at buf[p:] (up to end) scaled by 10**scale_digits, half away from zero on extra
@@ -83,6 +95,7 @@ def decimal_text(buf, p, end, scale_digits):
         p += 1
     ip = 0
     nd = 0
+    start = p
     while p < end and 48 <= buf[p] <= 57:
         ip = ip * 10 + buf[p] - 48
         p += 1
@@ -101,20 +114,69 @@ def decimal_text(buf, p, end, scale_digits):
             p += 1
         if fd == 0 or scale_digits == 0 and frac != 0:
             return 0, p, 0
-    if nd == 0 or nd + scale_digits > 18:     # more digits would overflow int64: garbage, not a value
+    if nd == 0 or _significant(buf, start, nd) + scale_digits > 18:   # would overflow int64: not a value
         return 0, p, 0
     v = ip * _POW10[scale_digits] + frac * _POW10[scale_digits - min(fd, scale_digits)] + (1 if round_up else 0)
     return (-v if neg else v), p, 1
 
 
-@nb.njit(cache=True)
-def _number(buf, p, end, scale_digits, quoted):
-    """A decimal value of a tuple at p -> (value, next pos, ok: 1 ok / 0 bad / 2 ran out of buffer)."""
-    v, p, ok = decimal_text(buf, p, end, scale_digits)
+@nb.njit(cache=True, inline="always")
+def _fast_decimal(buf, p, end, scale):
+    """decimal_text as the dump parser needs it (same values, same rounding: half away from zero on
+    the first extra digit), a third faster: no branch on the scale per digit. -> (value, pos after
+    it, ok: 1 / 0 bad / 2 ran out of buffer)."""
+    neg = buf[p] == 45
+    if neg:
+        p += 1
+    start = p
+    ip = 0
+    while p < end:
+        d = np.int64(buf[p]) - 48
+        if d < 0 or d > 9:
+            break
+        ip = ip * 10 + d
+        p += 1
+    nd = p - start
     if p >= end:
         return 0, p, 2
-    if ok == 0:
+    if nd == 0 or _significant(buf, start, nd) + scale > 18:
         return 0, p, 0
+    v = ip * _POW10[scale]
+    if buf[p] == 46:
+        p += 1
+        fstart = p
+        frac = 0
+        while p < end:
+            d = np.int64(buf[p]) - 48
+            if d < 0 or d > 9:
+                break
+            frac = frac * 10 + d
+            p += 1
+        fd = p - fstart
+        if p >= end:
+            return 0, p, 2
+        if fd == 0:
+            return 0, p, 0
+        if fd <= scale:
+            v += frac * _POW10[scale - fd]
+        else:                            # rounded on the first extra digit
+            if fd > 18:                  # (more digits than int64 holds: read the ones that count again)
+                frac = 0
+                for k in range(scale + 1):
+                    frac = frac * 10 + np.int64(buf[fstart + k]) - 48
+                fd = scale + 1
+            extra = _POW10[fd - scale]
+            q = frac // extra
+            v += q + (1 if (frac // _POW10[fd - scale - 1]) % 10 >= 5 else 0)
+    return (-v if neg else v), p, 1
+
+
+@nb.njit(cache=True, inline="always")
+def _number(buf, p, end, scale_digits, quoted):
+    """A decimal value of a tuple at p -> (value, next pos, ok: 1 ok / 0 bad / 2 ran out of buffer)."""
+    v, p, ok = _fast_decimal(buf, p, end, scale_digits)
+    if ok != 1:
+        return 0, p, ok
     if quoted:
         if buf[p] != 39:
             return 0, p, 0
