@@ -109,8 +109,9 @@ def stage_batches(batches: Iterator[SourceBatch | Rejection | Verified | SourceD
             stager.reject((route.kind, route.underlying, None),
                           [Rejection(item.position(i), problem, raw_row(item.rows, i)) for i in range(n)])
             continue
-        # fragments name their stage; finalize maps it to the source's identity and rank
-        stager.add(normalize_batch(route, item.table, item.rows, item.position, stager.stage_id, seq))
+        # a fragment's file names its stage, and finalize sets its `_source` to the stage's identity:
+        # an empty one here saves writing and reading back a string per row
+        stager.add(normalize_batch(route, item.table, item.rows, item.position, "", seq))
         if progress:
             progress({"rows": seen, **({"bytes": item.bytes_read} if item.bytes_read else {})})
     return seen

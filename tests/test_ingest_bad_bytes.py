@@ -28,8 +28,8 @@ def tl(root: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def q(root: Path, sql: str):
-    return connect(root).sql(sql).fetchall()
+def q(root: Path, sql: str, *params):
+    return connect(root).execute(sql, list(params)).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +67,8 @@ def test_a_flipped_bit_fails_that_source_at_its_offset_and_writes_none_of_its_ro
     assert q(root, "select count(*) from options_ticks")[0][0] == 0
     assert q(root, "select count(*) from spot_ticks")[0][0] == manifest_rows(dumps, INDEX) - \
         q(root, "select count(*) from futures_ticks")[0][0]
-    assert q(root, f"select source_rows, written, quarantined from ingest_runs where source = '{bad}'") == [(1, 0, 1)]
-    (reason,) = q(root, f"select reason from quarantine where source = '{bad}'")[0]
+    assert q(root, "select source_rows, written, quarantined from ingest_runs where source = ?", str(bad)) == [(1, 0, 1)]
+    (reason,) = q(root, "select reason from quarantine where source = ?", str(bad))[0]
     assert "fails its CRC" in reason
 
 
@@ -216,7 +216,7 @@ def test_a_file_that_is_not_a_dump_exits_1_naming_it_and_the_others_are_ingested
     (line,) = lines_of(r.stderr, bad)
     assert line.startswith(f"ticklake ingest: unreadable: {bad}: ")
     assert q(tmp_path / "w", "select sum(source_rows) from ingest_runs")[0][0] == manifest_rows(dumps, INDEX)
-    assert q(tmp_path / "w", f"select count(*) from ingest_runs where source = '{bad}'")[0][0] == 0
+    assert q(tmp_path / "w", "select count(*) from ingest_runs where source = ?", str(bad))[0][0] == 0
 
 
 def test_table_names_the_grammar_allows_are_routed_or_counted(tmp_path):
