@@ -19,6 +19,7 @@ left old.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -98,9 +99,10 @@ def _existing(root: Path, kind: str, underlying: str, day: dt.date, drop: set[st
              .append_column("_source", side["identity"])
              .append_column("_repaired", side["repaired"])
              .append_column("_pos", side["pos"]).append_column("_raw", side["raw"]))
-    if drop:
-        keep = pc.invert(pc.is_in(side["identity"].cast(pa.string()), pa.array(sorted(drop), pa.string())))
-        table = table.filter(keep)
+    if drop:                            # decided per dictionary entry, not per row
+        ident = side["identity"].combine_chunks()
+        dropped = pc.is_in(ident.dictionary, value_set=pa.array(sorted(drop), pa.string()))
+        table = table.filter(pc.invert(pc.take(dropped, ident.indices)))
     return table
 
 
@@ -127,8 +129,12 @@ def finalize_partition(root: Path, key: staging.PartKey) -> list[dict]:
     """Assemble one key's committed pending inputs with the warehouse's rows, write the partition,
     its ledger and quarantine rows, and consume the inputs. Returns the ledger entries of the
     sources assembled now."""
-    with _key_lock(root, key):
-        return _finalize(root, key)
+    lock = _key_lock(root, key)
+    with lock:
+        runs = _finalize(root, key)
+    with contextlib.suppress(OSError):          # nothing was pending: no empty ledger directory left
+        lock.path.rmdir()
+    return runs
 
 
 def _finalize(root: Path, key: staging.PartKey) -> list[dict]:

@@ -111,3 +111,20 @@ def test_uncommitted_stage_is_ignored_and_swept_once_its_writer_is_gone(tmp_path
     st._lock.release()                   # the writer dies (the kernel drops its lock)
     staging.sweep(pending)
     assert not pending.exists()
+
+
+def test_a_worker_whose_parent_is_gone_deletes_its_stage_instead_of_committing(tmp_path):
+    import os
+
+    import pytest
+
+    pending = staging.pending_root(tmp_path)
+    st = staging.Stager(pending, "orphan-s000", "x.sql.gz", "sha")
+    stage_batches(iter([batch(option_rows([wall(D, "09:15:00")], [100], [1]))]), st, 0)
+    staging.set_parent(os.getppid() + 1)          # started by a process that is not its parent any more
+    try:
+        with pytest.raises(staging.ParentGone):
+            st.close()
+    finally:
+        staging.set_parent(None)
+    assert staging.committed(pending) == {} and not any(p.is_file() for p in pending.rglob("*"))
