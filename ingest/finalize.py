@@ -143,94 +143,21 @@ def _finalize(root: Path, key: staging.PartKey) -> list[dict]:
         pk.consume()                                  # superseded leftovers only
         return []
     started = dt.datetime.now(dt.timezone.utc)
-    kind, underlying, day = key
     label = part_label(key)
-    stages = pk.stages                                # stage id -> counts, in source order
-    by_identity = {c["identity"]: c for c in stages.values()}
-    restaged = set(by_identity)
+    staged = {c["identity"]: c for c in pk.stages.values()}          # the newest stage per source
     old_ledger, old_ids = _read_with_identity(root, "ingest_runs", label)
-    old_entries = {i: r for i, r in zip(old_ids, old_ledger.to_pylist() if old_ledger is not None else []) if i}
-    old_q, old_q_ids = _read_with_identity(root, "quarantine", label)
-
-    # rows: the staged fragments (newest stage per source) and the stored rows of the other sources
-    counts: dict[str, dict] = {}
-    occupied: list[dict] = []
-    result = None
-    frags = pk.fragments()
-    if day is not None and (frags or partition_dir(root, kind, {"underlying": underlying, "date": day}).exists()):
-        ranks = {sid: r for r, sid in enumerate(stages)}
-        inputs = [_staged_fragment(t, stages[sid]["identity"], ranks[sid]) for sid, t in frags if t.num_rows]
-        existing = _existing(root, kind, underlying, day, restaged)
-        if existing is not None and existing.num_rows:
-            inputs.append(existing)
-        if inputs:
-            result = assemble(inputs, S.SORT_KEYS[kind], CONTRACT[kind], with_volume=kind != "spot")
-            counts = {s: vars(c) for s, c in result.counts.items()}
-            occupied = result.quarantine
-
-    # quarantine: the other sources' rows as stored, the re-staged sources' rows anew, and placed
-    # 1970 rows that lost their second now (a carried-over source's only once)
-    paths = {i: (c["source"], c["run_id"]) for i, c in by_identity.items()}
-    paths.update({i: (e["source"], e["run_id"]) for i, e in old_entries.items() if i not in paths})
-    q_parts, q_ids = [], []
-    seen_q: set[tuple] = set()
-    if old_q is not None:
-        keep = [k for k, i in enumerate(old_q_ids) if i not in restaged]
-        kept = old_q.take(pa.array(keep, pa.int64())) if len(keep) < old_q.num_rows else old_q
-        q_parts.append(kept.select(S.QUARANTINE.names))
-        q_ids += [old_q_ids[k] for k in keep]
-        seen_q = {(old_q_ids[k], p, r) for k, p, r in zip(keep, kept["position"].to_pylist(), kept["reason"].to_pylist())}
-    for sid, t in pk.quarantine():
-        c = stages[sid]
-        q_parts.append(t.append_column("run_id", pa.array([c["run_id"]] * t.num_rows, pa.string()))
-                       .select(S.QUARANTINE.names))
-        q_ids += [c["identity"]] * t.num_rows
-    lost = [r for r in occupied if r["source"] in restaged or (r["source"], r["position"], r["reason"]) not in seen_q]
-    if lost:
-        q_parts.append(pa.Table.from_pylist([{"run_id": paths.get(r["source"], ("", ""))[1],
-                                              "source": paths.get(r["source"], (r["source"], ""))[0],
-                                              "position": r["position"], "reason": r["reason"], "raw": r["raw"]}
-                                             for r in lost], schema=S.QUARANTINE))
-        q_ids += [r["source"] for r in lost]
-    q_count: dict[str, int] = {}
-    for i in q_ids:
-        q_count[i] = q_count.get(i, 0) + 1
-
-    # the ledger: one entry per source of this key
-    finished = dt.datetime.now(dt.timezone.utc)
-    version = ingest_code_version()
-    entries: dict[str, dict] = {}
-    for identity, c in by_identity.items():
-        got = counts.get(identity, {})
-        e = {"run_id": c["run_id"], "source": c["source"], "target": kind, "partition": staging.key_label(key),
-             "source_rows": c["staged"] + c["rejected"], "written": got.get("written", 0),
-             "deduped": got.get("deduped", 0), "quarantined": q_count.get(identity, 0),
-             "repaired": got.get("repaired", 0), "started_at": started, "finished_at": finished,
-             "code_version": version}
-        if e["source_rows"] != e["written"] + e["deduped"] + e["quarantined"]:
-            raise RuntimeError(f"{c['source']} in {label}: counts do not reconcile: {e}")
-        entries[identity] = e
-    for identity, old in old_entries.items():
-        if identity in entries:
-            continue
-        got = counts.get(identity)
-        written = got["written"] if got else (old["written"] if result is None else 0)
-        e = {**old, "written": written, "quarantined": q_count.get(identity, 0),
-             "repaired": got["repaired"] if got else (old["repaired"] if result is None else 0)}
-        e["deduped"] = e["source_rows"] - e["written"] - e["quarantined"]
-        if e["deduped"] < 0:
-            raise RuntimeError(f"{old['source']} in {label}: stored rows exceed the ledger: {e}")
-        entries[identity] = e
+    old = {i: r for i, r in zip(old_ids, old_ledger.to_pylist() if old_ledger is not None else []) if i}
+    result = _assemble_rows(root, key, pk, set(staged))
+    quarantine, q_ids = _quarantine_rows(root, label, pk, staged, old, result.quarantine if result else [])
+    entries = _ledger(key, staged, old, result, q_ids, started)
     order = sorted(entries, key=lambda i: (entries[i]["source"], entries[i]["run_id"], i))
-    run_ids = ",".join(sorted({c["run_id"] for c in by_identity.values()}))
-
-    # writes: quarantine, data (+ which source each row came from), ledger; then consume the inputs
-    if q_parts:
-        qt = pa.concat_tables(q_parts, promote_options="default")
+    run_ids = ",".join(sorted({c["run_id"] for c in staged.values()}))
+    # writes in the order a crash at any point recovers from (module docstring); inputs consumed last
+    if quarantine is not None:
         place = {i: k for k, i in enumerate(order)}
-        ordering = sorted(range(qt.num_rows), key=lambda k: (place.get(q_ids[k], -1), k))
-        _write_with_identity(root, "quarantine", label, qt.take(pa.array(ordering, pa.int64())), S.QUARANTINE,
-                             [q_ids[k] for k in ordering], run_ids)
+        ordering = sorted(range(quarantine.num_rows), key=lambda k: (place.get(q_ids[k], -1), k))
+        _write_with_identity(root, "quarantine", label, quarantine.take(pa.array(ordering, pa.int64())),
+                             S.QUARANTINE, [q_ids[k] for k in ordering], run_ids)
         crash_point("finalize-quarantine-written")
     if result is not None:
         _write_rows(root, key, result, [entries[i] for i in order], order, run_ids)
@@ -240,7 +167,86 @@ def _finalize(root: Path, key: staging.PartKey) -> list[dict]:
     crash_point("finalize-ledger-written")
     pk.consume()
     crash_point("finalize-consumed")
-    return [entries[i] for i in order if i in restaged]
+    return [entries[i] for i in order if i in staged]
+
+
+def _assemble_rows(root: Path, key: staging.PartKey, pk: staging.PendingKey, restaged: set[str]):
+    """The staged fragments (newest stage per source, ranked in source order) with the stored rows of
+    the other sources, assembled; None for an unplaced key or one with no rows at all."""
+    kind, underlying, day = key
+    frags = pk.fragments()
+    if day is None or not (frags or partition_dir(root, kind, {"underlying": underlying, "date": day}).exists()):
+        return None
+    ranks = {sid: r for r, sid in enumerate(pk.stages)}
+    inputs = [_staged_fragment(t, pk.stages[sid]["identity"], ranks[sid]) for sid, t in frags if t.num_rows]
+    existing = _existing(root, kind, underlying, day, restaged)
+    if existing is not None and existing.num_rows:
+        inputs.append(existing)
+    return assemble(inputs, S.SORT_KEYS[kind], CONTRACT[kind], with_volume=kind != "spot") if inputs else None
+
+
+def _quarantine_rows(root: Path, label: str, pk: staging.PendingKey, staged: dict[str, dict], old: dict[str, dict],
+                     occupied: list[dict]) -> tuple[pa.Table | None, list[str]]:
+    """The key's quarantine rows and each one's source identity: the other sources' rows as stored,
+    the re-staged sources' rows anew, and placed 1970 rows that lost their second now (a carried-over
+    source's only once: a rerun after a crash finds it again)."""
+    old_q, old_q_ids = _read_with_identity(root, "quarantine", label)
+    parts, ids = [], []
+    seen: set[tuple] = set()
+    if old_q is not None:
+        keep = [k for k, i in enumerate(old_q_ids) if i not in staged]
+        kept = old_q.take(pa.array(keep, pa.int64())) if len(keep) < old_q.num_rows else old_q
+        parts.append(kept.select(S.QUARANTINE.names))
+        ids += [old_q_ids[k] for k in keep]
+        seen = {(old_q_ids[k], p, r) for k, p, r in zip(keep, kept["position"].to_pylist(), kept["reason"].to_pylist())}
+    for sid, t in pk.quarantine():
+        c = pk.stages[sid]
+        parts.append(t.append_column("run_id", pa.array([c["run_id"]] * t.num_rows, pa.string()))
+                     .select(S.QUARANTINE.names))
+        ids += [c["identity"]] * t.num_rows
+    lost = [r for r in occupied if r["source"] in staged or (r["source"], r["position"], r["reason"]) not in seen]
+    if lost:
+        where = {**{i: (e["source"], e["run_id"]) for i, e in old.items()},
+                 **{i: (c["source"], c["run_id"]) for i, c in staged.items()}}
+        parts.append(pa.Table.from_pylist([{"run_id": where.get(r["source"], (r["source"], ""))[1],
+                                            "source": where.get(r["source"], (r["source"], ""))[0],
+                                            "position": r["position"], "reason": r["reason"], "raw": r["raw"]}
+                                           for r in lost], schema=S.QUARANTINE))
+        ids += [r["source"] for r in lost]
+    return (pa.concat_tables(parts, promote_options="default") if parts else None), ids
+
+
+def _ledger(key: staging.PartKey, staged: dict[str, dict], old: dict[str, dict], result, q_ids: list[str],
+            started: dt.datetime) -> dict[str, dict]:
+    """One entry per source of the key (by identity). Re-staged sources are counted anew and must
+    reconcile; carried-over ones keep their source_rows, count their stored rows and quarantine rows,
+    and take `deduped` as the remainder (rows a later source replaced)."""
+    counts = {s: vars(c) for s, c in result.counts.items()} if result is not None else {}
+    quarantined: dict[str, int] = {}
+    for i in q_ids:
+        quarantined[i] = quarantined.get(i, 0) + 1
+    finished, version = dt.datetime.now(dt.timezone.utc), ingest_code_version()
+    entries: dict[str, dict] = {}
+    for identity, c in staged.items():
+        got = counts.get(identity, {})
+        e = {"run_id": c["run_id"], "source": c["source"], "target": key[0], "partition": staging.key_label(key),
+             "source_rows": c["staged"] + c["rejected"], "written": got.get("written", 0),
+             "deduped": got.get("deduped", 0), "quarantined": quarantined.get(identity, 0),
+             "repaired": got.get("repaired", 0), "started_at": started, "finished_at": finished,
+             "code_version": version}
+        if e["source_rows"] != e["written"] + e["deduped"] + e["quarantined"]:
+            raise RuntimeError(f"{c['source']} in {part_label(key)}: counts do not reconcile: {e}")
+        entries[identity] = e
+    for identity, e in old.items():
+        if identity in entries:
+            continue
+        got = counts.get(identity) or ({"written": 0, "repaired": 0} if result is not None else e)
+        e = {**e, "written": got["written"], "repaired": got["repaired"], "quarantined": quarantined.get(identity, 0)}
+        e["deduped"] = e["source_rows"] - e["written"] - e["quarantined"]
+        if e["deduped"] < 0:
+            raise RuntimeError(f"{e['source']} in {part_label(key)}: stored rows exceed the ledger: {e}")
+        entries[identity] = e
+    return entries
 
 
 def _write_rows(root: Path, key: staging.PartKey, result, entries: list[dict], identities: list[str],
