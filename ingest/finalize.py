@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest import staging
+from ingest.ledger import dictionary_column, migrate_legacy, part_label, read_with_identity, write_with_identity
 from ingest.stage import SEQ_SHIFT
 from transforms.columns import CONTRACT
 from transforms.dedupe import EXISTING, assemble
@@ -39,7 +40,6 @@ from warehouse.writer import PartitionManifest, read_manifest, read_partition, r
 
 SCHEMAS = {"options": S.OPTION_TICKS, "futures": S.FUTURES_TICKS, "spot": S.SPOT_TICKS}
 ROWS_SIDE = "rows"            # per stored row: identity, repaired, pos, raw
-IDENTITY_SIDE = "identity"    # per ledger / quarantine row: the identity of its source
 SEQ_MASK = (1 << SEQ_SHIFT) - 1
 COUNTS = ("source_rows", "written", "deduped", "quarantined", "repaired")
 
@@ -48,42 +48,12 @@ def ingest_code_version() -> str:
     return code_version("ingest", "transforms", "warehouse")
 
 
-def part_label(key: staging.PartKey) -> str:
-    """The `part` partition value of ingest_runs and quarantine for a key."""
-    return f"{key[0]}-{key[1]}-{key[2].isoformat() if key[2] else staging.UNPLACED}"
-
-
-def _dict_column(values: list[str], codes: np.ndarray) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values, pa.string()))
-
-
-def _read_with_identity(root: Path, table: str, label: str) -> tuple[pa.Table | None, list[str]]:
-    """A ledger / quarantine partition and the identity of each of its rows ('' when unknown)."""
-    keys = {"part": label}
-    data = read_partition(root, table, keys)
-    if data is None:
-        return None, []
-    side = read_side(root, table, keys, IDENTITY_SIDE)
-    ids = side["identity"].to_pylist() if side is not None and side.num_rows == data.num_rows else \
-        [""] * data.num_rows
-    return data, ids
-
-
-def _write_with_identity(root: Path, table: str, label: str, rows: pa.Table, schema: pa.Schema,
-                         ids: list[str], run_id: str) -> None:
-    uniq = sorted(set(ids))
-    index = {u: k for k, u in enumerate(uniq)}
-    codes = np.fromiter((index[i] for i in ids), np.int32, len(ids))
-    side = pa.table({"identity": _dict_column(uniq, codes)})
-    write_partition(root, table, {"part": label}, rows, schema,
-                    PartitionManifest(table, {"part": label}, 0, run_id, ingest_code_version()),
-                    side={IDENTITY_SIDE: side})
-
-
-def _existing(root: Path, kind: str, underlying: str, day: dt.date, drop: set[str]) -> pa.Table | None:
+def _existing(root: Path, kind: str, underlying: str, day: dt.date, drop: set[str],
+              owner: str | None = None) -> pa.Table | None:
     """The stored rows of the partition with their helper columns, minus the rows of the sources in
     `drop` (they are being re-staged). Without a side table (a partition written before sources
-    were remembered per row) the rows count as one pseudo-source, EXISTING."""
+    were remembered per row) the rows belong to `owner`, the one source the ledger knows for the
+    key, else to a pseudo-source, EXISTING, whose rows no ledger entry counts."""
     keys = {"underlying": underlying, "date": day}
     table = read_partition(root, kind, keys)
     if table is None:
@@ -92,7 +62,7 @@ def _existing(root: Path, kind: str, underlying: str, day: dt.date, drop: set[st
     table = table.drop_columns([c for c in ("vol_delta",) if c in table.column_names])
     side = read_side(root, kind, keys, ROWS_SIDE)
     if side is None or side.num_rows != n:
-        source = _dict_column([EXISTING], np.zeros(n, np.int32))
+        source = dictionary_column([owner or EXISTING], np.zeros(n, np.int32))
         side = pa.table({"identity": source, "repaired": pa.array(np.zeros(n, bool)),
                          "pos": pa.nulls(n, pa.string()), "raw": pa.nulls(n, pa.string())})
     table = (table.append_column("_seq", pa.array(np.full(n, -1, dtype=np.int64)))
@@ -114,7 +84,7 @@ def _staged_fragment(frag: pa.Table, identity: str, rank: int) -> pa.Table:
                          pa.scalar(rank << SEQ_SHIFT, pa.int64()))
     frag = frag.set_column(frag.schema.get_field_index("_seq"), "_seq", seq)
     return frag.set_column(frag.schema.get_field_index("_source"), "_source",
-                           _dict_column([identity], np.zeros(n, np.int32)))
+                           dictionary_column([identity], np.zeros(n, np.int32)))
 
 
 def _key_lock(root: Path, key: staging.PartKey) -> FileLock:
@@ -129,6 +99,7 @@ def finalize_partition(root: Path, key: staging.PartKey) -> list[dict]:
     """Assemble one key's committed pending inputs with the warehouse's rows, write the partition,
     its ledger and quarantine rows, and consume the inputs. Returns the ledger entries of the
     sources assembled now."""
+    migrate_legacy(root)
     lock = _key_lock(root, key)
     with lock:
         runs = _finalize(root, key)
@@ -145,9 +116,9 @@ def _finalize(root: Path, key: staging.PartKey) -> list[dict]:
     started = dt.datetime.now(dt.timezone.utc)
     label = part_label(key)
     staged = {c["identity"]: c for c in pk.stages.values()}          # the newest stage per source
-    old_ledger, old_ids = _read_with_identity(root, "ingest_runs", label)
+    old_ledger, old_ids = read_with_identity(root, "ingest_runs", label)
     old = {i: r for i, r in zip(old_ids, old_ledger.to_pylist() if old_ledger is not None else []) if i}
-    result = _assemble_rows(root, key, pk, set(staged))
+    result = _assemble_rows(root, key, pk, set(staged), next(iter(old)) if len(old) == 1 else None)
     quarantine, q_ids = _quarantine_rows(root, label, pk, staged, old, result.quarantine if result else [])
     entries = _ledger(key, staged, old, result, q_ids, started)
     order = sorted(entries, key=lambda i: (entries[i]["source"], entries[i]["run_id"], i))
@@ -156,21 +127,22 @@ def _finalize(root: Path, key: staging.PartKey) -> list[dict]:
     if quarantine is not None:
         place = {i: k for k, i in enumerate(order)}
         ordering = sorted(range(quarantine.num_rows), key=lambda k: (place.get(q_ids[k], -1), k))
-        _write_with_identity(root, "quarantine", label, quarantine.take(pa.array(ordering, pa.int64())),
-                             S.QUARANTINE, [q_ids[k] for k in ordering], run_ids)
+        write_with_identity(root, "quarantine", label, quarantine.take(pa.array(ordering, pa.int64())),
+                            [q_ids[k] for k in ordering], run_ids)
         crash_point("finalize-quarantine-written")
     if result is not None:
         _write_rows(root, key, result, [entries[i] for i in order], order, run_ids)
         crash_point("finalize-data-written")
     ledger = pa.Table.from_pylist([entries[i] for i in order], schema=S.INGEST_RUNS)
-    _write_with_identity(root, "ingest_runs", label, ledger, S.INGEST_RUNS, order, run_ids)
+    write_with_identity(root, "ingest_runs", label, ledger, order, run_ids)
     crash_point("finalize-ledger-written")
     pk.consume()
     crash_point("finalize-consumed")
     return [entries[i] for i in order if i in staged]
 
 
-def _assemble_rows(root: Path, key: staging.PartKey, pk: staging.PendingKey, restaged: set[str]):
+def _assemble_rows(root: Path, key: staging.PartKey, pk: staging.PendingKey, restaged: set[str],
+                   owner: str | None):
     """The staged fragments (newest stage per source, ranked in source order) with the stored rows of
     the other sources, assembled; None for an unplaced key or one with no rows at all."""
     kind, underlying, day = key
@@ -179,7 +151,7 @@ def _assemble_rows(root: Path, key: staging.PartKey, pk: staging.PendingKey, res
         return None
     ranks = {sid: r for r, sid in enumerate(pk.stages)}
     inputs = [_staged_fragment(t, pk.stages[sid]["identity"], ranks[sid]) for sid, t in frags if t.num_rows]
-    existing = _existing(root, kind, underlying, day, restaged)
+    existing = _existing(root, kind, underlying, day, restaged, owner)
     if existing is not None and existing.num_rows:
         inputs.append(existing)
     return assemble(inputs, S.SORT_KEYS[kind], CONTRACT[kind], with_volume=kind != "spot") if inputs else None
@@ -190,7 +162,7 @@ def _quarantine_rows(root: Path, label: str, pk: staging.PendingKey, staged: dic
     """The key's quarantine rows and each one's source identity: the other sources' rows as stored,
     the re-staged sources' rows anew, and placed 1970 rows that lost their second now (a carried-over
     source's only once: a rerun after a crash finds it again)."""
-    old_q, old_q_ids = _read_with_identity(root, "quarantine", label)
+    old_q, old_q_ids = read_with_identity(root, "quarantine", label)
     parts, ids = [], []
     seen: set[tuple] = set()
     if old_q is not None:
@@ -237,10 +209,11 @@ def _ledger(key: staging.PartKey, staged: dict[str, dict], old: dict[str, dict],
         if e["source_rows"] != e["written"] + e["deduped"] + e["quarantined"]:
             raise RuntimeError(f"{c['source']} in {part_label(key)}: counts do not reconcile: {e}")
         entries[identity] = e
+    unattributed = EXISTING in counts            # rows of a partition written before rows had sources
     for identity, e in old.items():
         if identity in entries:
             continue
-        got = counts.get(identity) or ({"written": 0, "repaired": 0} if result is not None else e)
+        got = counts.get(identity) or (e if result is None or unattributed else {"written": 0, "repaired": 0})
         e = {**e, "written": got["written"], "repaired": got["repaired"], "quarantined": quarantined.get(identity, 0)}
         e["deduped"] = e["source_rows"] - e["written"] - e["quarantined"]
         if e["deduped"] < 0:
@@ -276,15 +249,16 @@ def record(root: Path, key: staging.PartKey, runs: list[dict], quarantine: list,
     version = ingest_code_version()
     label = part_label(key)
     sources = {r["source"] for r in runs}
+    migrate_legacy(root)
     with _key_lock(root, key):
-        old, old_ids = _read_with_identity(root, "ingest_runs", label)
+        old, old_ids = read_with_identity(root, "ingest_runs", label)
         keep = [r for r in (old.to_pylist() if old is not None else []) if r["source"] not in sources]
         rows = keep + [{**r, "started_at": started, "finished_at": finished, "code_version": version} for r in runs]
         rows.sort(key=lambda r: (r["source"], r["partition"]))
         run_id = runs[0]["run_id"] if runs else ""
-        _write_with_identity(root, "ingest_runs", label, pa.Table.from_pylist(rows, schema=S.INGEST_RUNS),
-                             S.INGEST_RUNS, [f"path:{r['source']}" for r in rows], run_id)
-        oq, _ = _read_with_identity(root, "quarantine", label)
+        write_with_identity(root, "ingest_runs", label, pa.Table.from_pylist(rows, schema=S.INGEST_RUNS),
+                            [f"path:{r['source']}" for r in rows], run_id)
+        oq, _ = read_with_identity(root, "quarantine", label)
         parts = [oq.filter(pc.invert(pc.is_in(oq["source"], pa.array(sorted(sources), pa.string()))))] \
             if oq is not None else []
         for t in quarantine:
@@ -293,5 +267,5 @@ def record(root: Path, key: staging.PartKey, runs: list[dict], quarantine: list,
                              .select(S.QUARANTINE.names))
         if parts:
             qt = pa.concat_tables(parts, promote_options="default")
-            _write_with_identity(root, "quarantine", label, qt, S.QUARANTINE,
-                                 [f"path:{s}" for s in qt["source"].to_pylist()], run_id)
+            write_with_identity(root, "quarantine", label, qt, [f"path:{s}" for s in qt["source"].to_pylist()],
+                                run_id)

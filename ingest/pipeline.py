@@ -34,6 +34,7 @@ from pathlib import Path
 from ingest import staging
 from ingest.crypto import ingest_crypto
 from ingest.finalize import finalize_partition
+from ingest.ledger import migrate_legacy
 from ingest.mariadb_source import stage_mariadb
 from ingest.stage import Progress, StageResult, UnreadableSource, stage_dump, stage_json_dir
 from warehouse.catalog import write_catalog
@@ -294,6 +295,7 @@ def run_ingest(specs: list[str], root: Path, workers: int = 1, run_id: str | Non
             raise FileNotFoundError(f"{spec}: no such source file")
     pending = staging.pending_root(root)
     staging.sweep(pending)
+    migrate_legacy(root)
     run_order = time.time_ns()
     todo, skipped = plan_sources(specs, root, run_order, reingest)
     agg = RunProgress(progress, todo)

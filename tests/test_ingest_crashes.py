@@ -196,3 +196,38 @@ def test_worker_processes_report_progress_while_they_stage(archive, tmp_path):
     final = [p for p in seen if "files_done" in p][-1]
     assert final["files_done"] == 2 and final["bytes"] == final["total_bytes"]
     assert final["rows"] == sum(json.loads((archive / "manifest.json").read_text())["tables"].values())
+
+
+def test_a_warehouse_with_the_per_run_ledger_layout_is_migrated_and_counted_once(tmp_path):
+    """Warehouses written before this ledger kept one ledger and quarantine file per run (a source
+    ingested twice counted twice) and no source per stored row: their files are merged into one
+    entry per source and partition, and a later overlapping source is counted against them."""
+    import pyarrow.parquet as pq
+
+    from warehouse.layout import partition_dir
+    from warehouse.writer import PartitionManifest, read_manifest, read_partition, write_partition
+    from warehouse import schema as S
+
+    a = spot_dump(tmp_path / "a.sql", range(0, 100), 25000)
+    Path(a).write_text(Path(a).read_text() + "REPLACE INTO `NIFTY` VALUES ('2025-11-04 09:17:00',x);\n")
+    root = tmp_path / "w"
+    run_ingest([a], root)
+    ledger = "select source, target, source_rows, written, deduped, quarantined from ingest_runs order by all"
+    assert q(root, ledger) == [(a, "options", 1, 0, 0, 1), (a, "spot", 100, 100, 0, 0)]
+    for table in ("ingest_runs", "quarantine"):          # back to the old layout, written by two runs
+        for part in sorted((root / table).glob("part=*")):
+            for run in ("ingest-old1", "ingest-old2"):
+                old = root / table / f"run_id={run}" / part.name
+                old.mkdir(parents=True)
+                pq.write_table(pq.read_table(part / "part-0.parquet"), old / "part-0.parquet")
+            shutil.rmtree(part)
+    keys = {"underlying": "NIFTY", "date": "2025-11-04"}
+    manifest = read_manifest(partition_dir(root, "spot", keys))
+    write_partition(root, "spot", keys, read_partition(root, "spot", keys), S.SPOT_TICKS,
+                    PartitionManifest(**{k: v for k, v in manifest.items() if k != "extra"}))   # no row sources
+    b = spot_dump(tmp_path / "b.sql", range(60, 110), 26000)
+    run_ingest([b], root)
+    assert not list((root / "ingest_runs").glob("run_id=*")) and not list((root / "quarantine").glob("run_id=*"))
+    assert q(root, ledger) == [(a, "options", 1, 0, 0, 1), (a, "spot", 100, 60, 40, 0), (b, "spot", 50, 50, 0, 0)]
+    assert q(root, "select count(*), count(distinct position) from quarantine") == [(1, 1)]
+    assert q(root, "select count(*) from spot_ticks")[0][0] == q(root, "select sum(written) from ingest_runs")[0][0]
