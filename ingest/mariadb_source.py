@@ -62,8 +62,8 @@ class _TableRead:
     """One table's batches for staging: new rows above the mark, loose rows not ingested before,
     rows that do not decode; and afterwards the table's new state and its retractions."""
 
-    def __init__(self, engine, t: SourceTable, state: dict, source: str):
-        self.engine, self.t, self.source = engine, t, source
+    def __init__(self, engine, t: SourceTable, state: dict, identity: str):
+        self.engine, self.t, self.identity = engine, t, identity
         self.since = state.get("mark")
         # an older state (a mark alone) never recorded its loose rows: take those present as read
         self.adopt = bool(state) and "loose" not in state
@@ -85,8 +85,8 @@ class _TableRead:
                     yield Rejection(f"row {rows.ordinal} {where}", R_BAD_ROW, rows.raw)
                 continue
             n = len(rows["timestamp"])
-            keep = self._keep(rows)
             base = ordinal
+            keep = self._keep(rows, base)
             ordinal += n
             self.mark = high_water_mark(self.mark, rows["timestamp"])
             at = np.flatnonzero(keep) if keep is not None else np.arange(n)
@@ -95,41 +95,45 @@ class _TableRead:
             yield SourceBatch(t.db, t.table, rows,
                               lambda i, ts=rows["timestamp"], base=base, at=at: _position(int(ts[i]), base + int(at[i])))
 
-    def _keep(self, rows: dict[str, np.ndarray]) -> np.ndarray | None:
-        """Rows of the batch to stage (None: all of them); records the loose rows seen."""
+    def _keep(self, rows: dict[str, np.ndarray], base: int) -> np.ndarray | None:
+        """Rows of the batch to stage (None: all of them); records the loose rows seen (a row
+        ingested before keeps the placement of the read that ingested it)."""
         ts = rows["timestamp"]
         loose = (ts == NULL_INT) | (ts < EARLIEST_S)
         if not loose.any():
             return None
         idx = np.flatnonzero(loose)
         keep = ~loose
-        places = self._placements(rows, idx)
+        places = self._placements(rows, idx, base)
         for i, ident, place in zip(idx, retract.row_digests(rows, idx), places):
-            self.loose[ident] = place
-            keep[i] = not self.adopt and ident not in self.known
+            new = not self.adopt and ident not in self.known
+            self.loose[ident] = place if new else self.known.get(ident, place)
+            keep[i] = new
         return keep
 
-    def _placements(self, rows: dict[str, np.ndarray], idx: np.ndarray) -> list[dict]:
+    def _placements(self, rows: dict[str, np.ndarray], idx: np.ndarray, base: int) -> list[dict]:
+        """Partition key, and position in this read, of each loose row (an adopted row, from an
+        older state, has no known identity)."""
         route = self.t.route
-        if isinstance(route, Reject):
-            return [retract.placement(route.kind, route.underlying, None, None, False, self.t.table, "")] * len(idx)
-        sub = {c: v[idx] for c, v in rows.items()}
-        cl = classify_rows(route, sub)
-        out = [retract.placement(route.kind, route.underlying, None, None, False, self.t.table, route.symbol)
-               for _ in idx]
-        for j, k in enumerate(cl.keep):
-            day = dt.date.fromordinal(int(cl.day_ord[j]))
-            out[k] = retract.placement(route.kind, route.underlying, day, int(cl.wall_s[j]), bool(cl.repaired[j]),
-                                       self.t.table, route.symbol)
-        return out
+        identity = None if self.adopt else self.identity
+        day: list = [None] * len(idx)
+        if not isinstance(route, Reject):
+            cl = classify_rows(route, {c: v[idx] for c, v in rows.items()})
+            for j, k in enumerate(cl.keep):
+                day[k] = dt.date.fromordinal(int(cl.day_ord[j]))
+        ts = rows["timestamp"]
+        return [retract.placement(route.kind, route.underlying, d, identity, _position(int(ts[i]), base + int(i)))
+                for i, d in zip(idx, day)]
 
     def retractions(self) -> dict[staging.PartKey, list[dict]]:
         """Loose rows ingested before that the table no longer holds (replaced or deleted)."""
         out: dict[staging.PartKey, list[dict]] = {}
         for ident in sorted(set(self.known) - set(self.loose)):
             p = self.known[ident]
+            if not p.get("identity"):
+                continue                          # adopted from an older state: placement unknown
             key = (p["kind"], p["underlying"], dt.date.fromisoformat(p["date"]) if p["date"] else None)
-            out.setdefault(key, []).append({**p, "source": self.source})
+            out.setdefault(key, []).append(p)
         return out
 
     def state(self) -> dict:
@@ -139,8 +143,12 @@ class _TableRead:
 READERS = 2   # tables read at once, each on its own connection: the server sends while we decode and stage
 
 
-def stage_mariadb(url: str, root: Path, pending: Path, stage_id: str, seq_base: int, progress=None):
+def stage_mariadb(url: str, root: Path, pending: Path, stage_id: str, seq_base: int, progress=None,
+                  order: list | None = None):
+    """Stage every recorder table the URL names, each table its own stage (`order`: the read's place
+    among sources; its tables follow in sorted order)."""
     t0 = time.perf_counter()
+    order = list(order) if order is not None else [time.time_ns(), 0]
     engine = engine_for(url)
     lock = threading.Lock()
     try:
@@ -154,12 +162,16 @@ def stage_mariadb(url: str, root: Path, pending: Path, stage_id: str, seq_base: 
             whichever thread runs it); its state is saved once its rows are committed."""
             state = marks.get(t.name, {})
             source = f"mariadb:{masked(url)}:{t.name}>{_mark_text(state.get('mark'))}"
-            st = staging.Stager(pending, f"{stage_id}t{k:05d}", source, "")
-            read = _TableRead(engine, t, state, source)
-            # rows are received and decoded a batch ahead in a thread while this one is normalised
-            n = stage_batches(read_ahead(read.batches()), st, seq_base + (k << 28), progress)
-            retract.stage(st, read.retractions())
-            committed = st.close()
+            st = staging.Stager(pending, f"{stage_id}t{k:05d}", source, order=[*order, k])
+            try:
+                read = _TableRead(engine, t, state, st.identity)
+                # rows are received and decoded a batch ahead in a thread while this one is normalised
+                n = stage_batches(read_ahead(read.batches()), st, seq_base + (k << 28), progress)
+                retract.stage(st, read.retractions())
+                committed = st.close()
+            except BaseException:
+                st.abort()
+                raise
             with lock:
                 keys.update(committed)
                 marks[t.name] = read.state()

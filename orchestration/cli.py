@@ -1,11 +1,12 @@
 """`ticklake` command line (click): thin wiring over the layers; every failure is one line on stderr.
 
-Exit codes: 0 success, 1 error, 2 a usage error (click's). `TICKLAKE_DEBUG=1` shows tracebacks.
+Exit codes: `ExitCode` (the README's CLI section lists them). `TICKLAKE_DEBUG=1` shows tracebacks.
 `--warehouse` and `--quiet` are accepted before or after the command name.
 """
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import os
 import sys
@@ -15,6 +16,16 @@ import click
 
 from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
+
+
+class ExitCode(enum.IntEnum):
+    """What `ticklake` exits with: the one place these numbers are defined."""
+
+    OK = 0
+    ERROR = 1          # a failure, one line on stderr; ingest: a source had nothing readable in it
+    USAGE = 2          # a usage error (click's)
+    PARTIAL = 3        # ingest: a source was read only in part; what was read is committed and reconciled
+    INTERRUPTED = 130  # Ctrl-C
 
 
 class Settings:
@@ -122,13 +133,18 @@ def generate_cmd(s: Settings, out, start, days, underlyings, strikes, seed, form
                    f"(manifest: {Path(out) / 'manifest.json'})")
 
 
-@command(cli, "ingest", help="ingest dumps / MariaDB / JSON / CSV sources into the warehouse")
+@command(cli, "ingest", help="ingest dumps / MariaDB / JSON / CSV sources into the warehouse "
+                             "(exit 3: a source read only in part; 1: a source not readable at all)")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--password-file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
               help="MariaDB password: the file's first line, or a ~/.my.cnf-style [client] password "
                    "(else $TICKLAKE_MARIADB_PASSWORD; keeps it out of the process list)")
-def ingest_cmd(s: Settings, sources, workers, password_file) -> None:
+@click.option("--reingest", is_flag=True, help="read dumps again even when the warehouse holds their content")
+@click.option("--max-statement-mb", type=click.IntRange(min=1), default=64, show_default=True,
+              help="longest unfinished piece of a dump statement held in memory; longer ones are quarantined")
+@click.pass_context
+def ingest_cmd(ctx: click.Context, s: Settings, sources, workers, password_file, reingest, max_statement_mb) -> None:
     from ingest.mariadb import PASSWORD_FILE_ENV
     from ingest.pipeline import run_ingest
     from ingest.skipped import summary_lines
@@ -138,7 +154,8 @@ def ingest_cmd(s: Settings, sources, workers, password_file) -> None:
         os.environ[PASSWORD_FILE_ENV] = str(Path(password_file).resolve())
 
     progress = Progress("ingest", quiet=s.quiet)
-    report = run_ingest(list(sources), s.root, workers=workers, progress=progress)
+    report = run_ingest(list(sources), s.root, workers=workers, progress=progress, reingest=reingest,
+                        max_statement_bytes=max_statement_mb << 20)
     _register_ingest(s.root, report.runs)
     t = report.totals()
     progress.rows = t["source_rows"]
@@ -146,9 +163,17 @@ def ingest_cmd(s: Settings, sources, workers, password_file) -> None:
     if not s.quiet:
         for line in summary_lines(report.sources):
             click.echo(line)
+        for sk in report.skipped:
+            click.echo(f"skipped {sk['source']}: same content as {sk['same_as']} ({sk['how']}), not counted twice")
         click.echo(f"ingest {report.run_id}: {t['source_rows']:,} source rows -> {t['written']:,} written, "
                    f"{t['deduped']:,} deduped, {t['quarantined']:,} quarantined ({t['repaired']:,} repaired), "
                    f"{report.partitions} partitions in {report.seconds:,.1f}s; warehouse {s.root}")
+    for p in report.partial:
+        click.echo(f"ticklake ingest: {p['source']}: read only in part at byte {p['offset']:,} ({p['position']}): "
+                   f"{p['reason']}; {p['kept_rows']:,} rows kept", err=True)
+    for u in report.unreadable:
+        click.echo(f"ticklake ingest: unreadable: {u['error']}", err=True)
+    ctx.exit(ExitCode.ERROR if report.unreadable else ExitCode.PARTIAL if report.partial else ExitCode.OK)
 
 
 def _register_ingest(root: Path, runs: list[dict]) -> None:
@@ -372,7 +397,7 @@ def demo_cmd(ctx: click.Context, s: Settings, out, full, days, strikes) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 error, 2 usage, 130 interrupted)."""
+    """Run the CLI; returns the exit code (ExitCode)."""
     args = sys.argv[1:] if argv is None else argv
     name = next((a for a in args if a in cli.commands), "")
     try:
@@ -385,13 +410,13 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("ticklake: interrupted", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # one line for the user; TICKLAKE_DEBUG=1 shows the traceback
         if os.environ.get("TICKLAKE_DEBUG"):
             raise
         msg = " ".join(str(exc).split()) or type(exc).__name__
         click.echo(f"ticklake {name}: {type(exc).__name__}: {msg}".replace("ticklake :", "ticklake:"), err=True)
-        return 1
+        return ExitCode.ERROR
 
 
 if __name__ == "__main__":

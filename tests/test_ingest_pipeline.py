@@ -15,7 +15,7 @@ TABLE = "NIFTY25N0426000CE"  # weekly NIFTY 2025-11-04 26000 CE
 
 
 def stage(root, batches, stage_id="run1-s000", source="src.sql.gz"):
-    st = staging.Stager(staging.pending_root(root), stage_id, source, "sha")
+    st = staging.Stager(staging.pending_root(root), stage_id, source, f"sha256:of {source}")
     stage_batches(iter(batches), st, 0)
     return st.close()
 
@@ -104,12 +104,32 @@ def test_reingest_gives_identical_rows_and_overlap_gives_the_union(tmp_path):
     assert [r[1] for r in sql(tmp_path, q)] == [100.0, 100.05, 100.1]
 
 
-def test_uncommitted_stage_is_ignored_and_swept(tmp_path):
+def test_uncommitted_stage_is_ignored_and_swept_once_its_writer_is_gone(tmp_path):
     pending = staging.pending_root(tmp_path)
     st = staging.Stager(pending, "dead-s000", "x.sql.gz", "sha")
     stage_batches(iter([batch(option_rows([wall(D, "09:15:00")], [100], [1]))]), st, 0)
-    st._flush(("options", "NIFTY", D))  # a killed stage: files written, never committed
+    st._flush(("options", "NIFTY", D))  # files written, never committed
     assert staging.pending_keys(pending) == []
     assert finalize_partition(tmp_path, ("options", "NIFTY", D)) == []
-    staging.sweep(pending, min_age_s=0)
-    assert not any(p.is_file() for p in pending.rglob("*"))
+    staging.sweep(pending)               # its writer still runs (holds its lock): left alone
+    assert any(p.name.startswith("dead-s000.f") for p in pending.rglob("*"))
+    st._lock.release()                   # the writer dies (the kernel drops its lock)
+    staging.sweep(pending)
+    assert not pending.exists()
+
+
+def test_a_worker_whose_parent_is_gone_deletes_its_stage_instead_of_committing(tmp_path):
+    import os
+
+    import pytest
+
+    pending = staging.pending_root(tmp_path)
+    st = staging.Stager(pending, "orphan-s000", "x.sql.gz", "sha")
+    stage_batches(iter([batch(option_rows([wall(D, "09:15:00")], [100], [1]))]), st, 0)
+    staging.set_parent(os.getppid() + 1)          # started by a process that is not its parent any more
+    try:
+        with pytest.raises(staging.ParentGone):
+            st.close()
+    finally:
+        staging.set_parent(None)
+    assert staging.committed(pending) == {} and not any(p.is_file() for p in pending.rglob("*"))

@@ -74,9 +74,10 @@ def test_peak_memory_does_not_grow_with_the_dump(tmp_path):
         out = tmp_path / f"d{days}"
         generate(GeneratorConfig(out=out, days=days, strikes=1, seed=9, underlyings=("NIFTY",), quirks=False))
         code = ("import resource, sys; from pathlib import Path; from ingest.pipeline import run_ingest; "
-                f"run_ingest([str(p) for p in sorted(Path('{out}/sqldump').glob('*.sql.gz'))], Path('{tmp_path}/w{days}')); "
+                "run_ingest([str(p) for p in sorted(Path(sys.argv[1]).glob('*.sql.gz'))], Path(sys.argv[2])); "
                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-        r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        r = subprocess.run([sys.executable, "-c", code, str(out / "sqldump"), str(tmp_path / f"w{days}")], check=True,
+                           capture_output=True, text=True)
         rss[days] = int(r.stdout.strip().splitlines()[-1])
     assert rss[4] <= 1.3 * rss[1], rss
 

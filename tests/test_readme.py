@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-README_URL = "mysql+pymysql://user:pass@127.0.0.1:3306"
+README_URL = "mysql+pymysql://user@127.0.0.1:3306"
 
 
 def blocks(section: str, lang: str) -> list[str]:
