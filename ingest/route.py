@@ -78,6 +78,8 @@ def table_route(db: str | None, table: str, columns: Sequence[str]) -> Route | S
         shown = ", ".join(columns)
         return Skip(f"{S_COLUMNS} ({shown[:120]}{'...' if len(shown) > 120 else ''})")
     role, db_underlying = db_role(db)
+    if db is not None and not _IDENT.fullmatch(db):         # (a recorder database has a plain name)
+        return Reject(f"{R_UNKNOWN_TABLE} (database {db[:80]!r}: not a plain identifier)")
     if not table.isascii():
         return Reject(R_NOT_ASCII, "options", db_underlying if db_underlying in UNDERLYINGS else "unknown")
     if not _IDENT.fullmatch(table):

@@ -111,7 +111,7 @@ def test_a_warehouse_path_with_an_apostrophe_works_end_to_end(small, tmp_path):
     written (and a crafted path could run SQL)."""
     out, _ = small
     root = tmp_path / "o'brien's warehouse"
-    r = tl("-q", "--warehouse", str(root), "ingest", str(out / "das_nse_mod.sql.gz"))
+    r = tl("-q", "--warehouse", str(root), "ingest", str(out / "sqldump" / "das_nse_mod.sql.gz"))
     assert r.returncode == 0, r.stderr
     r = tl("--warehouse", str(root), "sql", "select count(*) n from spot_ticks", "--format", "json")
     assert r.returncode == 0, r.stderr

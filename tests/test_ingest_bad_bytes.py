@@ -37,11 +37,11 @@ def dumps(tmp_path_factory) -> Path:
     """One clean day of NIFTY (no quirks: every row is written)."""
     out = tmp_path_factory.mktemp("dumps")
     generate(GeneratorConfig(out=out, days=1, strikes=1, seed=3, underlyings=("NIFTY",), quirks=False))
-    return out
+    return out / "sqldump"
 
 
 def manifest_rows(dumps: Path, name: str) -> int:
-    return json.loads((dumps / "manifest.json").read_text())["files"][name]["source_rows"]
+    return json.loads((dumps.parent / "manifest.json").read_text())["files"][f"sqldump/{name}"]["source_rows"]
 
 
 def lines_of(stderr: str, path: Path) -> list[str]:

@@ -49,7 +49,7 @@ def archive(tmp_path_factory) -> Path:
 
 
 def files_of(archive: Path) -> list[str]:
-    return sorted(str(p) for p in archive.glob("*.sql.gz"))
+    return sorted(str(p) for p in (archive / "sqldump").glob("*.sql.gz"))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def ledger_is_whole(root: Path, archive: Path, reference: Path) -> None:
     assert q(root, "select count(*) from ingest_runs where source_rows != written + deduped + quarantined")[0][0] == 0
     per_file = dict(q(root, "select regexp_extract(source, '[^/]+$'), sum(source_rows) from ingest_runs group by 1"))
     manifest = json.loads((archive / "manifest.json").read_text())
-    assert per_file == {name: f["source_rows"] for name, f in manifest["files"].items()}
+    assert per_file == {name.rsplit("/", 1)[-1]: f["source_rows"] for name, f in manifest["files"].items()}
     stored = sum(q(root, f"select count(*) from {t}")[0][0] for t in ("options_ticks", "spot_ticks", "futures_ticks"))
     assert q(root, "select sum(written) from ingest_runs")[0][0] == stored
     assert q(root, "select source, position, reason from quarantine group by all having count(*) > 1") == []
@@ -164,7 +164,7 @@ def test_workers_die_with_the_ingest_process_and_commit_nothing_after_it(tmp_pat
     generate(GeneratorConfig(out=src, days=1, strikes=3, seed=8, quirks=False))
     root = tmp_path / "w"
     proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "-q", "--warehouse", str(root), "ingest",
-                             "--workers", "2", *sorted(str(p) for p in src.glob("*opt*.sql.gz"))])
+                             "--workers", "2", *sorted(str(p) for p in (src / "sqldump").glob("*opt*.sql.gz"))])
     parent = psutil.Process(proc.pid)
     deadline = time.time() + 120
     workers: list[psutil.Process] = []

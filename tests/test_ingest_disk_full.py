@@ -55,7 +55,7 @@ def sized(tmp_path_factory):
     normal disk, and the reference warehouse."""
     base = tmp_path_factory.mktemp("sized")
     generate(GeneratorConfig(out=base / "src", days=1, strikes=1, seed=5, underlyings=("NIFTY",)))
-    files = sorted(str(p) for p in (base / "src").glob("*.sql.gz"))
+    files = sorted(str(p) for p in (base / "src" / "sqldump").glob("*.sql.gz"))
     staged = cli(base / "staged", "ingest", *files, env={CRASH_ENV: "run-staged"})
     assert staged.returncode == -signal.SIGKILL
     assert cli(base / "ref", "ingest", *files).returncode == 0
