@@ -168,4 +168,8 @@ def summarize_run(legs: pa.Table, days: list[dt.date], session_s: float, capital
 
     net = col("net_pnl")
     daily = M.daily_pnl(legs["date"].to_pylist(), net, days)
-    return M.summarize(net, col("gross_pnl"), col("fees"), col("hold_s").astype(float), daily, session_s, capital)
+    out = M.summarize(net, col("gross_pnl"), col("fees"), col("hold_s").astype(float), daily, session_s, capital)
+    # legs alive when their contract's data ended (closed at its last quote): every report counts them
+    out["end_of_data_exits"] = int(sum(1 for r in (legs["exit_reason"].to_pylist() if legs.num_rows else [])
+                                       if r == "end_of_data"))
+    return out

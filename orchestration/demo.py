@@ -26,7 +26,7 @@ def metrics_table(root: Path) -> str:
     strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
     return table([(s, load_report(root, s).metrics) for s in strategies],
                  ("trades", "win_rate", "net_pnl", "fees", "expectancy", "profit_factor", "sharpe", "max_drawdown",
-                  "fee_share_of_gross"), first="strategy").text()
+                  "fee_share_of_gross", "end_of_data_exits"), first="strategy").text()
 
 
 def quality_summary(root: Path) -> str:
@@ -71,6 +71,7 @@ def run_demo(out: Path, root: Path, quiet: bool = False) -> int:
                                                  (select count(*) from audit_findings where severity = 'error')""")
     print(f"audit: {runs} runs, {trades} trade legs replayed independently, {errors} error findings")
     print(f"report: {root / 'reports' / 'backtest_summary.html'}")
+    print(f"guarded straddle and its variants 2A-2D side by side: {root / 'reports' / 'guarded_variants.html'}")
     print(f"demo finished in {time.perf_counter() - t0:,.0f}s. Next:\n"
           f"  .venv/bin/ticklake sql \"select underlying, date, count(*) from options_ticks group by all\"\n"
           f"  .venv/bin/ticklake ui      # Dagster UI on http://127.0.0.1:3000")

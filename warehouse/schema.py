@@ -109,6 +109,7 @@ BACKTEST_RUNS = pa.schema([   # `trades`, `win_rate`, ... count trade legs (back
     ("trades", I64), ("win_rate", F64), ("expectancy", F64), ("profit_factor", F64), ("net_pnl", F64),
     ("gross_pnl", F64), ("fees", F64), ("sharpe", F64), ("sortino", F64), ("max_drawdown", F64),
     ("max_drawdown_pct", F64), ("trades_per_day", F64), ("time_in_market", F64), ("fee_share_of_gross", F64),
+    ("end_of_data_exits", I64),   # legs closed at their contract's last real second (the data ended)
 ])
 # --- audit (backtest.audit): one row per finding of the independent replay --------------------
 AUDIT_FINDINGS = pa.schema([("run_id", STR), ("trade_id", STR), ("leg", I32), ("check", STR), ("severity", STR),

@@ -11,8 +11,8 @@ legs adjustments add later; it is one trade. Arrays in, records out, no I/O. At 
      and a target in one snapshot: the stop, flagged), its time stop and the plan's exit signal;
   3. the position rules, in this order: session exit, combined stop (rupees, % of credit), leg
      divergence, kill-switches, credit capture and combined target, maximum hold, the scheduled
-     check, the roll, then a short leg's own hard stop (leg_stop: mark >= entry + x, that leg
-     alone); then the adjustments;
+     check, the roll, then a short option leg's own hard stop (leg_stop: mark >= entry + x, that
+     leg alone); then the adjustments;
   4. a leg alive at its contract's last real second is closed there (`end_of_data`, decided and
      filled at that second, flagged), never later at a quote from before its decision;
   5. entry candidates at i that pass the strategy's rules open positions (orders reach the market
@@ -571,8 +571,8 @@ def run_positions(t_s, Q, book, book_row, lot, last_real, entry_i, entry_c, entr
                 if not math.isnan(P[Param.leg_stop]):
                     for j in range(pi[p, PI_N]):
                         k = pl[p, j]
-                        if li[k, LI_STATE] == OPEN and legs[k]["side"] < 0 and \
-                                lf[k, LF_MARK] - legs[k]["entry_px"] >= P[Param.leg_stop] - 1e-9:
+                        if li[k, LI_STATE] == OPEN and legs[k]["side"] < 0 and LS[legs[k]["spec"], LegField.premium] > 0 \
+                                and lf[k, LF_MARK] - legs[k]["entry_px"] >= P[Param.leg_stop] - 1e-9:
                             _decide_exit(k, i, ExitReason.leg_stop, False, multi, t_s, Q, P, legs, li, lf, pi, pl, ev,
                                          ctr, log_events)
                 # adjustments

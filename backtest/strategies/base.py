@@ -181,7 +181,8 @@ class Adjustment:
 @dataclass
 class PositionRules:
     """Rules on the whole position; rupees per unit of premium (legs weighted by their ratio);
-    None = off. `leg_stop`: one leg's loss reaching it closes that leg alone (evaluated on marks).
+    None = off. `leg_stop`: a short option leg whose mark reaches entry + leg_stop is bought back
+    alone (evaluated on marks; the trader's per-leg hard stop).
     `close_at_end_of_data`: a position alive at its contract's last real second is closed there,
     decided and filled at that quote (`end_of_data`); False keeps the old engines' behaviour (a
     decision after the data ended, filled at the last quote before it) for comparisons."""
