@@ -193,8 +193,11 @@ def kernel_inputs(cfg: StrategyConfig, day, plan: Plan, spot: dict, capital: flo
     allowed = entry_allowed(cfg.filters, day.date, day.t_s, day.is_expiry_day)
     keep = allowed[plan.entry_i] if len(plan.entry_i) else np.zeros(0, bool)
     plan = plan.keep(keep)
+    picks = plan.leg_contract if plan.leg_contract is not None else leg_contracts(cfg, day)
+    if picks.shape != (len(cfg.legs), S):
+        raise ValueError(f"{cfg.name}: the plan's leg_contract is {picks.shape}, not (legs, seconds) = {(len(cfg.legs), S)}")
     return KernelInputs(plan.entry_i, plan.entry_c, plan.entry_dir, plan.entry_type, plan.entry_px,
-                        leg_contracts(cfg, day), conds.matrix(S), exit_sig, np.ascontiguousarray(score, np.float64),
+                        np.ascontiguousarray(picks, np.int64), conds.matrix(S), exit_sig, np.ascontiguousarray(score, np.float64),
                         np.ascontiguousarray(delta, np.float64), P, LS, windows_of(cfg), kills, ADJ)
 
 

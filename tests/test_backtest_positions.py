@@ -17,7 +17,7 @@ from backtest.models import ConstantLatency, Execution
 from backtest.selectors import leg_contracts
 from backtest.strategies.base import (Adjustment, Check, Cond, Exits, Filters, Kill, Leg, Order, Plan,
                                       PositionRules, Risk, Roll, StrategyConfig, Strike)
-from tests.backtest_paths import DAY, NO_FILTERS, T0, book, day_of, engine, reasons
+from tests.backtest_paths import NO_FILTERS, T0, book, day_of, engine, reasons
 
 ANY_TIME = [("00:00:00", "23:59:59")]
 

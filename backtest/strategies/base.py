@@ -288,6 +288,8 @@ class Plan:
     leg 0 (-1 / NaN: the leg's order). exit_sig[S, C]: +1 closes shorts, -1 closes longs on that
     contract at that second (added to the exits' declared conditions). cond: extra named [S]
     conditions the rules may name. score[S, C]: what a roll compares (default: its score feature).
+    leg_contract[legs, S]: the legs' picks when the signal already computed them (default: the
+    legs' selectors, backtest.selectors).
     """
 
     entry_i: np.ndarray
@@ -298,6 +300,7 @@ class Plan:
     exit_sig: np.ndarray | None = None
     cond: dict = field(default_factory=dict)
     score: np.ndarray | None = None
+    leg_contract: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.entry_i = np.asarray(self.entry_i, np.int64)
@@ -324,7 +327,7 @@ class Plan:
     def keep(self, mask: np.ndarray) -> "Plan":
         """The plan with only the candidates where `mask` [E] holds."""
         return Plan(self.entry_i[mask], self.entry_c[mask], self.entry_dir[mask], self.entry_type[mask],
-                    self.entry_px[mask], self.exit_sig, self.cond, self.score)
+                    self.entry_px[mask], self.exit_sig, self.cond, self.score, self.leg_contract)
 
 
 Signals = Callable[..., Plan]     # signals(day: backtest.data.DayData, spot: dict, cfg) -> Plan

@@ -101,8 +101,8 @@ def theta_plan(day, spot: dict, cfg: StrategyConfig) -> Plan:
     its median over the last `theta_window_s` seconds."""
     ok = entry_condition(spot, cfg)
     p = cfg.params
+    picks = leg_contracts(cfg, day)
     if p.get("theta_mult") is not None:
-        picks = leg_contracts(cfg, day)
         score = np.nan_to_num(day.F["theta_score"])
         rows = np.arange(len(day.t_s))
         have = (picks[0] >= 0) & (picks[1] >= 0)
@@ -111,4 +111,4 @@ def theta_plan(day, spot: dict, cfg: StrategyConfig) -> Plan:
         median = pd.Series(pair).rolling(w, min_periods=w).median().to_numpy()
         with np.errstate(invalid="ignore"):
             ok = ok & (pair > p["theta_mult"] * median)
-    return Plan.every_second(ok)
+    return Plan.every_second(ok, leg_contract=picks)
