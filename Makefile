@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 test-deps:
 	@bash scripts/ensure-test-deps.sh
 
-demo: install
-	$(BIN)/ticklake demo --out $(DEMO_DIR)
+demo: install   ## the quick demo; make demo DEMO_ARGS=--full for the bigger archive
+	$(BIN)/ticklake demo --out $(DEMO_DIR) $(DEMO_ARGS)
 
 test: install test-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
@@ -29,4 +29,5 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) warehouse/ticks warehouse/quarantine warehouse/ingest_runs warehouse/catalog.duckdb
+	rm -rf $(VENV) $(DEMO_DIR)
+	git clean -fdX warehouse

@@ -32,14 +32,3 @@ def audit_runs(root: Path, run_ids: list[str] | None = None, run_tag: str = "cli
 
 def errors_of(findings: pa.Table) -> int:
     return sum(1 for s in findings["severity"].to_pylist() if s == "error")
-
-
-def audit_missing(root: Path, selectors: list[str]) -> None:
-    """Audit the selected runs that have no stored findings yet, so a report can show them."""
-    from backtest.reports.load import audited
-    from backtest.reports.selection import resolve
-
-    con = connect(root)
-    missing = [r["run_id"] for s in selectors for r in resolve(con, s).runs if not audited(root, r["run_id"])]
-    if missing:
-        audit_runs(root, missing)

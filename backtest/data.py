@@ -37,12 +37,6 @@ EXPIRY_SLOTS = ("weekly", "next_weekly", "monthly", "next_monthly")
 FUTURE = "FUT"
 
 
-def contract_lot(underlying: str, expiry: dt.date, trade_date: dt.date) -> int:
-    """Units per lot of a contract on a trade date: the one place the engine's side reads lot sizes
-    (transforms.expiry.lot_size keys them by contract; a trade-date key is a one-line change here)."""
-    return lot_size(underlying, expiry)
-
-
 def resolve_expiry(underlying: str, day: dt.date, listed: list[dt.date], slot: str,
                    on_expiry_day: str = "trade") -> dt.date | None:
     """The expiry a leg's slot means on `day` among the listed ones: weekly = the nearest (a monthly
@@ -362,7 +356,7 @@ def load_day(underlying: str, day: dt.date, features: pa.Table, spot_grid: pa.Ta
         opt_type = np.append(opt_type, FUTURE)
         strike = np.append(strike, 0)
     contracts = Contracts(symbol=symbol, expiry=expiry, opt_type=opt_type.astype(str), strike=strike,
-                          lot=np.array([contract_lot(underlying, e, day) for e in expiry], dtype=np.int64))
+                          lot=np.array([lot_size(underlying, e, day) for e in expiry], dtype=np.int64))
     i_of_row = _grid_rows(t_s, features, "features_options", underlying, day)
     Q = np.full((S, C, N_QUOTE), np.nan)
     bid, ask, ltp = _col(features, "bid_px0"), _col(features, "ask_px0"), _col(features, "price")

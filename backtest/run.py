@@ -162,13 +162,15 @@ def _finish(root, j: _Job, underlying: str, days: list[dt.date], versions: list[
 
 
 def run_many(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: str, days: list[dt.date],
-             log_events: bool = True, fees: FeeModel | None = None, write: bool = True) -> list[RunResult]:
+             log_events: bool = True, fees: FeeModel | None = None, write: bool = True,
+             progress=None) -> list[RunResult]:
     """Several strategy configs over the same days of one underlying (see run_each)."""
-    return run_each(root, jobs, {underlying: days}, log_events, fees, write)[underlying]
+    return run_each(root, jobs, {underlying: days}, log_events, fees, write, progress)[underlying]
 
 
 def run_each(root, jobs: list[tuple[Strategy, StrategyConfig]], days_of: dict[str, list[dt.date]],
-             log_events: bool = True, fees: FeeModel | None = None, write: bool = True) -> dict[str, list[RunResult]]:
+             log_events: bool = True, fees: FeeModel | None = None, write: bool = True,
+             progress=None) -> dict[str, list[RunResult]]:
     """Several strategy configs over days of several underlyings, one run per (config, underlying):
     each day is read once and every config runs on it (the same engine call as a single run, so
     sharing changes no trade). Sweeps and the six demo strategies use this; `run_backtest` is the
@@ -182,7 +184,11 @@ def run_each(root, jobs: list[tuple[Strategy, StrategyConfig]], days_of: dict[st
     # decoding, Arrow conversions and the scatter kernels release the GIL, so the cores stay busy;
     # one pipeline for all underlyings, so the threads do not drain at each underlying's last day
     work = [(u, d) for u, days in days_of.items() for d in days]
-    for (underlying, day), loaded in map_ahead(lambda w: (w, load_inputs(root, *w, needs)), work, workers=2):
+    for i, ((underlying, day), loaded) in enumerate(map_ahead(lambda w: (w, load_inputs(root, *w, needs)),
+                                                              work, workers=2)):
+        if progress:   # the progress protocol (orchestration.progress): days done, the day's grid cells
+            cells = 0 if loaded is None else loaded[0].Q.shape[0] * loaded[0].Q.shape[1]
+            progress({"files_done": i, "files_total": len(work), "source": f"{underlying} {day}", "rows": cells})
         if loaded is None:
             continue
         data, spot = loaded
@@ -200,6 +206,7 @@ def run_each(root, jobs: list[tuple[Strategy, StrategyConfig]], days_of: dict[st
 
 
 def run_backtest(root, strategy: Strategy, cfg: StrategyConfig, underlying: str, days: list[dt.date],
-                 log_events: bool = True, fees: FeeModel | None = None, write: bool = True) -> RunResult:
+                 log_events: bool = True, fees: FeeModel | None = None, write: bool = True,
+                 progress=None) -> RunResult:
     """Run one strategy config over days of one underlying; write its partitions."""
-    return run_many(root, [(strategy, cfg)], underlying, days, log_events, fees, write)[0]
+    return run_many(root, [(strategy, cfg)], underlying, days, log_events, fees, write, progress)[0]

@@ -30,25 +30,36 @@ class QualityReport:
 
     @property
     def failures(self) -> list[tuple[str, str, str]]:
-        """(suite, batch, check) for every failed expectation."""
-        return [(o.suite, label, c) for label, o in self.outcomes for c in o.failed]
+        """(suite, batch, check) for every failed expectation of error severity."""
+        return [(o.suite, label, c) for label, o in self.outcomes for c in o.errors]
+
+    @property
+    def warnings(self) -> list[tuple[str, str, str]]:
+        """(suite, batch, check) for every failed expectation of warning severity (thin coverage)."""
+        return [(o.suite, label, c) for label, o in self.outcomes for c in o.warnings]
 
 
 def _keys(path: Path) -> dict[str, str]:
     return dict(part.split("=", 1) for part in path.parent.parts if "=" in part)
 
 
-def batches(root: Path, table: str) -> Iterator[tuple[str, pa.Table, dt.date | None]]:
-    """(label, table, date) per stored partition, or one batch for the small whole tables."""
+def batch_files(root: Path, table: str) -> list[list[Path]]:
+    """The files of each batch: one per stored partition, or all of a small whole table at once."""
     files = sorted(table_dir(root, table).rglob(DATA_FILE))
     if table in WHOLE_TABLE:
-        if files:
+        return [files] if files else []
+    return [[f] for f in files]
+
+
+def batches(root: Path, table: str) -> Iterator[tuple[str, pa.Table, dt.date | None]]:
+    """(label, table, date) per stored partition, or one batch for the small whole tables."""
+    for files in batch_files(root, table):
+        if table in WHOLE_TABLE:
             yield table, pa.concat_tables(pq.read_table(f) for f in files), None
-        return
-    for f in files:
-        keys = _keys(f)
+            continue
+        keys = _keys(files[0])
         day = dt.date.fromisoformat(keys["date"]) if "date" in keys else None
-        yield "/".join(keys.values()), pq.read_table(f), day
+        yield "/".join(keys.values()), pq.read_table(files[0]), day
 
 
 def docs_dir(root: Path) -> Path:
@@ -66,21 +77,35 @@ def run_name(suite: str, label: str) -> str:
 
 
 def run_quality(root: Path, params: dict | None = None,
-                progress: Callable[[str], None] | None = None) -> QualityReport:
-    """Validate every partition of every suite's table, build Data Docs and the heatmaps."""
+                progress: Callable[[dict], None] | None = None) -> QualityReport:
+    """Validate every partition of every suite's table, build Data Docs and the heatmaps.
+    `progress` gets the progress protocol's dicts (orchestration.progress): batches and heatmaps
+    done of all, each batch's rows and bytes."""
     ctx = quiet_context("file", project_root_dir=str(root / QUALITY_DIR))
     report = QualityReport(docs_dir(root) / OVERVIEW)
+    total = sum(len(batch_files(root, s.table)) for s in SUITES.values()) + len(batch_files(root, "options"))
+    done = 0
+
+    def step(source: str, rows: int, files: list[Path]) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress({"files_done": done, "files_total": total, "source": source, "rows": rows,
+                      "bytes": sum(f.stat().st_size for f in files)})
+
     for name, suite in SUITES.items():
         vd = validation_definition(ctx, name, params)
-        for label, table, day in batches(root, suite.table):
+        for files, (label, table, day) in zip(batch_files(root, suite.table), batches(root, suite.table)):
             outcome = validate(name, suite.frame(table, day), vd=vd, label=run_name(name, label))
             report.outcomes.append((label, outcome))
-            if progress:
-                progress(f"{name} {label}: {outcome.rows} rows, {len(outcome.failed)} failed")
-    for label, ticks, day in batches(root, "options"):
+            step(f"{name} {label}", outcome.rows, files)
+    for files, (label, ticks, day) in zip(batch_files(root, "options"), batches(root, "options")):
         png = save_heatmap(ticks, day, label, heatmap_path(root, label))
         if png:
             report.heatmaps.append(png)
+        step(f"heatmap {label}", 0, [])
+    if progress:
+        progress({"source": "Data Docs"})
     ctx.build_data_docs()
     site = docs_dir(root)
     links = {(o.suite, label): _validation_page(site, o.suite, run_name(o.suite, label)) for label, o in report.outcomes}

@@ -45,15 +45,23 @@ def ts_step_seconds(keys: pa.ChunkedArray | pa.Array | None, ts: pa.ChunkedArray
     return step
 
 
-def in_session(ts: pa.ChunkedArray, day: dt.date) -> np.ndarray:
-    """True where the stamp falls inside one of the day's trading segments (calendar table)."""
+def in_session(ts: pa.ChunkedArray, day: dt.date, session: pa.ChunkedArray | None = None) -> np.ndarray:
+    """True where the stamp falls inside one of the day's trading segments (calendar table). With
+    a `session` column (index, futures, stocks keep pre-open and post-close rows, labelled): True
+    where the label agrees with the stamp ('regular' exactly for the rows inside)."""
     t = pc.cast(ts, pa.int64()).to_numpy(zero_copy_only=False)
     ok = np.zeros(len(t), dtype=bool)
     for seg in session_segments(day):
         lo = int(dt.datetime.combine(day, seg.start, IST).timestamp() * 1_000_000)
         hi = int(dt.datetime.combine(day, seg.end, IST).timestamp() * 1_000_000)
         ok |= (t >= lo) & (t <= hi)
+    if session is not None:
+        return ok == pc.fill_null(pc.equal(session, "regular"), False).to_numpy(zero_copy_only=False)
     return ok
+
+
+def _session(table: pa.Table) -> pa.ChunkedArray | None:
+    return table["session"] if "session" in table.column_names else None
 
 
 def _frame(table: pa.Table, derived: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -71,13 +79,14 @@ def quote_frame(table: pa.Table, day: dt.date, key: str | None) -> pd.DataFrame:
         "bid_on_tick_grid": on_tick_grid(table["bid_px0"]),
         "ask_on_tick_grid": on_tick_grid(table["ask_px0"]),
         "ts_step_s": ts_step_seconds(keys, table["ts"]),
-        "in_session": in_session(table["ts"], day),
+        "in_session": in_session(table["ts"], day, _session(table)),
     })
 
 
 def spot_frame(table: pa.Table, day: dt.date) -> pd.DataFrame:
     """Index ticks: the index has 0.01 precision, so no 0.05 grid check."""
-    return _frame(table, {"ts_step_s": ts_step_seconds(None, table["ts"]), "in_session": in_session(table["ts"], day)})
+    return _frame(table, {"ts_step_s": ts_step_seconds(None, table["ts"]),
+                          "in_session": in_session(table["ts"], day, _session(table))})
 
 
 def crypto_frame(table: pa.Table, day: dt.date) -> pd.DataFrame:

@@ -18,7 +18,11 @@ def coverage_matrix(ticks: pa.Table, day: dt.date) -> tuple[list[str], np.ndarra
     if bounds is None or ticks.num_rows == 0:
         return [], np.zeros((0, 0))
     open_us = int(bounds[0].timestamp() * 1e6)
-    minutes = int((bounds[1] - bounds[0]).total_seconds()) // 60 + 1
+    seconds = int((bounds[1] - bounds[0]).total_seconds()) + 1      # the close second is in the session
+    minutes = (seconds + 59) // 60
+    # seconds of each minute column inside the session: 60, except the last (15:30 holds one second),
+    # which would otherwise read as a dark, missing minute
+    per_minute = np.minimum(60, seconds - 60 * np.arange(minutes)).astype(float)
     order = [k for k in ("expiry", "opt_type", "strike", "symbol") if k in ticks.column_names]
     keys = ticks.select(order).group_by(order).aggregate([]).sort_by([(k, "ascending") for k in order])
     names = keys["symbol"].to_pylist()
@@ -28,7 +32,7 @@ def coverage_matrix(ticks: pa.Table, day: dt.date) -> tuple[list[str], np.ndarra
     inside = (minute >= 0) & (minute < minutes)
     m = np.zeros((len(names), minutes))
     np.add.at(m, (rows[inside], minute[inside]), 1.0)
-    return names, np.minimum(m / 60.0, 1.0)
+    return names, np.minimum(m / per_minute, 1.0)
 
 
 def save_heatmap(ticks: pa.Table, day: dt.date, title: str, path: Path) -> Path | None:

@@ -16,12 +16,20 @@ EXAMPLES = 5
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")   # nothing leaves the machine
 
 
+WARNING = "warning"   # GX's FailureSeverity value for a failure that is reported, not an error
+
+
 @dataclass
 class CheckOutcome:
     check: str
     success: bool
     unexpected: int
     examples: list = field(default_factory=list)
+    severity: str = "critical"       # the expectation's GX severity: critical, warning or info
+
+    @property
+    def is_error(self) -> bool:
+        return not self.success and self.severity not in (WARNING, "info")
 
 
 @dataclass
@@ -37,6 +45,15 @@ class SuiteOutcome:
     @property
     def failed(self) -> list[str]:
         return sorted(c.check for c in self.checks if not c.success)
+
+    @property
+    def errors(self) -> list[str]:
+        """Failed checks of error severity (the ones `--strict` and the asset checks fail on)."""
+        return sorted(c.check for c in self.checks if c.is_error)
+
+    @property
+    def warnings(self) -> list[str]:
+        return sorted(c.check for c in self.checks if not c.success and not c.is_error)
 
     def markdown(self) -> str:
         """Failing checks first, each with a few failing rows as examples."""
@@ -80,8 +97,10 @@ def outcome(suite_name: str, rows: int, result) -> SuiteOutcome:
     for r in result.results:
         res = r.result or {}
         examples = [{k: str(v) for k, v in e.items()} for e in (res.get("partial_unexpected_index_list") or [])]
+        severity = getattr(r.expectation_config.severity, "value", r.expectation_config.severity) or "critical"
         checks.append(CheckOutcome(r.expectation_config.meta["check"], bool(r.success),
-                                   int(res.get("unexpected_count") or (0 if r.success else 1)), examples[:EXAMPLES]))
+                                   int(res.get("unexpected_count") or (0 if r.success else 1)), examples[:EXAMPLES],
+                                   str(severity)))
     return SuiteOutcome(suite_name, rows, checks)
 
 

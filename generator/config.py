@@ -21,6 +21,7 @@ class GeneratorConfig:
     malformed_rows: int = 0
     truncated_statement: bool = False
     rows_per_statement: int = 2000
+    force: bool = False           # replace the generator's own outputs in a non-empty --out
     extra: dict = field(default_factory=dict)
 
     def describe(self) -> dict:

@@ -1,10 +1,12 @@
-"""The market model of the generator: index path, futures and option chains for one trading day.
+"""The market model of the generator: index, futures and option chains for one trading day.
 
 Pure and vectorised (numpy per contract-day, no Python per row). Seeded per (seed, underlying, day)
-so day N is identical whatever --days is. Prices follow Black-Scholes on a skewed, term-structured
-IV surface with decaying IV shocks; quotes sit on the 0.05 grid around fair value with spreads that
-widen with moneyness, cheapness and at the open/close; the recorder writes a row only when the
-snapshot changed, never staying silent more than MAX_SILENCE_S seconds on its own.
+so day N is identical whatever --days is. The index follows the process fitted to real NIFTY /
+BANKNIFTY days (generator/index_model.py); options are Black-Scholes on a skewed, term-structured IV
+surface with decaying IV shocks, valued on the index's efficient price; the book (spreads, depth,
+trades by moneyness, expiry and time of day) follows generator/book.py. Quotes sit on the 0.05 grid;
+the recorder writes a row only when the snapshot changed, never staying silent more than
+MAX_SILENCE_S seconds on its own.
 """
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.contracts import Contract, table_name
+from generator import book
+from generator.index_model import IndexDay, index_day, load_fit, market_day
 from generator.snapshots import DaySnapshots, FuturesTable, OptionTable, Rows
+from ingest.contracts import Contract, table_name
 from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMN_NAMES
 from transforms.expiry import atm_strike, expiry_kind, listed_expiries, lot_size, monthly_expiries, strike_step
 
@@ -48,36 +52,6 @@ class CarryState:
     level: dict[str, float] = field(default_factory=dict)
     prev_close: dict[str, int] = field(default_factory=dict)   # table -> paise
     oi: dict[str, int] = field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------------------
-# index path
-
-
-def u_shape(n: int = SESSION_S) -> np.ndarray:
-    """Intraday volatility multiplier: high at the open and the close."""
-    t = np.arange(n, dtype=np.float64)
-    return 0.7 + 1.6 * np.exp(-t / 1500.0) + 0.9 * np.exp(-(n - 1 - t) / 1800.0)
-
-
-def index_path(rng: np.random.Generator, start: float, n: int = SESSION_S) -> np.ndarray:
-    """Log-price path per second: U-shaped vol, quiet/trending regimes, occasional jumps."""
-    sigma_s = 0.13 / math.sqrt(252 * SESSION_S)
-    regime = np.zeros(n)
-    state, drift = 0, 0.0
-    i = 0
-    while i < n:
-        length = int(rng.integers(900, 4500))
-        state = 1 - state if rng.random() < 0.5 else state
-        drift = (rng.choice([-1, 1]) * sigma_s * rng.uniform(0.05, 0.15)) if state else 0.0
-        regime[i:i + length] = drift
-        i += length
-    vol = sigma_s * u_shape(n) * np.where(regime != 0, 1.3, 0.8)
-    steps = rng.standard_normal(n) * vol + regime
-    jumps = rng.random(n) < 3.0 / n
-    steps[jumps] += rng.normal(0, 0.0015, jumps.sum())
-    steps[0] = rng.normal(0, 0.004)  # the overnight gap
-    return start * np.exp(np.cumsum(steps))
 
 
 def to_paise_grid(x: np.ndarray, up: bool | None = None) -> np.ndarray:
@@ -128,22 +102,33 @@ def iv_shocks(rng: np.random.Generator, n: int = SESSION_S) -> np.ndarray:
 # quotes and the recorder's rows
 
 
-def quote_rows(rng: np.random.Generator, t: np.ndarray, fair: np.ndarray, lot: int, liquidity: float,
+@dataclass
+class BookPath:
+    """What the book of one instrument-day looks like, second by second (see generator/book.py)."""
+    spread: np.ndarray           # ticks (>= 1)
+    touch_lots: np.ndarray       # mean lots at the best bid / ask
+    trade_p: np.ndarray          # probability of a trade in the second
+    size: np.ndarray             # mean lots of a trade (more in busy seconds)
+    sign_persistence: float      # probability a trade is on the same side (bid / ask) as the previous one
+    empty_p: np.ndarray          # probability that a level beyond the second is empty
+    update_p: np.ndarray         # probability the recorder sees a depth change without a trade
+
+
+def quote_rows(rng: np.random.Generator, t: np.ndarray, fair: np.ndarray, lot: int, bp: BookPath,
                prev_close: int, oi0: int) -> Rows:
     """The 46 recorder columns for one instrument-day from its fair value path (rupees)."""
     n = len(t)
-    edge = u_shape(n) / 1.5
-    half = np.maximum(0.025, (0.0003 * fair + 0.05 / max(liquidity, 0.05)) * edge)
-    bid = to_paise_grid(fair - half, up=False)
-    ask = to_paise_grid(fair + half, up=True)
-    ask = np.maximum(ask, bid + TICK)
-    bid = np.maximum(bid, 0)                      # no bid at all for a worthless contract
-    # trades: a Poisson process, more on ATM and on moves
-    moves = np.r_[0, np.abs(np.diff(fair))]
-    intensity = np.clip(0.25 * liquidity * edge + 20.0 * moves / np.maximum(fair, 1.0), 0.0, 0.95)
-    traded = rng.random(n) < intensity
-    qty = np.where(traded, lot * rng.geometric(0.35, n), 0).astype(np.int64)
-    at_ask = rng.random(n) < 0.5
+    # the touch straddles fair value; a worthless contract is still bid at the minimum tick (lottery
+    # buyers at 0.05 on expiry afternoons) and offered a spread above it
+    ticks = np.maximum(np.floor((fair * 100.0 / TICK) - bp.spread / 2.0 + 0.5).astype(np.int64), 1)
+    bid = ticks * TICK
+    ask = (ticks + bp.spread) * TICK
+    # trades: a Bernoulli process per second, more on liquid contracts and busy seconds
+    traded = rng.random(n) < bp.trade_p
+    qty = np.where(traded, lot * rng.geometric(np.minimum(0.9, 1.0 / bp.size), n), 0).astype(np.int64)
+    # order flow is persistent: a buyer-initiated trade tends to follow a buyer-initiated trade
+    flips = rng.random(n) >= bp.sign_persistence
+    at_ask = (np.cumsum(flips) + int(rng.integers(0, 2))) % 2 == 0
     trade_px = np.where(at_ask, ask, np.maximum(bid, TICK))
     last_i = np.maximum.accumulate(np.where(traded, np.arange(n), -1))
     has_trade = last_i >= 0
@@ -166,14 +151,15 @@ def quote_rows(rng: np.random.Generator, t: np.ndarray, fair: np.ndarray, lot: i
         "changeper": np.where(prev_close > 0, np.round((ltp / max(prev_close, 1) - 1.0) * 1e8), 0).astype(np.int64),
         "lastTradeTime": ltt, "oi": oi, "oiHigh": np.maximum.accumulate(oi), "oiLow": np.minimum.accumulate(oi),
     }
-    depth_scale = lot * max(1, int(40 * liquidity))
+    growth = book.load_book().depth_level_growth
     for side, best, sign in (("b", bid, -1), ("s", ask, 1)):
         total = np.zeros(n, np.int64)
         for k in range(5):
             gap = TICK * (k + (rng.random(n) < 0.3 * k).astype(np.int64))
             px = best + sign * gap
-            qk = (lot * rng.integers(1, 1 + depth_scale // lot, n)).astype(np.int64)
-            empty = (px <= 0) | (rng.random(n) < max(0.0, 0.35 * (k - 1) * (1.0 - liquidity)))
+            mean_lots = bp.touch_lots * growth ** k
+            qk = lot * np.maximum(1, np.round(mean_lots * rng.uniform(0.3, 1.7, n))).astype(np.int64)
+            empty = (px <= 0) | (rng.random(n) < bp.empty_p * max(0, k - 1))
             px, qk = np.where(empty, 0, px), np.where(empty, 0, qk)
             orders = np.where(empty, 0, np.maximum(1, qk // (lot * rng.integers(1, 6, n))))
             rows[f"{side}q{k}"], rows[f"{side}p{k}"], rows[f"{side}o{k}"] = qk, px, orders
@@ -182,13 +168,13 @@ def quote_rows(rng: np.random.Generator, t: np.ndarray, fair: np.ndarray, lot: i
     return {c: rows[c].astype(np.int64) for c in OPTION_COLUMN_NAMES}
 
 
-def changed_rows(rows: Rows, rng: np.random.Generator, liquidity: float) -> np.ndarray:
+def changed_rows(rows: Rows, rng: np.random.Generator, update_p: np.ndarray) -> np.ndarray:
     """Seconds the recorder writes: the snapshot changed (touch, LTP, volume, or a depth update),
     with no natural silence longer than MAX_SILENCE_S."""
     n = len(rows["timestamp"])
     key = np.vstack([rows["price"], rows["volume"], rows["bp0"], rows["sp0"]])
     changed = np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)]
-    changed |= rng.random(n) < 0.15 + 0.75 * liquidity      # depth quantities moved
+    changed |= rng.random(n) < update_p                     # depth quantities moved
     idx = np.flatnonzero(changed)
     gaps = np.diff(np.r_[idx, n])
     force = [i + k for i, g in zip(idx, gaps) for k in range(MAX_SILENCE_S, g, MAX_SILENCE_S)]
@@ -220,18 +206,40 @@ def name_style(c: Contract, underlying: str) -> str:
     return ("lower_" if lower else "") + ("monthly" if monthly else "weekly")
 
 
+def option_book(fit: book.BookFit, rng: np.random.Generator, underlying: str, c: Contract, spot: np.ndarray,
+                fair: np.ndarray, second_expiry: bool, tod: np.ndarray, activity: np.ndarray) -> BookPath:
+    liq = book.liquidity(fit, underlying, c.strike, c.opt_type, spot, strike_step(underlying), second_expiry)
+    trade_p = book.trade_prob(fit, liq, activity)
+    return BookPath(spread=book.spread_ticks(fit, rng, fair, liq, tod), touch_lots=book.touch_lots(fit, liq),
+                    trade_p=trade_p, size=book.trade_size(fit, activity), sign_persistence=fit.trade_sign_persistence,
+                    empty_p=np.clip(0.35 * (1.0 - liq), 0.0, 0.35), update_p=fit.update_prob_floor + 0.8 * trade_p)
+
+
+def _index(underlying: str, day: dt.date, seed: int, carry: CarryState, index_csv_path: np.ndarray | None) -> IndexDay:
+    if index_csv_path is not None:
+        return IndexDay(index_csv_path, index_csv_path, 0.0, np.ones(len(index_csv_path)))
+    fit = load_fit()
+    start = carry.level.get(underlying, START_LEVEL[underlying])
+    return index_day(fit, underlying, market_day(fit, seed, day), seed, day, start)
+
+
 def simulate_day(underlying: str, day: dt.date, strikes: int, seed: int, carry: CarryState,
                  index_csv_path: np.ndarray | None = None) -> DaySnapshots:
     """Every instrument of one underlying on one day (quirk-free; quirks.py adds the defects)."""
     rng = day_rng(seed, underlying, day)
     t = wall_seconds(day)
-    start = carry.level.get(underlying, START_LEVEL[underlying])
-    spot = index_csv_path if index_csv_path is not None else index_path(rng, start)
+    idx = _index(underlying, day, seed, carry, index_csv_path)
+    spot = idx.efficient                          # what options and futures are valued on
     carry.level[underlying] = float(spot[-1])
-    index_rows = {"timestamp": t, "price": to_paise_grid(spot)}
+    index_rows = {"timestamp": t, "price": to_paise_grid(idx.recorded)}
+    bfit = book.load_book()
+    tod = book.time_of_day(bfit, len(t))
+    activity = np.clip(idx.activity, 0.25, 4.0)
     step = strike_step(underlying)
     atm = int(atm_strike(spot[0], step))
-    base_iv = float(rng.uniform(0.11, 0.15))
+    # implied vol sits above the realised level the index is fitted to (a variance premium)
+    realised = load_fit().day_vol[underlying] * math.sqrt(252.0)
+    base_iv = float(realised * rng.uniform(1.2, 1.6))
     shock = iv_shocks(rng)
     snaps = DaySnapshots(underlying, day, underlying, index_rows)
     fut_expiry = monthly_expiries(underlying, day, day + dt.timedelta(days=40))[0]
@@ -239,29 +247,33 @@ def simulate_day(underlying: str, day: dt.date, strikes: int, seed: int, carry: 
     fwd_T = (close_s - t) / YEAR_S
     fut_fair = spot * np.exp(RATE * fwd_T) + np.cumsum(rng.normal(0, 0.3, len(t))) * 0.1
     fut_table = f"{underlying}FUT"
-    fut_rows = quote_rows(rng, t, fut_fair, lot_size(underlying, fut_expiry), 1.0,
+    fut_book = BookPath(spread=book.futures_spread_ticks(bfit, rng, underlying, tod),
+                        touch_lots=np.full(len(t), float(bfit.futures_touch_lots)), trade_p=np.full(len(t), 0.95),
+                        size=book.trade_size(bfit, activity), sign_persistence=bfit.trade_sign_persistence,
+                        empty_p=np.zeros(len(t)), update_p=np.full(len(t), 0.9))
+    fut_rows = quote_rows(rng, t, fut_fair, lot_size(underlying, fut_expiry, day), fut_book,
                           carry.prev_close.get(fut_table, int(to_paise_grid(np.array([fut_fair[0]]))[0])), 120_000)
     carry.prev_close[fut_table] = int(fut_rows["price"][-1])
-    snaps.futures.append(FuturesTable(fut_table, underlying, fut_expiry, lot_size(underlying, fut_expiry),
-                                      take(fut_rows, changed_rows(fut_rows, rng, 1.0))))
-    for expiry in day_expiries(underlying, day):
+    snaps.futures.append(FuturesTable(fut_table, underlying, fut_expiry, lot_size(underlying, fut_expiry, day),
+                                      take(fut_rows, changed_rows(fut_rows, rng, fut_book.update_p))))
+    for rank, expiry in enumerate(day_expiries(underlying, day)):
         close_s = (dt.datetime.combine(expiry, dt.time(15, 30)) - dt.datetime(1970, 1, 1)).total_seconds()
         T = np.maximum((close_s - t) / YEAR_S, 1e-7)
         fwd = spot * np.exp(RATE * T)
-        lot = lot_size(underlying, expiry)
+        lot = lot_size(underlying, expiry, day)
         for strike in range(atm - strikes * step, atm + strikes * step + 1, step):
             for opt_type in ("CE", "PE"):
                 c = Contract(underlying, expiry, opt_type, strike)
                 name = table_name(c, name_style(c, underlying))
                 k = np.log(strike / fwd)
                 vol = iv_surface(rng, k, T, shock, base_iv)
-                fair = bs_price(spot, float(strike), T, RATE, vol, opt_type == "CE")
-                liquidity = float(np.exp(-abs(math.log(strike / spot[0])) * 40.0))
+                fair = np.maximum(bs_price(spot, float(strike), T, RATE, vol, opt_type == "CE"), 0.0)
+                bp = option_book(bfit, rng, underlying, c, spot, fair, rank == 1, tod, activity)
                 prev = carry.prev_close.get(name, int(to_paise_grid(np.array([max(fair[0], 0.05)]))[0]))
                 oi0 = carry.oi.get(name, lot * int(rng.integers(200, 4000)))
-                rows = quote_rows(rng, t, np.maximum(fair, 0.0), lot, liquidity, prev, oi0)
+                rows = quote_rows(rng, t, fair, lot, bp, prev, oi0)
                 carry.prev_close[name], carry.oi[name] = int(rows["price"][-1]), int(rows["oi"][-1])
-                snaps.options.append(OptionTable(name, c, lot, take(rows, changed_rows(rows, rng, liquidity))))
+                snaps.options.append(OptionTable(name, c, lot, take(rows, changed_rows(rows, rng, bp.update_p))))
     return snaps
 
 

@@ -21,7 +21,7 @@ _NAME = re.compile(
     r"^(?P<underlying>BANKNIFTY|NIFTY)(?P<yy>\d{2})"
     r"(?:(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)|(?P<m>[1-9OND])(?P<dd>\d{2}))"
     r"(?P<strike>\d{3,6})(?P<opt_type>CE|PE)$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,   # ASCII: Unicode digits and case folds (dotless i) are not contract names
 )
 # Names of the index and futures tables in das_nse.
 INDEX_TABLES = {"NIFTY": "NIFTY", "BANKNIFTY": "BANKNIFTY"}
@@ -43,7 +43,9 @@ class ContractNameError(ValueError):
 
 def parse_table_name(name: str) -> Contract:
     """Contract of an option table name; raises ContractNameError naming the table."""
-    m = _NAME.match(name)
+    if not name.isascii():
+        raise ContractNameError(f"table {name!r}: not ASCII (a look-alike of a contract name?)")
+    m = _NAME.fullmatch(name)
     if m is None:
         raise ContractNameError(f"table {name!r}: not an option contract name")
     underlying = m["underlying"].upper()
@@ -57,6 +59,12 @@ def parse_table_name(name: str) -> Contract:
     except ValueError as exc:
         raise ContractNameError(f"table {name!r}: {exc}") from None
     return Contract(underlying, expiry, m["opt_type"].upper(), int(m["strike"]))
+
+
+def canonical_symbol(table: str) -> str:
+    """The contract's canonical name: the recorder's table name in upper case (older tables were
+    named in lower case; the broker's tradingsymbol, and so every newer table, is upper case)."""
+    return table.upper()
 
 
 def table_name(c: Contract, style: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.binance import dedupe_sort, parse_lines, symbol_of
+from ingest.binance import dedupe_sort, parse_bytes, symbol_of
 from ingest.finalize import ingest_code_version, record
 from ingest.stage import StageResult
 from warehouse import schema as S
@@ -21,7 +21,7 @@ def ingest_crypto(path: Path, root: Path, run_id: str) -> StageResult:
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.timezone.utc)
     symbol = symbol_of(path)
-    read = parse_lines(path.read_text(), symbol)
+    read = parse_bytes(path.read_bytes(), symbol, str(path))   # an unknown layout raises, naming the file
     sha = sha256_file(path)
     runs = []
     dates = sorted(set(read.table["date"].to_pylist()))
@@ -30,9 +30,8 @@ def ingest_crypto(path: Path, root: Path, run_id: str) -> StageResult:
         keys = {"symbol": symbol, "date": day}
         fresh, dup_new = dedupe_sort(new)        # a trade id twice in the file: the last line wins
         old = read_partition(root, "crypto", keys)
-        if old is not None:                       # a re-ingested trade replaces the stored one
-            old = old.filter(pc.invert(pc.is_in(old["trade_id"], fresh["trade_id"])))
-        merged, _ = dedupe_sort(pa.concat_tables([old, fresh]) if old is not None else fresh)
+        # a re-ingested trade replaces the stored one (same market, layout and id: fresh rows come last)
+        merged, _ = dedupe_sort(pa.concat_tables([old, fresh], promote_options="default") if old is not None else fresh)
         manifest = PartitionManifest("crypto", {"symbol": symbol, "date": day.isoformat()}, 0, run_id,
                                      ingest_code_version(), [{"source": str(path), "sha256": sha}])
         write_partition(root, "crypto", keys, merged, S.CRYPTO_TRADES, manifest)

@@ -1,19 +1,33 @@
 """The live recorder database (MariaDB/MySQL) through SQLAlchemy + PyMySQL.
 
-Tables are discovered in information_schema with bound parameters; every table name read from
-there is validated against a strict identifier pattern and backtick-quoted, never interpolated
-unchecked. Each table is read with one query on a server-side (unbuffered) cursor in bounded
-batches, newest rows only when a high-water mark is given. Speed: PyMySQL sends the query and reads
-the column definitions; the row packets are decoded from its socket by a Numba kernel
-(ingest.mysqlwire_nb), with no Python object per row or value. That reaches into PyMySQL 1.x's
-connection (`_rfile`, `_next_seq_id`, the cursor's result state), which is why it is pinned < 2; the
-mariadb tests and tests/test_mysqlwire.py fail on any drift.
+Databases: the one the URL names, else the list in `?databases=a,b` (or $TICKLAKE_MARIADB_DATABASES),
+else every `das_*` / `aws_das_*` database on the server (the recorder's shipped dasConfig.json
+names them aws_das_nse, aws_das_niftyopt, aws_das_bankopt, aws_das_sensexopt). Tables are
+discovered in information_schema with bound parameters and routed by ingest.route.table_route: the
+recorder's working tables, tables without its columns and names that are not plain identifiers are
+listed as skipped, never read. Every name that is read was validated against a strict identifier
+pattern and is backtick-quoted, never interpolated unchecked. Each table is read with one query on
+a server-side (unbuffered) cursor in bounded batches, only rows newer than a high-water mark (plus
+the few rows without a real timestamp, see ingest.mariadb_source) when a mark is given.
+
+Password: in the URL, or (kept out of the process list) $TICKLAKE_MARIADB_PASSWORD, a password
+file ($TICKLAKE_MARIADB_PASSWORD_FILE, `ticklake ingest --password-file`: the password on its first
+line, or a ~/.my.cnf-style option file's [client] password), or the URL's own
+`?read_default_file=~/.my.cnf`. Never logged: sources and errors show the URL without it.
+
+Speed: PyMySQL sends the query and reads the column definitions; the row packets are decoded from
+its socket by a Numba kernel (ingest.mysqlwire_nb), with no Python object per row or value. That
+reaches into PyMySQL 1.x's connection (`_rfile`, `_next_seq_id`, the cursor's result state), which
+is why it is pinned < 2; the mariadb tests and tests/test_mysqlwire.py fail on any drift.
 """
 from __future__ import annotations
 
+import configparser
 import json
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -21,15 +35,24 @@ import pymysql
 import sqlalchemy as sa
 
 from ingest.mysqlwire_nb import W_BAD_ROW, W_END, W_ERROR, W_FULL, W_NEED_MORE, W_PROTOCOL, parse_rows
-from ingest.recorder_format import NSE_DB, NULL_INT, OPTION_DBS
+from ingest.normalize import EARLIEST_S
+from ingest.recorder_format import NULL_INT, RECORDER_DB
+from ingest.route import S_UNSAFE, Reject, Route, Skip, table_route
 from ingest.sqldump import recorder_kind
+from ingest.sqlscan_nb import K_DATETIME
 
 IDENT = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-RECORDER_DBS = (*OPTION_DBS.values(), NSE_DB)
+PASSWORD_ENV = "TICKLAKE_MARIADB_PASSWORD"
+PASSWORD_FILE_ENV = "TICKLAKE_MARIADB_PASSWORD_FILE"
+DATABASES_ENV = "TICKLAKE_MARIADB_DATABASES"
 
 
 class UnsafeIdentifier(ValueError):
     """A database/table/column name from outside that is not a plain identifier."""
+
+
+class NoRecorderDatabase(ValueError):
+    """The server holds none of the databases asked for (or no das_* / aws_das_* database)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +60,7 @@ class SourceTable:
     db: str
     table: str
     columns: tuple[tuple[str, str], ...]   # (name, SQL column type)
+    route: Route | Reject | None = None
 
     @property
     def name(self) -> str:
@@ -50,15 +74,71 @@ def quote(ident: str) -> str:
 
 
 def masked(url: str) -> str:
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
+    u = sa.engine.make_url(url)
+    return u.set(query={k: v for k, v in u.query.items() if k != "databases"}).render_as_string(hide_password=True)
+
+
+def read_password_file(path: str | os.PathLike) -> str:
+    """The password of a password file: a ~/.my.cnf-style option file ([client] password=...) or
+    a plain file whose first line is the password."""
+    text = Path(path).expanduser().read_text()
+    if re.search(r"^\s*\[", text, re.M):
+        cfg = configparser.ConfigParser(allow_no_value=True, strict=False, interpolation=None)
+        cfg.read_string(text)
+        for section in ("client", "mysql", "mariadb", "client-mariadb"):
+            if cfg.has_option(section, "password"):
+                return (cfg.get(section, "password") or "").strip().strip("'\"")
+        raise ValueError(f"{path}: option file without a [client] password")
+    return text.splitlines()[0] if text else ""
+
+
+def _password(url: sa.engine.URL) -> str | None:
+    if url.password is not None:
+        return None                                       # the URL's own
+    if os.environ.get(PASSWORD_ENV) is not None:
+        return os.environ[PASSWORD_ENV]
+    if os.environ.get(PASSWORD_FILE_ENV):
+        return read_password_file(os.environ[PASSWORD_FILE_ENV])
+    return None
 
 
 def engine_for(url: str) -> sa.Engine:
-    return sa.create_engine(url, pool_pre_ping=True)
+    """An engine for the URL (our `databases` parameter stripped); a password from the environment
+    or a password file goes to the driver, never into the URL."""
+    u = sa.engine.make_url(url)
+    u = u.set(query={k: v for k, v in u.query.items() if k != "databases"})
+    pw = _password(u)
+    return sa.create_engine(u, pool_pre_ping=True, connect_args={"password": pw} if pw is not None else {})
 
 
-def discover(engine: sa.Engine, dbs: tuple[str, ...] = RECORDER_DBS) -> tuple[list[SourceTable], list[str]]:
-    """Recorder tables and their columns; names that are not safe identifiers come back as rejects."""
+def wanted_databases(url: str) -> tuple[str, ...] | None:
+    """The databases a URL asks for (its path, or ?databases=, or $TICKLAKE_MARIADB_DATABASES);
+    None = every das_* / aws_das_* database."""
+    u = sa.engine.make_url(url)
+    listed = u.query.get("databases") or os.environ.get(DATABASES_ENV) or ""
+    names = [u.database] if u.database else [d.strip() for d in str(listed).split(",") if d.strip()]
+    for n in names:
+        quote(n)
+    return tuple(names) or None
+
+
+def databases(engine: sa.Engine, wanted: tuple[str, ...] | None) -> list[str]:
+    with engine.connect() as con:
+        present = [r[0] for r in con.execute(sa.text("select SCHEMA_NAME from information_schema.SCHEMATA order by 1"))]
+    if wanted is None:
+        found = [d for d in present if RECORDER_DB.match(d)]
+        if not found:
+            raise NoRecorderDatabase("no das_* / aws_das_* database on the server; name one in the URL "
+                                     "(mysql+pymysql://user@host:3306/aws_das_nse) or list them with ?databases=a,b")
+        return found
+    missing = [d for d in wanted if d not in present]
+    if missing:
+        raise NoRecorderDatabase(f"database(s) not on the server: {', '.join(missing)}")
+    return list(wanted)
+
+
+def discover(engine: sa.Engine, dbs: list[str]) -> tuple[list[SourceTable], list[tuple[str, str]]]:
+    """The tables to read (routed, columns in order) and the tables skipped with the reason."""
     q_tables = sa.text("select TABLE_SCHEMA, TABLE_NAME from information_schema.TABLES "
                        "where TABLE_SCHEMA in :dbs and TABLE_TYPE = 'BASE TABLE' order by 1, 2"
                        ).bindparams(sa.bindparam("dbs", expanding=True))
@@ -70,13 +150,17 @@ def discover(engine: sa.Engine, dbs: tuple[str, ...] = RECORDER_DBS) -> tuple[li
         cols: dict[tuple[str, str], list] = {}
         for db, t, c, typ in con.execute(q_cols, {"dbs": list(dbs)}):
             cols.setdefault((db, t), []).append((c, typ.upper()))
-    ok, bad = [], []
+    read, skipped = [], []
     for db, t in names:
-        if IDENT.match(db) and IDENT.match(t) and all(IDENT.match(c) for c, _ in cols.get((db, t), [])):
-            ok.append(SourceTable(db, t, tuple(cols.get((db, t), ()))))
+        columns = tuple(cols.get((db, t), ()))
+        route = table_route(db, t, [c for c, _ in columns])
+        if not IDENT.match(t):
+            route = Skip(S_UNSAFE)                  # never quoted into a query, whatever it holds
+        if isinstance(route, Skip):
+            skipped.append((f"{db}.{t}", route.reason))
         else:
-            bad.append(f"{db}.{t}")
-    return ok, bad
+            read.append(SourceTable(db, t, columns, route))
+    return read, skipped
 
 
 BATCH_ROWS = 500_000          # rows per batch handed to staging (bounded memory, like the dump parser)
@@ -93,18 +177,22 @@ class BadRow:
 
 
 def select_sql(t: SourceTable, after: int | None) -> str:
-    """The table's rows in timestamp order (rows without a timestamp first), only those after
-    `after` (recorder seconds) when given. Only integers computed here, never outside text, enter
-    the SQL besides validated, quoted identifiers."""
+    """The table's rows, only those after `after` (recorder seconds) when given, plus, always, the
+    rows without a real timestamp (NULL, or the recorder's '1970-01-01 05:30:00', which its next
+    day's write replaces: a read above the mark alone would never see the new one). In the
+    server's own order: sorting costs the server a third of the read, and nothing depends on the
+    order (a table's timestamps are UNIQUE; positions name the timestamp). Only integers computed
+    here, never outside text, enter the SQL besides validated, quoted identifiers."""
     ts = quote("timestamp")
-    cond = "" if after is None else f" where {ts} > timestampadd(second, {int(after)}, {EPOCH})"
+    cond = "" if after is None else (f" where {ts} > timestampadd(second, {int(after)}, {EPOCH}) or {ts} is null"
+                                     f" or {ts} < timestampadd(second, {EARLIEST_S}, {EPOCH})")
     cols = ", ".join(quote(c) for c, _ in t.columns)
-    return f"select {cols} from {quote(t.db)}.{quote(t.table)}{cond} order by {ts}"
+    return f"select {cols} from {quote(t.db)}.{quote(t.table)}{cond}"
 
 
 def read_table(engine: sa.Engine, t: SourceTable, since: int | None = None,
                batch_rows: int = BATCH_ROWS) -> Iterator[dict[str, np.ndarray] | BadRow]:
-    """Rows newer than `since` (recorder seconds; all rows, NULL timestamps first, when None) as
+    """Rows newer than `since` (recorder seconds; all rows when None; see select_sql) as
     int64 columns in the recorder's units, in batches of at most `batch_rows`, with a BadRow in
     place of each row that does not decode. One unbuffered query: the server streams the rows
     while they are decoded (ingest.mysqlwire_nb), so memory is one batch and one socket read."""
@@ -136,7 +224,7 @@ def read_table(engine: sa.Engine, t: SourceTable, since: int | None = None,
                 yield {c: out[i, :n].copy() for i, c in enumerate(names)}
                 n = 0
             if status == W_BAD_ROW:
-                yield BadRow(ordinal, _row_text(bytes(buf[a:b]), names))
+                yield BadRow(ordinal, _row_text(bytes(buf[a:b]), names, kinds))
                 ordinal += 1
             elif status == W_ERROR:
                 pymysql.err.raise_mysql_exception(bytes(buf[a:b]))
@@ -157,8 +245,9 @@ def read_table(engine: sa.Engine, t: SourceTable, since: int | None = None,
             raw.invalidate()
 
 
-def _row_text(payload: bytes, names: list[str]) -> str:
-    """A row packet that did not decode, as JSON of its fields' text (for the quarantine)."""
+def _row_text(payload: bytes, names: list[str], kinds: np.ndarray | None = None) -> str:
+    """A row packet that did not decode, as JSON of its fields' text (for the quarantine); a
+    DATETIME that reads as one is rendered as ISO text with the +05:30 zone."""
     values, p = [], 0
     while p < len(payload) and len(values) <= len(names):
         head = payload[p]
@@ -172,7 +261,13 @@ def _row_text(payload: bytes, names: list[str]) -> str:
         values.append(payload[start:start + size].decode("utf-8", "replace"))
         p = start + size
     keys = names + [f"extra{k}" for k in range(len(values) - len(names))]
+    for k, v in enumerate(values):
+        if kinds is not None and k < len(kinds) and kinds[k] == K_DATETIME and v and _WALL.fullmatch(v):
+            values[k] = v.replace(" ", "T") + "+05:30"
     return json.dumps(dict(zip(keys, values)), separators=(",", ":"))[:500]
+
+
+_WALL = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
 def high_water_mark(previous: int | None, timestamps: np.ndarray) -> int | None:

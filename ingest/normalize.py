@@ -2,7 +2,9 @@
 
 Steps for one batch of one source table (see PRODUCT.md "Canonical option tick columns"):
 - timestamps: naive IST wall seconds -> tz-aware µs; the trading date from the wall time;
-- a NULL timestamp, a date without a session, a second outside the session -> quarantined with a reason;
+- a NULL timestamp, a date without a session -> quarantined with a reason; a second outside the
+  session: an option row is quarantined (options have no pre-open), an index, futures or stock row
+  is kept and labelled with its session segment (index pre-open, post-close: real prices);
 - a '1970-01-01 05:30:00' row is kept aside with its candidate second (its lastTradeTime); whether
   that second is free is only known once the whole partition is assembled (transforms.dedupe);
 - zero prices and empty depth levels -> null; the recorder's `close` becomes `prev_close`.
@@ -32,6 +34,8 @@ R_PREOPEN = "outside session: before open"
 R_POSTCLOSE = "outside session: after close"
 R_BETWEEN = "outside session: between segments"
 R_1970_NO_CONTEXT = "ts 1970-01-01 05:30: lastTradeTime missing or outside the session, cannot place"
+# the `session` column of kept rows: inside a segment, before the first, after the last, between two
+SESSIONS = ("regular", "pre_open", "post_close", "break")
 
 
 @dataclass
@@ -44,6 +48,7 @@ class Classified:
     repaired: np.ndarray      # bool: kept row is a 1970 row placed at its lastTradeTime
     rejected: np.ndarray      # indexes of rows quarantined now
     reasons: list[str]        # reason per rejected row
+    session: np.ndarray       # int8 index into SESSIONS per kept row
 
 
 _ORD_1970 = ORDINAL_1970
@@ -76,8 +81,10 @@ def _session_codes(wall_s: np.ndarray, day_ord: np.ndarray) -> np.ndarray:
     return codes
 
 
-def classify(ts: np.ndarray, last_trade: np.ndarray | None) -> Classified:
-    """Decide each row's fate from its recorder timestamp (and lastTradeTime for 1970 rows)."""
+def classify(ts: np.ndarray, last_trade: np.ndarray | None, keep_outside: bool = False) -> Classified:
+    """Decide each row's fate from its recorder timestamp (and lastTradeTime for 1970 rows).
+    keep_outside: rows of a trading date outside its session segments are kept (labelled by
+    `session`) instead of quarantined; a 1970 row is still only placed inside the session."""
     n = len(ts)
     reasons = ("", R_NULL_TS, R_IMPLAUSIBLE, R_1970_NO_CONTEXT) + _SESSION_REASONS[1:]
     code = np.zeros(n, dtype=np.int8)                 # index into `reasons`; 0 = keep
@@ -93,13 +100,15 @@ def classify(ts: np.ndarray, last_trade: np.ndarray | None) -> Classified:
     day_ord[valid] = wall[valid] // DAY_S + _ORD_1970
     sess = _session_codes(wall[valid], day_ord[valid])
     idx_valid = np.flatnonzero(valid)
-    bad = sess != 0
     # a 1970 row whose lastTradeTime lies outside the session cannot be placed either
+    bad = (sess != 0) & (is1970[idx_valid] | (sess == 1) | (not keep_outside))
     code[idx_valid[bad]] = np.where(is1970[idx_valid[bad]], 3, sess[bad] + 3)
     keep = np.flatnonzero(code == 0)
     rejected = np.flatnonzero(code != 0)
+    segment = np.zeros(n, dtype=np.int8)
+    segment[idx_valid] = np.maximum(sess - 1, 0)        # 2/3/4 (before/after/between) -> 1/2/3
     return Classified(keep=keep, wall_s=wall[keep], day_ord=day_ord[keep], repaired=is1970[keep],
-                      rejected=rejected, reasons=[reasons[c] for c in code[rejected]])
+                      rejected=rejected, reasons=[reasons[c] for c in code[rejected]], session=segment[keep])
 
 
 # the conversion table of quote_columns: recorder column j -> canonical column _NAMES[j]

@@ -5,8 +5,30 @@ the generator's writers, the dump parser and the live-MariaDB reader.
 """
 from __future__ import annotations
 
+import re
+
 OPTION_DBS = {"BANKNIFTY": "das_bankopt", "NIFTY": "das_niftyopt"}
 NSE_DB = "das_nse"
+# The recorder's shipped dasConfig.json names its databases aws_das_nse, aws_das_niftyopt,
+# aws_das_bankopt, aws_das_sensexopt (rthennan/ZerodhaWebsocket); older setups used das_*.
+RECORDER_DB = re.compile(r"^(?:aws_)?das_[a-z0-9_]+$")
+_DB_ROLES = {"nse": ("nse", None), "niftyopt": ("options", "NIFTY"), "bankopt": ("options", "BANKNIFTY"),
+             "sensexopt": ("options", "SENSEX")}
+# Tables the recorder keeps beside its instrument tables in the nse database: the day's ticks of
+# every instrument until the evening backup, and the backup's bookkeeping (DAS_Ticker.py,
+# DAS_dailyBackup.py). Never instrument data.
+WORKING_TABLES = ("dailytable", "backupsuccesstables")
+
+
+def db_role(db: str | None) -> tuple[str, str | None]:
+    """What a recorder database holds: ("nse", None) for indices, futures and stocks; ("options",
+    UNDERLYING) for one underlying's option contracts; ("any", None) when the database is unknown
+    (a dump without USE, a JSON source): tables are then told apart by name and columns alone."""
+    if db is None:
+        return "any", None
+    m = re.match(r"^(?:aws_)?das_(.+)$", db)
+    return _DB_ROLES.get(m.group(1), ("any", None)) if m else ("any", None)
+
 DUMP_FILES = {db: f"{db}_mod.sql.gz" for db in (*OPTION_DBS.values(), NSE_DB)}
 
 _D2 = "DECIMAL(19,2)"

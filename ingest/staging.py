@@ -3,16 +3,30 @@
 Sources are parsed once, in any order; their rows are spilled per partition key (kind, underlying,
 date) as Arrow IPC fragments under `<root>/_pending/<kind>/<underlying>/<date>/`, so memory stays
 bounded by the flush size and each partition can later be assembled on its own (a Dagster
-partition, a `--workers` process). Every file of one staging ("stage id" = run + source index) is
-only valid once `<root>/_pending/_committed/<stage id>` exists: a stage killed half-way is ignored
-by assembly and swept later, so a crash never leaks partial input into a partition.
+partition, a `--workers` process). A stage (one source, "stage id" = run + source index) is valid
+only once its commit marker `<root>/_pending/_committed/<stage id>` exists, and only its files that
+belong to a key with its `<stage id>.counts.json` there.
+
+What survives what:
+- A stage holds an flock on `_pending/_locks/<stage id>.lock` while it writes: the kernel drops it
+  when the process dies (SIGKILL included), so `sweep` knows a dead stage from a running one and
+  deletes a dead one's files at once (a stage that fails, e.g. on a full disk, deletes its own).
+- A source is identified by its content (`identity`: sha256 of the file, or the table and
+  high-water mark of a live database read). When several committed stages of one identity are
+  pending for a key (a rerun after a crash, a re-ingest), only the newest is assembled; the older
+  ones are consumed unread, so nothing is counted twice.
+- Consuming a key's inputs deletes the counts files first: a crash half-way leaves files that no
+  longer belong to any key, never a stage that is missing some of its rows.
+- Rows decoded from a gzip member that later fails its CRC are rolled back (`Stager.checkpoint` /
+  `rollback`): only fragments staged before the last verified point are kept.
+- In a `--workers` process, a stage is never committed once the parent is gone (`set_parent`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,11 +34,14 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from ingest.route import Normalized, Rejection
-from warehouse.files import atomic_path
+from warehouse.files import FileLock, atomic_path, atomic_write_json, crash_point, is_locked, remove_empty_dirs
 
 PartKey = tuple[str, str, dt.date | None]  # (kind, underlying, date); date None = unplaced
 FLUSH_ROWS = 250_000
 UNPLACED = "unplaced"
+COMMITTED = "_committed"
+LOCKS = "_locks"
+SOURCE_LEVEL: PartKey = ("options", "unknown", None)   # rows that belong to no table (file-level damage)
 
 
 def pending_root(root: Path) -> Path:
@@ -46,17 +63,53 @@ def _write_ipc(path: Path, table: pa.Table) -> None:
         w.write_table(table)
 
 
-class Stager:
-    """Spills one source's fragments and quarantine rows per partition key; commits at close()."""
+# -- the parent of a --workers process ------------------------------------------------------------
+_PARENT_PID: int | None = None
 
-    def __init__(self, pending: Path, stage_id: str, source: str, checksum: str):
+
+def set_parent(pid: int | None) -> None:
+    """In a pool worker: the pid of the ingest process; stages are not committed once it is gone."""
+    global _PARENT_PID
+    _PARENT_PID = pid
+
+
+def parent_alive() -> bool:
+    return _PARENT_PID is None or os.getppid() == _PARENT_PID
+
+
+class ParentGone(RuntimeError):
+    """The process that started this worker died: its stage must not be committed."""
+
+
+class Stager:
+    """Spills one source's fragments and quarantine rows per partition key; commits at close().
+
+    `identity` names the source's content (see the module docstring); a reader that only learns it
+    at the end (a dump's sha256 is computed as it is read) sets it before close()."""
+
+    def __init__(self, pending: Path, stage_id: str, source: str, checksum: str = "", *,
+                 run_id: str | None = None, order: tuple | list | None = None):
         self.pending, self.stage_id, self.source, self.checksum = pending, stage_id, source, checksum
+        self.identity = checksum or f"path:{source}"
+        self.run_id = run_id or stage_id.rsplit("-s", 1)[0]
+        self.order = list(order) if order is not None else [stage_id]
+        self.size: int | None = None
+        self.partial: dict | None = None
+        self._lock = FileLock(pending / LOCKS / f"{stage_id}.lock")
+        self._lock.acquire()
         self._buf: dict[PartKey, list[pa.Table]] = defaultdict(list)
         self._qbuf: dict[PartKey, list[dict]] = defaultdict(list)
         self._rows: dict[PartKey, int] = defaultdict(int)
         self._files = 0
+        self._written: list[Path] = []
         self.staged: dict[PartKey, int] = defaultdict(int)
         self.rejected: dict[PartKey, int] = defaultdict(int)
+        self.retracted: dict[PartKey, int] = defaultdict(int)   # rows read before, gone now (ingest.retract)
+        # what the last verified point holds: fragments and quarantine rows buffered then, counts
+        self._vlen: dict[PartKey, int] = defaultdict(int)
+        self._qvlen: dict[PartKey, int] = defaultdict(int)
+        self._unverified: list[Path] = []
+        self._verified_counts: tuple[dict, dict] = ({}, {})
 
     def add(self, norm: Normalized) -> None:
         for key, frag in norm.fragments.items():
@@ -75,72 +128,193 @@ class Stager:
         if len(self._qbuf[key]) >= FLUSH_ROWS:
             self._flush_quarantine(key)
 
+    def rows(self) -> int:
+        """Source rows staged so far (kept, quarantined)."""
+        return sum(self.staged.values()) + sum(self.rejected.values())
+
+    # -- verified points and rollback (damaged gzip members) ----------------------------------
+    def checkpoint(self) -> None:
+        """Everything staged so far is verified: a later rollback keeps it."""
+        for key, frags in self._buf.items():
+            self._vlen[key] = len(frags)
+        for key, q in self._qbuf.items():
+            self._qvlen[key] = len(q)
+        self._unverified = []
+        self._verified_counts = (dict(self.staged), dict(self.rejected))
+
+    def rollback(self) -> None:
+        """Drop everything staged since the last checkpoint (files written and buffered rows)."""
+        for p in self._unverified:
+            p.unlink(missing_ok=True)
+        self._unverified = []
+        for key in list(self._buf):
+            del self._buf[key][self._vlen[key]:]
+            self._rows[key] = sum(f.num_rows for f in self._buf[key])
+        for key in list(self._qbuf):
+            del self._qbuf[key][self._qvlen[key]:]
+        staged, rejected = self._verified_counts
+        self.staged, self.rejected = defaultdict(int, staged), defaultdict(int, rejected)
+
+    def damaged(self, position: str, reason: str, offset: int, rollback: bool, counted: bool) -> None:
+        """The source ends here before its end: record it (a quarantine row when `counted`) and what
+        is kept; with `rollback`, first drop what was staged since the last verified point."""
+        if rollback:
+            self.rollback()
+        kept = self.rows()
+        if counted:
+            self.reject(SOURCE_LEVEL, [Rejection(position, reason, "")])
+        self.partial = {"reason": reason, "position": position, "offset": offset, "kept_rows": kept,
+                        "dropped_after_check": rollback}
+
+    # -- files --------------------------------------------------------------------------------
     def _next_file(self, key: PartKey, kind: str) -> Path:
         d = key_dir(self.pending, key)
         d.mkdir(parents=True, exist_ok=True)
         self._files += 1
         return d / f"{self.stage_id}.{kind}{self._files:06d}.arrow"
 
+    def _spill(self, key: PartKey, kind: str, table: pa.Table, verified: bool) -> None:
+        path = self._next_file(key, kind)
+        self._written.append(path)
+        _write_ipc(path, table)
+        if not verified:
+            self._unverified.append(path)
+        crash_point("stage-flushed")
+
     def _flush(self, key: PartKey) -> None:
-        if self._buf[key]:
-            _write_ipc(self._next_file(key, "f"), pa.concat_tables(self._buf[key], promote_options="default"))
-            self._buf[key].clear()
+        frags = self._buf[key]
+        if frags:
+            # verified and unverified fragments go to separate files: a rollback deletes only the latter
+            v = self._vlen[key]
+            for part, verified in ((frags[:v], True), (frags[v:], False)):
+                if part:
+                    self._spill(key, "f", pa.concat_tables(part, promote_options="default"), verified)
+            frags.clear()
             self._rows[key] = 0
+            self._vlen[key] = 0
 
     def _flush_quarantine(self, key: PartKey) -> None:
-        if self._qbuf[key]:
-            _write_ipc(self._next_file(key, "q"), pa.Table.from_pylist(self._qbuf[key]))
-            self._qbuf[key].clear()
+        q = self._qbuf[key]
+        if q:
+            v = self._qvlen[key]
+            for part, verified in ((q[:v], True), (q[v:], False)):
+                if part:
+                    self._spill(key, "q", pa.Table.from_pylist(part), verified)
+            q.clear()
+            self._qvlen[key] = 0
 
     def close(self) -> list[PartKey]:
         """Flush, write per-key counts, then the commit marker; returns the keys touched."""
-        keys = sorted(set(self.staged) | set(self.rejected), key=key_label)
+        keys = sorted({k for d in (self.staged, self.rejected, self.retracted) for k, n in d.items() if n},
+                      key=key_label)
         for key in keys:
             self._flush(key)
             self._flush_quarantine(key)
-            counts = {"source": self.source, "sha256": self.checksum, "stage_id": self.stage_id,
-                      "staged": self.staged.get(key, 0), "rejected": self.rejected.get(key, 0)}
+            counts = {"source": self.source, "identity": self.identity, "sha256": self.checksum,
+                      "stage_id": self.stage_id, "run_id": self.run_id,
+                      "staged": self.staged.get(key, 0), "rejected": self.rejected.get(key, 0),
+                      "retracted": self.retracted.get(key, 0)}
             path = key_dir(self.pending, key) / f"{self.stage_id}.counts.json"
-            path.write_text(json.dumps(counts, sort_keys=True))
-        marker = self.pending / "_committed" / self.stage_id
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({"source": self.source, "keys": [key_label(k) + f"/{k[0]}" for k in keys]}))
+            self._written.append(path)
+            atomic_write_json(path, counts, fsync=False)
+        if not parent_alive():
+            self.abort()
+            raise ParentGone(f"{self.source}: the ingest process is gone; stage {self.stage_id} not committed")
+        marker = {"stage_id": self.stage_id, "run_id": self.run_id, "source": self.source,
+                  "identity": self.identity, "sha256": self.checksum, "size": self.size, "order": self.order,
+                  "rows": self.rows(), "partial": self.partial,
+                  "keys": [[k[0], k[1], k[2].isoformat() if k[2] else None] for k in keys]}
+        atomic_write_json(self.pending / COMMITTED / self.stage_id, marker)
+        self._lock.release(unlink=True)
+        crash_point("stage-committed")
         return keys
 
+    def abort(self) -> None:
+        """Delete what this (failed) stage wrote: a rerun must not trip over it or need its space."""
+        for p in self._written:
+            p.unlink(missing_ok=True)
+        self._written = []
+        self._lock.release(unlink=True)
 
-def committed(pending: Path) -> set[str]:
-    d = pending / "_committed"
-    return {p.name for p in d.iterdir()} if d.exists() else set()
+
+# -- reading the pending area --------------------------------------------------------------------
+def committed(pending: Path) -> dict[str, dict]:
+    """Commit markers by stage id."""
+    d = pending / COMMITTED
+    out = {}
+    for p in sorted(d.iterdir()) if d.exists() else []:
+        if p.name.startswith("."):
+            continue
+        try:
+            out[p.name] = json.loads(p.read_text())
+        except (OSError, ValueError):          # written atomically: only a foreign file is unreadable
+            continue
+    return out
+
+
+def reorder(pending: Path, stage_id: str, order: list) -> None:
+    """Give a committed stage a new place in the order of sources (a rerun that reuses it)."""
+    path = pending / COMMITTED / stage_id
+    marker = json.loads(path.read_text())
+    marker["order"] = order
+    atomic_write_json(path, marker)
 
 
 def _stage_of(path: Path) -> str:
-    return path.name.split(".", 1)[0]
+    name = path.name.lstrip(".")        # temp files: .<name>.<unique>.tmp
+    return name.split(".", 1)[0]
 
 
 class PendingKey:
-    """The committed pending inputs of one partition key (a snapshot taken at construction)."""
+    """The committed pending inputs of one partition key (a snapshot taken at construction).
+
+    `stages`: stage id -> counts of the stages to assemble (the newest per identity), in source
+    order; `superseded`: older stages of the same identities, consumed without being read."""
 
     def __init__(self, pending: Path, key: PartKey):
-        ok = committed(pending)
+        markers = committed(pending)
         d = key_dir(pending, key)
-        files = sorted(d.iterdir()) if d.exists() else []
+        files = sorted(p for p in d.iterdir() if p.is_file() and not p.name.startswith(".")) if d.exists() else []
         self.key = key
-        self.files = [p for p in files if _stage_of(p) in ok and not p.name.startswith(".")]
-        self.counts = [json.loads(p.read_text()) for p in self.files if p.name.endswith(".counts.json")]
+        counts = {}
+        for p in files:
+            sid = _stage_of(p)
+            if p.name.endswith(".counts.json") and sid in markers:
+                counts[sid] = {**json.loads(p.read_text()), "order": markers[sid].get("order") or [sid]}
+        newest: dict[str, str] = {}
+        for sid in sorted(counts, key=lambda s: (counts[s]["order"], s)):
+            newest[counts[sid]["identity"]] = sid
+        self.stages = {sid: counts[sid] for sid in sorted(newest.values(), key=lambda s: (counts[s]["order"], s))}
+        self.superseded = sorted(set(counts) - set(self.stages))
+        self.files = [p for p in files if _stage_of(p) in self.stages]
+        self._consumable = [p for p in files if _stage_of(p) in counts]
 
-    def fragments(self) -> list[pa.Table]:
-        # memory-mapped: the tables are views of the page cache, no copy before the final gather
-        return [ipc.open_file(pa.memory_map(str(p))).read_all() for p in self.files
+    @property
+    def counts(self) -> list[dict]:
+        return list(self.stages.values())
+
+    def fragments(self) -> list[tuple[str, pa.Table]]:
+        """(stage id, rows) per fragment file. Memory-mapped: the tables are views of the page cache,
+        no copy before the final gather."""
+        return [(_stage_of(p), ipc.open_file(pa.memory_map(str(p))).read_all()) for p in self.files
                 if ".f" in p.name and p.suffix == ".arrow"]
 
-    def quarantine(self) -> pa.Table | None:
-        parts = [ipc.open_file(p).read_all() for p in self.files if ".q" in p.name and p.suffix == ".arrow"]
-        return pa.concat_tables(parts) if parts else None
+    def retractions(self) -> list[tuple[str, list[dict]]]:
+        """(stage id, rows the source no longer holds) per retraction file (ingest.retract)."""
+        return [(_stage_of(p), json.loads(p.read_text())) for p in self.files if p.name.endswith(".retract.json")]
+
+    def quarantine(self) -> list[tuple[str, pa.Table]]:
+        return [(_stage_of(p), ipc.open_file(pa.memory_map(str(p))).read_all()) for p in self.files
+                if ".q" in p.name and p.suffix == ".arrow"]
 
     def consume(self) -> None:
-        """Delete the inputs this snapshot read (files that arrived since are left for the next run)."""
-        for p in self.files:
+        """Delete the inputs this snapshot read or superseded (files that arrived since are left for
+        the next run): the counts first, so a crash half-way leaves no half stage behind."""
+        ordered = sorted(self._consumable, key=lambda p: not p.name.endswith(".counts.json"))
+        for i, p in enumerate(ordered):
             p.unlink(missing_ok=True)
+            if i == 0:
+                crash_point("consume-started")
 
 
 def pending_keys(pending: Path) -> list[PartKey]:
@@ -157,21 +331,47 @@ def pending_keys(pending: Path) -> list[PartKey]:
     return keys
 
 
-def sweep(pending: Path, min_age_s: float = 3600.0) -> None:
-    """Drop leftovers of killed stages (uncommitted files older than min_age_s, so a stage still
-    running elsewhere is left alone) and commit markers whose files are all consumed."""
-    ok = committed(pending)
-    live = set()
-    now = time.time()
-    for p in pending.rglob("*") if pending.exists() else []:
-        if p.is_file() and "_committed" not in p.parts:
-            stage = _stage_of(p) if not p.name.startswith(".") else None
-            if stage in ok:
-                live.add(stage)
-            elif now - p.stat().st_mtime >= min_age_s:
-                p.unlink(missing_ok=True)
-    for stage in ok - live:
-        (pending / "_committed" / stage).unlink(missing_ok=True)
+def sweep(pending: Path) -> None:
+    """Delete what dead stages left: files of stages that are neither committed nor running (their
+    lock is free), files that no longer belong to a key (a consume cut short), commit markers whose
+    files are all consumed, stale locks and empty directories. Safe while other stages run."""
+    if not pending.exists():
+        return
+    markers = committed(pending)
+    live: set[str] = set()
+    running: dict[str, bool] = {}
+
+    def is_running(sid: str) -> bool:
+        if sid not in running:
+            running[sid] = is_locked(pending / LOCKS / f"{sid}.lock")
+        return running[sid]
+
+    by_dir: dict[Path, list[Path]] = defaultdict(list)
+    for p in pending.rglob("*"):
+        if p.is_file() and p.parent.name not in (COMMITTED, LOCKS):
+            by_dir[p.parent].append(p)
+    for files in by_dir.values():
+        has_counts = {_stage_of(p) for p in files if p.name.endswith(".counts.json")}
+        for p in files:
+            sid = _stage_of(p)
+            if sid in markers and sid in has_counts:
+                live.add(sid)
+            elif is_running(sid):
+                continue
+            elif sid in markers or not (pending / COMMITTED / sid).exists():
+                p.unlink(missing_ok=True)     # consumed from this key half-way, or a dead stage's
+            # else: committed after the listing above; the next sweep sees it whole
+    for sid in set(markers) - live:
+        if not is_running(sid):
+            (pending / COMMITTED / sid).unlink(missing_ok=True)
+    for tmp in (pending / COMMITTED).glob(".*") if (pending / COMMITTED).exists() else []:
+        if not is_running(_stage_of(tmp)):                 # a marker whose writing was cut short
+            tmp.unlink(missing_ok=True)
+    for lock in (pending / LOCKS).glob("*.lock") if (pending / LOCKS).exists() else []:
+        stale = FileLock(lock)
+        if stale.acquire(blocking=False):
+            stale.release(unlink=True)
+    remove_empty_dirs(pending, keep_root=False)
 
 
 def reset(pending: Path) -> None:

@@ -1,11 +1,12 @@
 """`ticklake` command line (click): thin wiring over the layers; every failure is one line on stderr.
 
-Exit codes: 0 success, 1 error, 2 a usage error (click's). `TICKLAKE_DEBUG=1` shows tracebacks.
+Exit codes: `ExitCode` (the README's CLI section lists them). `TICKLAKE_DEBUG=1` shows tracebacks.
 `--warehouse` and `--quiet` are accepted before or after the command name.
 """
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import os
 import sys
@@ -15,6 +16,16 @@ import click
 
 from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
+
+
+class ExitCode(enum.IntEnum):
+    """What `ticklake` exits with: the one place these numbers are defined."""
+
+    OK = 0
+    ERROR = 1          # a failure, one line on stderr; ingest: a source had nothing readable in it
+    USAGE = 2          # a usage error (click's)
+    PARTIAL = 3        # ingest: a source was read only in part; what was read is committed and reconciled
+    INTERRUPTED = 130  # Ctrl-C
 
 
 class Settings:
@@ -97,17 +108,22 @@ def cli(ctx: click.Context) -> None:
 @click.option("--clean", is_flag=True, help="no injected quirks")
 @click.option("--malformed-rows", type=int, default=0, help="inject N malformed tuples")
 @click.option("--truncated-statement", is_flag=True, help="cut the last statement mid-tuple")
+@click.option("--force", is_flag=True, help="replace the generator's own subfolders and manifest in a non-empty --out")
 def generate_cmd(s: Settings, out, start, days, underlyings, strikes, seed, formats, mariadb_url, index_csv, clean,
-                 malformed_rows, truncated_statement) -> None:
+                 malformed_rows, truncated_statement, force) -> None:
     from generator.config import GeneratorConfig
-    from generator.driver import generate
+    from generator.driver import generate, plan
     from orchestration.progress import Progress
 
     cfg = GeneratorConfig(out=Path(out), start=start, days=days, underlyings=_csv_list(underlyings), strikes=strikes,
                           seed=seed, formats=_csv_list(formats), mariadb_url=mariadb_url,
                           index_csv=Path(index_csv) if index_csv else None, quirks=not clean,
-                          malformed_rows=malformed_rows, truncated_statement=truncated_statement)
-    progress = Progress("generate", quiet=s.quiet)
+                          malformed_rows=malformed_rows, truncated_statement=truncated_statement, force=force)
+    p = plan(cfg)
+    if not s.quiet:
+        click.echo(f"generate: {len(p.days)} trading days x {','.join(cfg.underlyings)}, ATM+-{strikes} "
+                   f"({p.tables_per_day} option tables a day each) -> {out}: {p.describe()}", err=True)
+    progress = Progress("generate", total_bytes=p.total_bytes, quiet=s.quiet)
     manifest = generate(cfg, progress=progress)
     rows = sum(manifest["tables"].values())
     progress.rows = rows
@@ -117,51 +133,101 @@ def generate_cmd(s: Settings, out, start, days, underlyings, strikes, seed, form
                    f"(manifest: {Path(out) / 'manifest.json'})")
 
 
-@command(cli, "ingest", help="ingest dumps / MariaDB / JSON / CSV sources into the warehouse")
+@command(cli, "ingest", help="ingest dumps / MariaDB / JSON / CSV sources into the warehouse "
+                             "(exit 3: a source read only in part; 1: a source not readable at all)")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
-def ingest_cmd(s: Settings, sources, workers) -> None:
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="MariaDB password: the file's first line, or a ~/.my.cnf-style [client] password "
+                   "(else $TICKLAKE_MARIADB_PASSWORD; keeps it out of the process list)")
+@click.option("--reingest", is_flag=True, help="read dumps again even when the warehouse holds their content")
+@click.option("--max-statement-mb", type=click.IntRange(min=1), default=64, show_default=True,
+              help="longest unfinished piece of a dump statement held in memory; longer ones are quarantined")
+@click.pass_context
+def ingest_cmd(ctx: click.Context, s: Settings, sources, workers, password_file, reingest, max_statement_mb) -> None:
+    from ingest.mariadb import PASSWORD_FILE_ENV
     from ingest.pipeline import run_ingest
+    from ingest.skipped import summary_lines
     from orchestration.progress import Progress
 
+    if password_file:
+        os.environ[PASSWORD_FILE_ENV] = str(Path(password_file).resolve())
+
     progress = Progress("ingest", quiet=s.quiet)
-    report = run_ingest(list(sources), s.root, workers=workers, progress=progress)
+    report = run_ingest(list(sources), s.root, workers=workers, progress=progress, reingest=reingest,
+                        max_statement_bytes=max_statement_mb << 20)
+    _register_ingest(s.root, report.runs)
     t = report.totals()
     progress.rows = t["source_rows"]
     progress.done()
     if not s.quiet:
+        for line in summary_lines(report.sources):
+            click.echo(line)
+        for sk in report.skipped:
+            click.echo(f"skipped {sk['source']}: same content as {sk['same_as']} ({sk['how']}), not counted twice")
         click.echo(f"ingest {report.run_id}: {t['source_rows']:,} source rows -> {t['written']:,} written, "
                    f"{t['deduped']:,} deduped, {t['quarantined']:,} quarantined ({t['repaired']:,} repaired), "
                    f"{report.partitions} partitions in {report.seconds:,.1f}s; warehouse {s.root}")
+    for p in report.partial:
+        click.echo(f"ticklake ingest: {p['source']}: read only in part at byte {p['offset']:,} ({p['position']}): "
+                   f"{p['reason']}; {p['kept_rows']:,} rows kept", err=True)
+    for u in report.unreadable:
+        click.echo(f"ticklake ingest: unreadable: {u['error']}", err=True)
+    ctx.exit(ExitCode.ERROR if report.unreadable else ExitCode.PARTIAL if report.partial else ExitCode.OK)
 
 
-@command(cli, "materialize", help="run Dagster assets in-process")
-@click.option("--group", "groups", multiple=True, metavar="G", help="asset group (repeatable); default all")
-@click.option("--partition", "partitions", multiple=True, metavar="DATE|UNDERLYING",
-              help="partition key, e.g. '2025-11-03|NIFTY' (quote it in a shell; repeatable)")
-def materialize_cmd(s: Settings, groups, partitions) -> None:
+def _register_ingest(root: Path, runs: list[dict]) -> None:
+    """Show what an ingest wrote in the Dagster UI at once (its partitions and row counts)."""
+    from orchestration.register import mirror_ingest
+
+    mirror_ingest(root, runs)
+
+
+def _partition(_ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    from orchestration.partitions import parse_partition
+
+    try:
+        return tuple(f"{d}|{u}" for d, u in map(parse_partition, values))
+    except ValueError as e:
+        raise click.BadParameter(str(e), param=param) from None
+
+
+GROUPS = ("ingest", "gaps", "quality", "features", "backtests", "audits")   # for --help; run.py checks the graph
+
+
+@command(cli, "materialize", help="run the Dagster jobs in-process: every asset group (or --group) over every "
+                                  "ingested partition where something is missing or older than its inputs (or "
+                                  "--partition, --all); the UI shows the runs")
+@click.option("--group", "groups", multiple=True, metavar="G", help=f"asset group, repeatable: {', '.join(GROUPS)}")
+@click.option("--partition", "partitions", multiple=True, metavar="'YYYY-MM-DD|UNDERLYING'", callback=_partition,
+              help="one partition, e.g. '2025-11-03|NIFTY' (quote it: | is a shell pipe; repeatable)")
+@click.option("--all", "rebuild", is_flag=True,
+              help="rebuild every partition (default: only where an asset is missing or older than its inputs)")
+def materialize_cmd(s: Settings, groups, partitions, rebuild) -> None:
     from orchestration.run import materialize_groups
 
     summary = materialize_groups(s.root, groups=list(groups) or None, partitions=list(partitions) or None,
-                                 quiet=s.quiet)
+                                 quiet=s.quiet, rebuild=rebuild)
     if not s.quiet:
         click.echo(summary)
 
 
-@command(cli, "sql", help="DuckDB SQL over the warehouse views (IST)")
+@command(cli, "sql", help="DuckDB SQL over the warehouse views (IST); csv/json written by DuckDB")
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def sql_cmd(s: Settings, query, fmt) -> None:
-    from orchestration.sql import run_sql
+    from orchestration.sql import print_sql
 
-    sys.stdout.write(run_sql(s.root, query, fmt))
+    print_sql(s.root, query, fmt)
 
 
 @command(cli, "ui", help="Dagster webserver on 127.0.0.1")
 @click.option("--port", type=int, default=3000, show_default=True)
 def ui_cmd(s: Settings, port) -> None:
     from orchestration.instance import dagster_env
+    from orchestration.register import mirror_ingest
 
+    mirror_ingest(s.root)            # every stored partition is listed, whichever route wrote it
     env = dagster_env(s.root)
     args = ["dagster-webserver", "-h", "127.0.0.1", "-p", str(port), "-m", "orchestration.definitions"]
     click.echo(f"Dagster UI on http://127.0.0.1:{port} (warehouse {s.root}); Ctrl-C to stop", err=True)
@@ -185,28 +251,57 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
     from backtest.sweep import sweep, sweep_table
+    from orchestration.progress import Progress
     from warehouse.catalog import write_catalog
 
     if start and end and start > end:
         raise click.UsageError(f"--start {start} is after --end {end}")
     root = s.root
     cfg = load_config(strategy, config_path)
-    for u in [underlying] if underlying else list(UNDERLYINGS):
-        days = available_days(root, u, start, end)
+    # every underlying with feature partitions in the range (the one asked for must have some)
+    todo = {u: available_days(root, u, start, end) for u in ([underlying] if underlying else UNDERLYINGS)}
+    if not any(todo.values()) or (underlying and not todo[underlying]):
+        raise RuntimeError(f"no feature partitions for {underlying or ' or '.join(UNDERLYINGS)} in the range; "
+                           f"run `ticklake materialize` first")
+    for u, days in todo.items():
         if not days:
-            raise RuntimeError(f"no feature partitions for {u} in the range; run `ticklake materialize` first")
+            continue
         if sweeps:
             results = sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write)
             click.echo(f"{u} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
             click.echo(sweep_table(results))
             continue
-        res = run_backtest(root, get(strategy), cfg, u, days, log_events=not no_events)
+        progress = Progress(f"backtest {strategy} {u}", quiet=s.quiet, unit="days")
+        res = run_backtest(root, get(strategy), cfg, u, days, log_events=not no_events, progress=progress)
+        progress.done()
         m = res.metrics
         click.echo(f"{res.run_id} {u} {days[0]}..{days[-1]} ({len(days)} days): {m['trades']} trade legs, "
                    f"win {m['win_rate']:.1%}, net {m['net_pnl']:,.2f}, fees {m['fees']:,.2f}, "
                    f"PF {m['profit_factor']:.2f}, max DD {m['max_drawdown']:,.2f}" if m["trades"] else
                    f"{res.run_id} {u}: no trades in {len(days)} days")
     write_catalog(root)
+
+
+def _run_ids(root: Path) -> list[str]:
+    from warehouse.catalog import connect
+
+    return [r[0] for r in connect(root).sql("select run_id from backtest_runs order by 1").fetchall()]
+
+
+def _audit_each(s: Settings, run_ids: list[str], sample: int | None = None, label: str = "audit") -> list:
+    """Audit runs one at a time, with progress (runs done, trade legs replayed)."""
+    from backtest.audit_runs import audit_runs
+    from orchestration.progress import Progress
+
+    progress = Progress(label, quiet=s.quiet, unit="runs")
+    out = []
+    for i, run_id in enumerate(run_ids):
+        progress({"files_done": i, "files_total": len(run_ids), "source": run_id})
+        out += audit_runs(s.root, [run_id], sample_per_day=sample)
+        progress({"files_done": i + 1, "rows": sum(trades for _, trades, _ in out), "source": ""})
+    if run_ids:
+        progress.done()
+    return out
 
 
 @command(cli, "audit", help="replay audit of backtest runs (exit 1 on any error finding)")
@@ -216,9 +311,9 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
 @click.pass_context
 def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
     from backtest.audit import summary
-    from backtest.audit_runs import audit_runs, errors_of
+    from backtest.audit_runs import errors_of
 
-    audited = audit_runs(s.root, [run_id] if run_id else None, sample_per_day=sample)
+    audited = _audit_each(s, [run_id] if run_id else _run_ids(s.root), sample)
     if not audited:
         raise RuntimeError("no backtest runs in the warehouse")
     click.echo(f"{'strategy':24s} {'run':38s} {'underlying':10s} {'dates':23s} {'legs':>6s}  findings")
@@ -237,13 +332,21 @@ def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
 @click.argument("runs", nargs=-1, required=True, metavar="RUN...")
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default <warehouse>/reports/RUN.html)")
 def report_cmd(s: Settings, runs, out) -> None:
-    from backtest.audit_runs import audit_missing
-    from backtest.reports.load import write_report
+    from backtest.reports.load import audited, write_report
+    from backtest.reports.selection import resolve
+    from orchestration.progress import Progress
+    from warehouse.catalog import connect
 
     root = s.root
-    audit_missing(root, list(runs))
+    con = connect(root)
+    missing = [r["run_id"] for sel in runs for r in resolve(con, sel).runs if not audited(root, r["run_id"])]
+    _audit_each(s, missing, label="report: auditing")      # a report shows every run's audit
     path = Path(out) if out else root / "reports" / f"{'_vs_'.join(runs)}.html"
-    click.echo(write_report(root, list(runs), path))
+    progress = Progress("report", quiet=s.quiet)
+    progress({"source": "writing " + str(path)})
+    written = write_report(root, list(runs), path)
+    progress.done(f"-> {written}")
+    click.echo(written)
 
 
 @command(cli, "trade-chart", help="PNG of one trade: bid/ask band, padded seconds, entry/exit, stop/target")
@@ -259,34 +362,42 @@ def trade_chart_cmd(s: Settings, run, trade, out) -> None:
 
 @command(cli, "quality", help="run every expectation suite, build Data Docs, print the HTML path")
 @click.option("--coverage-floor", type=float, help="minimum real-row share per contract-day (default 0.8)")
-@click.option("--strict", is_flag=True, help="exit 1 when any expectation fails")
+@click.option("--strict", is_flag=True, help="exit 1 when an expectation of error severity fails (not on warnings)")
 @click.pass_context
 def quality_cmd(ctx: click.Context, s: Settings, coverage_floor, strict) -> None:
     from expectations.docs import run_quality
+    from orchestration.progress import Progress
 
-    say = None if s.quiet else (lambda m: click.echo(f"quality: {m}", err=True))
+    progress = Progress("quality", quiet=s.quiet, unit="batches")
     params = {"coverage_floor": coverage_floor} if coverage_floor is not None else {}
-    report = run_quality(s.root, params, progress=say)
+    report = run_quality(s.root, params, progress=progress)
+    progress.done()
+    # one severity everywhere: thin coverage is a warning (WARN), everything else an error (FAILED)
     for suite, batch, check in report.failures:
         click.echo(f"FAILED {suite} {batch}: {check}")
+    for suite, batch, check in report.warnings:
+        click.echo(f"WARN   {suite} {batch}: {check}")
     click.echo(f"{len(report.outcomes)} batches validated, {len(report.failures)} failed expectations, "
-               f"{len(report.heatmaps)} coverage heatmaps")
+               f"{len(report.warnings)} warnings, {len(report.heatmaps)} coverage heatmaps")
     click.echo(report.docs_index)
     if strict and report.failures:
         ctx.exit(1)
 
 
-@command(cli, "demo", help="generate a demo archive and materialise every asset")
+@command(cli, "demo", help="generate a demo archive and materialise every asset (small by default; --full is bigger)")
 @click.option("--out", default="demo", show_default=True, metavar="DIR")
+@click.option("--full", is_flag=True, help="the bigger archive: 3 trading days, ATM+-5 (several times longer)")
+@click.option("--days", type=click.IntRange(min=1), help="trading days (default 2, --full 3)")
+@click.option("--strikes", type=click.IntRange(min=0), help="ATM +- K strikes (default 2, --full 5)")
 @click.pass_context
-def demo_cmd(ctx: click.Context, s: Settings, out) -> None:
+def demo_cmd(ctx: click.Context, s: Settings, out, full, days, strikes) -> None:
     from orchestration.demo import run_demo
 
-    ctx.exit(run_demo(Path(out), s.root, quiet=s.quiet))
+    ctx.exit(run_demo(Path(out), s.root, quiet=s.quiet, full=full, days=days, strikes=strikes))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 error, 2 usage, 130 interrupted)."""
+    """Run the CLI; returns the exit code (ExitCode)."""
     args = sys.argv[1:] if argv is None else argv
     name = next((a for a in args if a in cli.commands), "")
     try:
@@ -299,13 +410,13 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("ticklake: interrupted", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # one line for the user; TICKLAKE_DEBUG=1 shows the traceback
         if os.environ.get("TICKLAKE_DEBUG"):
             raise
         msg = " ".join(str(exc).split()) or type(exc).__name__
         click.echo(f"ticklake {name}: {type(exc).__name__}: {msg}".replace("ticklake :", "ticklake:"), err=True)
-        return 1
+        return ExitCode.ERROR
 
 
 if __name__ == "__main__":

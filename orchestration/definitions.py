@@ -9,17 +9,26 @@ from orchestration.assets.features import FEATURE_ASSETS
 from orchestration.assets.gaps import GAP_ASSETS, GapPolicy
 from orchestration.assets.ingest import TICK_ASSETS, landed_sources
 from orchestration.assets.quality import QUALITY_ASSETS
+from orchestration.jobs import JOBS
 from orchestration.resources import MariaDBResource, WarehouseResource
-from orchestration.sensors import landing_folder_sensor, nightly_mariadb, pending_partitions_sensor, stage_job, ticks_job
+from orchestration.sensors import landing_folder_sensor, nightly_mariadb, pending_partitions_sensor
 
-ASSETS = [landed_sources, *TICK_ASSETS, *GAP_ASSETS, *QUALITY_ASSETS, *FEATURE_ASSETS, *BACKTEST_ASSETS, backtest_summary, *AUDIT_ASSETS]
+ASSETS = [landed_sources, *TICK_ASSETS, *GAP_ASSETS, *QUALITY_ASSETS, *FEATURE_ASSETS, *BACKTEST_ASSETS, backtest_summary,
+          *AUDIT_ASSETS]
 RESOURCES = {"warehouse": WarehouseResource(), "mariadb": MariaDBResource(), "gap_policy": GapPolicy()}
+LOCATION = "orchestration.definitions"      # the code location name the UI shows (`-m orchestration.definitions`)
 
-defs = dg.Definitions(
-    assets=ASSETS,
-    jobs=[stage_job, ticks_job],
-    sensors=[landing_folder_sensor, pending_partitions_sensor],
-    schedules=[nightly_mariadb],
-    resources=RESOURCES,
-    executor=dg.multiprocess_executor.configured({"max_concurrent": 2}),
-)
+
+def build_definitions(warehouse: WarehouseResource | None = None, **resources) -> dg.Definitions:
+    """The definitions, optionally bound to one warehouse (the CLI's `--warehouse`) or other resources."""
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=list(JOBS.values()),
+        sensors=[landing_folder_sensor, pending_partitions_sensor],
+        schedules=[nightly_mariadb],
+        resources={**RESOURCES, "warehouse": warehouse or RESOURCES["warehouse"], **resources},
+        executor=dg.multiprocess_executor.configured({"max_concurrent": 2}),
+    )
+
+
+defs = build_definitions()

@@ -1,18 +1,29 @@
-"""Dagster resources: every piece of I/O configuration (warehouse root, landing folder, MariaDB URL)."""
+"""Dagster resources: every piece of I/O (warehouse reads and writes, the landing folder, MariaDB URL).
+
+Assets read and write partitions only through `WarehouseResource`: it builds each partition's
+manifest, and refreshes `catalog.duckdb` once when the step that wrote is done.
+"""
+from __future__ import annotations
 
 import os
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import PrivateAttr
 
-from warehouse.layout import warehouse_root
+from warehouse.catalog import write_catalog
+from warehouse.layout import DATA_FILE, partition_dir, warehouse_root
+from warehouse.writer import PartitionManifest, read_partition, write_partition
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Where the warehouse and the landing folder are. Defaults follow $TICKLAKE_WAREHOUSE."""
+    """The warehouse (default `$TICKLAKE_WAREHOUSE`, else ./warehouse) and its landing folder."""
 
     root: str = ""
     landing_dir: str = ""
+    _written: bool = PrivateAttr(default=False)
 
     @property
     def path(self) -> Path:
@@ -21,6 +32,35 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def landing(self) -> Path:
         return Path(self.landing_dir or os.environ.get("TICKLAKE_LANDING") or self.path / "landing")
+
+    def read(self, table: str, keys: dict, columns: list[str] | None = None,
+             dictionary: tuple[str, ...] = ()) -> pa.Table | None:
+        """One stored partition (None when there is none)."""
+        return read_partition(self.path, table, keys, columns=columns, dictionary=dictionary)
+
+    def rows(self, table: str, keys: dict) -> int:
+        """Rows stored in one partition (from the Parquet footer; 0 when absent)."""
+        path = partition_dir(self.path, table, keys) / DATA_FILE
+        return pq.read_metadata(path).num_rows if path.exists() else 0
+
+    def write(self, table: str, keys: dict, data: pa.Table, schema: pa.Schema, run_id: str, code_version: str,
+              extra: dict | None = None) -> int:
+        """Replace one partition atomically, with its manifest; returns the rows written."""
+        manifest = PartitionManifest(table, {k: str(v) for k, v in keys.items()}, 0, run_id, code_version,
+                                     extra=extra or {})
+        write_partition(self.path, table, keys, data, schema, manifest)
+        self._written = True
+        return manifest.rows
+
+    def wrote(self) -> None:
+        """Say that a layer function wrote partitions itself (ingest, backtests), so the catalog is refreshed."""
+        self._written = True
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        # once per step (in-process: once per run), not once per partition written
+        if self._written:
+            write_catalog(self.path)
+            self._written = False
 
 
 class MariaDBResource(dg.ConfigurableResource):

@@ -1,14 +1,23 @@
-"""`ticklake sql`: run a query on the warehouse views and render it as a table, CSV or JSON (IST)."""
+"""`ticklake sql`: run a query on the warehouse views; print it as a table, or as CSV / JSON written
+by DuckDB's own writers (timestamps in IST, the session's time zone)."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
+import decimal
+import shutil
+import sys
+import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
-from warehouse.catalog import connect
+from tabulate import tabulate
+
+from warehouse.catalog import connect, sql_string
 from warehouse.clock import IST
+
+RESULT_VIEW = "_ticklake_result"
+# DuckDB COPY options per output format: CSV with a header row, JSON as one array of objects
+COPY_OPTIONS = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json, ARRAY true"}
 
 
 def _cell(v):
@@ -20,32 +29,42 @@ def _cell(v):
     return v
 
 
-def run_sql(root: Path, query: str, fmt: str = "table") -> str:
+def write_sql(root: Path, query: str, fmt: str, out: BinaryIO) -> None:
+    """Run `query` and write its result to the binary stream `out` in `fmt` (table, csv, json)."""
     con = connect(root)
     try:
         rel = con.sql(query)
-        if rel is None:
-            return ""
-        cols = rel.columns
-        rows = rel.fetchall()
+        if rel is None:                      # a statement without a result (SET, CREATE ...)
+            return
+        if fmt == "table":
+            rows = [[_cell(v) for v in r] for r in rel.fetchall()]
+            numeric = [all(isinstance(r[i], (int, float, decimal.Decimal)) for r in rows if r[i] is not None)
+                       for i in range(len(rel.columns))]
+            text = tabulate(rows, headers=rel.columns, tablefmt="psql", missingval="NULL", disable_numparse=True,
+                            colalign=["right" if n and rows else "left" for n in numeric])
+            out.write(f"{text}\n({len(rows)} rows)\n".encode())
+            return
+        rel.create_view(RESULT_VIEW)
+        with tempfile.TemporaryDirectory(prefix="ticklake-sql-") as tmp:
+            path = Path(tmp) / f"result.{fmt}"
+            con.execute(f"COPY {RESULT_VIEW} TO {sql_string(str(path))} ({COPY_OPTIONS[fmt]})")
+            with open(path, "rb") as f:
+                shutil.copyfileobj(f, out)
     finally:
         con.close()
-    rows = [[_cell(v) for v in r] for r in rows]
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
-        w.writerows(rows)
-        return buf.getvalue()
-    if fmt == "json":
-        return json.dumps([dict(zip(cols, r)) for r in rows], default=str, indent=1) + "\n"
-    return _table(cols, rows)
 
 
-def _table(cols: list[str], rows: list[list]) -> str:
-    text = [[("NULL" if v is None else str(v)) for v in r] for r in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(cols)]
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    fmt_row = lambda r: "| " + " | ".join(v.ljust(w) for v, w in zip(r, widths)) + " |"  # noqa: E731
-    out = [line, fmt_row(cols), line, *map(fmt_row, text), line, f"({len(rows)} rows)"]
-    return "\n".join(out) + "\n"
+def run_sql(root: Path, query: str, fmt: str = "table") -> str:
+    """The result as text (small results: the demo's summary tables, tests)."""
+    import io
+
+    buf = io.BytesIO()
+    write_sql(root, query, fmt, buf)
+    return buf.getvalue().decode()
+
+
+def print_sql(root: Path, query: str, fmt: str) -> None:
+    """Stream the result to stdout (the CLI)."""
+    sys.stdout.flush()
+    write_sql(root, query, fmt, sys.stdout.buffer)
+    sys.stdout.buffer.flush()

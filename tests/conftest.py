@@ -58,27 +58,30 @@ def warehouse(archive, tmp_path_factory) -> Path:
     from ingest.pipeline import run_ingest
 
     root = tmp_path_factory.mktemp("warehouse")
-    run_ingest(sorted(str(p) for p in archive.glob("*.sql.gz")), root)
+    run_ingest(sorted(str(p) for p in (archive / "sqldump").glob("*.sql.gz")), root)
     return root
 
 
 @pytest.fixture(scope="session")
 def landed(tmp_path_factory):
-    """A one-day archive in a landing folder, every asset group materialised from it through Dagster:
-    (landing dir, warehouse root, materialisation summary)."""
+    """A one-day archive whose dumps folder is the landing folder, every asset group materialised from
+    it through Dagster: (landing dir, warehouse root, materialisation summary)."""
     from generator.config import GeneratorConfig
     from generator.driver import generate
     from orchestration.run import materialize_groups
 
     src = tmp_path_factory.mktemp("landing")
     generate(GeneratorConfig(out=src, days=1, strikes=1, seed=21))
+    src = src / "sqldump"
     root = tmp_path_factory.mktemp("wh")
     old = {k: os.environ.get(k) for k in ("TICKLAKE_LANDING", "TICKLAKE_WAREHOUSE", "DAGSTER_HOME")}
     os.environ["TICKLAKE_LANDING"] = str(src)
-    summary = materialize_groups(root, quiet=True)
+    try:
+        summary = materialize_groups(root, quiet=True)
+    finally:   # restored at once: later tests (and the CLI processes they start) must not see this landing folder
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     yield src, root, summary
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v

@@ -23,7 +23,7 @@ from warehouse.catalog import connect
 
 DATA = Path(__file__).parent / "data" / "golden"
 # table -> columns whose values changed on purpose (the reason is asserted below)
-INTENDED = {"features_spot": {"atm_strike"}}
+INTENDED = {"features_spot": {"atm_strike"}, "features_options": {"symbol"}}
 # strategy -> the config switches (paths into its config) that turn each issue #16 change off, and why
 CHANGES = {
     "ob_imbalance": {
@@ -136,3 +136,21 @@ def test_the_atm_strike_changed_only_where_spot_lies_half_way_between_strikes(bu
                                         count(*) filter (where spot % 50 = 25 and atm_strike = spot + 25)
                                  from features_spot""").fetchall()[0]
     assert 0 < moved < ties == up      # every tie rounds up now; the ties the even rule sent down moved
+
+
+def test_the_symbol_changed_only_from_the_table_name_to_the_canonical_contract_name(built):
+    """Issue #13: `symbol` holds the canonical upper-case contract name and the recorder's table name
+    has its own column; the code before stored the table name as found (lower case for old tables).
+    The table name of each contract reproduces the old column exactly."""
+    root, _ = built["default"]
+    con = connect(root)
+    tables = """(select distinct underlying, date, expiry, opt_type, strike, source_table from options_ticks)"""
+    old = golden._column_md5(con, f"""(select t.source_table as symbol, f.underlying, f.date, f.expiry, f.opt_type,
+                                              f.strike, f.ts
+                                       from features_options f join {tables} t
+                                       using (underlying, date, expiry, opt_type, strike))""",
+                             golden.ORDER["features_options"])
+    want = json.loads((DATA / "digests.json").read_text())
+    assert old["columns"]["symbol"] == want["features_options"]["columns"]["symbol"]
+    assert con.sql("select count(*) from features_options where symbol != upper(symbol)").fetchall() == [(0,)]
+    assert con.sql("select count(*) from options_ticks where source_table != symbol").fetchall()[0][0] > 0

@@ -22,7 +22,7 @@ def test_reconciliation_holds_exactly_per_source_and_partition(archive, warehous
     for r in rows:
         name = r[0].rsplit("/", 1)[-1]
         per_file[name] = per_file.get(name, 0) + r[2]
-    assert per_file == {f: v["source_rows"] for f, v in m["files"].items()}
+    assert per_file == {f.rsplit("/", 1)[-1]: v["source_rows"] for f, v in m["files"].items()}
 
 
 def test_each_quirk_is_repaired_or_quarantined_with_its_count(archive, warehouse):
@@ -45,15 +45,16 @@ def test_malformed_and_truncated_rows_are_quarantined_at_their_file_and_line(arc
     m = manifest(archive)
     got = {(r[0].rsplit("/", 1)[-1], r[1]) for r in
            q(warehouse, "select source, position from quarantine where reason like 'malformed%' or reason like 'truncated%'")}
-    want = {(x["file"], f"line {x['line']} tuple {x['tuple']}") for x in m["quirk_rows"]["malformed_rows"]}
+    want = {(x["file"].rsplit("/", 1)[-1], f"line {x['line']} tuple {x['tuple']}")
+            for x in m["quirk_rows"]["malformed_rows"]}
     t = m["quirk_rows"]["truncated_statement"]
-    want.add((t["file"], f"line {t['line']} tuple {t['tuple']}"))
+    want.add((t["file"].rsplit("/", 1)[-1], f"line {t['line']} tuple {t['tuple']}"))
     assert got == want
 
 
 def test_1970_rows_are_placed_at_their_true_second_or_quarantined(archive, warehouse):
     for r in manifest(archive)["quirk_rows"]["ts_1970"]:
-        n = q(warehouse, f"""select count(*) from options_ticks where symbol = '{r["table"]}'
+        n = q(warehouse, f"""select count(*) from options_ticks where source_table = '{r["table"]}'
                               and ts = timestamp '{r["true_ts"]}' at time zone 'Asia/Kolkata'""")[0][0]
         assert n == (1 if r["repairable"] else 0), r
 
@@ -61,7 +62,7 @@ def test_1970_rows_are_placed_at_their_true_second_or_quarantined(archive, wareh
 def test_vol_delta_is_the_traded_quantity_through_resets(archive, warehouse):
     assert q(warehouse, "select count(*) from options_ticks where vol_delta < 0")[0][0] == 0
     for r in manifest(archive)["quirk_rows"]["volume_resets"]:
-        ((vol, delta),) = q(warehouse, f"""select volume, vol_delta from options_ticks where symbol = '{r["table"]}'
+        ((vol, delta),) = q(warehouse, f"""select volume, vol_delta from options_ticks where source_table = '{r["table"]}'
                                            and ts = timestamp '{r["ts"]}' at time zone 'Asia/Kolkata'""")
         assert delta == vol
 
@@ -74,7 +75,7 @@ def test_spot_and_futures_land_in_their_tables(warehouse):
 
 def test_reingesting_the_same_archive_gives_identical_rows(archive, tmp_path):
     from ingest.pipeline import run_ingest
-    files = sorted(str(p) for p in archive.glob("*nse*.sql.gz"))
+    files = sorted(str(p) for p in (archive / "sqldump").glob("*nse*.sql.gz"))
     run_ingest(files, tmp_path)
     sql = "select md5(string_agg(concat_ws('|', underlying, ts, price), ',' order by underlying, ts)) from spot_ticks"
     first = q(tmp_path, sql)

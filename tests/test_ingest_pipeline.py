@@ -4,6 +4,7 @@ import datetime as dt
 
 from ingest import staging
 from ingest.finalize import finalize_partition
+from ingest.skipped import Skipped
 from ingest.stage import SourceBatch, stage_batches
 from tests.recorder_rows import option_rows, wall
 from ingest import normalize as N
@@ -14,7 +15,7 @@ TABLE = "NIFTY25N0426000CE"  # weekly NIFTY 2025-11-04 26000 CE
 
 
 def stage(root, batches, stage_id="run1-s000", source="src.sql.gz"):
-    st = staging.Stager(staging.pending_root(root), stage_id, source, "sha")
+    st = staging.Stager(staging.pending_root(root), stage_id, source, f"sha256:of {source}")
     stage_batches(iter(batches), st, 0)
     return st.close()
 
@@ -78,13 +79,17 @@ def test_vol_delta_is_reset_aware_and_never_negative(tmp_path):
     assert [r[0] for r in sql(tmp_path, "select vol_delta from options_ticks order by ts")] == [100, 50, 0, 20, 25, 0]
 
 
-def test_unknown_table_and_foreign_columns_are_quarantined_with_reasons(tmp_path):
+def test_an_unknown_option_table_is_quarantined_and_a_table_without_recorder_columns_skipped(tmp_path):
     rows = option_rows([wall(D, "09:15:00")], [100], [1])
     odd = {"timestamp": rows["timestamp"], "price": rows["price"], "mystery": rows["volume"]}
-    runs = ingest(tmp_path, [batch(rows, table="NIFTYXYZ"), batch(odd)])
-    assert sum(r["quarantined"] for r in runs) == 2 and sum(r["written"] for r in runs) == 0
-    reasons = sorted(r[0].split(":")[0] for r in sql(tmp_path, "select reason from quarantine"))
-    assert reasons == ["table has columns other than the recorder layout", "unknown table"]
+    st = staging.Stager(staging.pending_root(tmp_path), "run1-s000", "src.sql.gz", "sha")
+    skipped = Skipped()
+    seen = stage_batches(iter([batch(rows, table="NIFTYXYZ"), batch(odd)]), st, 0, skipped=skipped)
+    runs = [r for key in st.close() for r in finalize_partition(tmp_path, key)]
+    assert seen == 1 and sum(r["quarantined"] for r in runs) == 1 and sum(r["written"] for r in runs) == 0
+    assert [r[0].split(":")[0] for r in sql(tmp_path, "select reason from quarantine")] == ["unknown table"]
+    assert skipped.rows() == [{"table_name": f"das_niftyopt.{TABLE}", "rows": 1,
+                               "reason": "not the recorder's columns (timestamp, price, mystery)"}]
 
 
 def test_reingest_gives_identical_rows_and_overlap_gives_the_union(tmp_path):
@@ -99,12 +104,32 @@ def test_reingest_gives_identical_rows_and_overlap_gives_the_union(tmp_path):
     assert [r[1] for r in sql(tmp_path, q)] == [100.0, 100.05, 100.1]
 
 
-def test_uncommitted_stage_is_ignored_and_swept(tmp_path):
+def test_uncommitted_stage_is_ignored_and_swept_once_its_writer_is_gone(tmp_path):
     pending = staging.pending_root(tmp_path)
     st = staging.Stager(pending, "dead-s000", "x.sql.gz", "sha")
     stage_batches(iter([batch(option_rows([wall(D, "09:15:00")], [100], [1]))]), st, 0)
-    st._flush(("options", "NIFTY", D))  # a killed stage: files written, never committed
+    st._flush(("options", "NIFTY", D))  # files written, never committed
     assert staging.pending_keys(pending) == []
     assert finalize_partition(tmp_path, ("options", "NIFTY", D)) == []
-    staging.sweep(pending, min_age_s=0)
-    assert not any(p.is_file() for p in pending.rglob("*"))
+    staging.sweep(pending)               # its writer still runs (holds its lock): left alone
+    assert any(p.name.startswith("dead-s000.f") for p in pending.rglob("*"))
+    st._lock.release()                   # the writer dies (the kernel drops its lock)
+    staging.sweep(pending)
+    assert not pending.exists()
+
+
+def test_a_worker_whose_parent_is_gone_deletes_its_stage_instead_of_committing(tmp_path):
+    import os
+
+    import pytest
+
+    pending = staging.pending_root(tmp_path)
+    st = staging.Stager(pending, "orphan-s000", "x.sql.gz", "sha")
+    stage_batches(iter([batch(option_rows([wall(D, "09:15:00")], [100], [1]))]), st, 0)
+    staging.set_parent(os.getppid() + 1)          # started by a process that is not its parent any more
+    try:
+        with pytest.raises(staging.ParentGone):
+            st.close()
+    finally:
+        staging.set_parent(None)
+    assert staging.committed(pending) == {} and not any(p.is_file() for p in pending.rglob("*"))

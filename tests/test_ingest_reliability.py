@@ -47,7 +47,7 @@ def clean_files(tmp_path_factory):
     """Two days, one underlying, every row-level quirk, no malformed SQL (MariaDB must load it)."""
     out = tmp_path_factory.mktemp("clean")
     generate(GeneratorConfig(out=out, days=2, strikes=1, seed=5, underlyings=("NIFTY",)))
-    return sorted(str(p) for p in out.glob("*.sql.gz"))
+    return sorted(str(p) for p in (out / "sqldump").glob("*.sql.gz"))
 
 
 def test_a_killed_ingest_leaves_no_partial_partition_and_the_rerun_matches(clean_files, tmp_path):
@@ -74,9 +74,10 @@ def test_peak_memory_does_not_grow_with_the_dump(tmp_path):
         out = tmp_path / f"d{days}"
         generate(GeneratorConfig(out=out, days=days, strikes=1, seed=9, underlyings=("NIFTY",), quirks=False))
         code = ("import resource, sys; from pathlib import Path; from ingest.pipeline import run_ingest; "
-                f"run_ingest([str(p) for p in sorted(Path('{out}').glob('*.sql.gz'))], Path('{tmp_path}/w{days}')); "
+                "run_ingest([str(p) for p in sorted(Path(sys.argv[1]).glob('*.sql.gz'))], Path(sys.argv[2])); "
                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-        r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        r = subprocess.run([sys.executable, "-c", code, str(out / "sqldump"), str(tmp_path / f"w{days}")], check=True,
+                           capture_output=True, text=True)
         rss[days] = int(r.stdout.strip().splitlines()[-1])
     assert rss[4] <= 1.3 * rss[1], rss
 
@@ -97,9 +98,9 @@ def test_the_same_archive_from_the_dump_and_from_mariadb_gives_identical_rows(cl
 def test_hostile_table_names_are_refused_not_executed(mariadb, tmp_path):
     mariadb.query("create database if not exists das_nse; create table das_nse.`x``; drop table y; --` (a int)")
     report = run_ingest([mariadb.url], tmp_path)
-    rows = connect(tmp_path).sql("select reason, raw from quarantine where reason like 'unsafe%'").fetchall()
-    assert rows == [("unsafe table name: not read", "das_nse.x`; drop table y; --")]
-    assert report.totals()["quarantined"] >= 1
+    rows = connect(tmp_path).sql("select reason, table_name from ingest_skipped").fetchall()
+    assert rows == [("unsafe name, not read: not [A-Za-z0-9_]{1,64}", "das_nse.x`; drop table y; --")]
+    assert report.totals()["source_rows"] == 0 and mariadb.query("show tables from das_nse") == "x`; drop table y; --"
 
 
 def test_truncated_gzip_keeps_every_row_before_the_damage(clean_files, tmp_path):
@@ -117,18 +118,20 @@ def test_truncated_gzip_keeps_every_row_before_the_damage(clean_files, tmp_path)
     assert errors[1].source == str(cut) and errors[1].position.startswith("after line")
 
 
-def test_unknown_columns_and_a_statement_without_layout_are_quarantined_per_row(tmp_path):
+def test_a_table_with_unknown_columns_is_skipped_and_a_statement_without_layout_quarantined(tmp_path):
     dump = tmp_path / "das_nse_mod.sql"
     dump.write_text("USE `das_nse`;\nCREATE TABLE `NIFTY` (\n  `timestamp` DATETIME,\n  `mystery` DECIMAL(12,2)\n);\n"
                     "REPLACE INTO `NIFTY` VALUES ('2025-11-04 09:15:00',1.00),('2025-11-04 09:15:01',2.00);\n"
                     "REPLACE INTO `ODDTABLE` VALUES (1,2,3);\n")
     report = run_ingest([str(dump)], tmp_path / "w")
     t = report.totals()
-    assert (t["source_rows"], t["written"], t["quarantined"]) == (3, 0, 3)
+    # a table without the recorder's columns holds no instrument data: skipped and listed, not quarantined
+    assert (t["source_rows"], t["written"], t["quarantined"]) == (1, 0, 1)
     reasons = sorted(r[0].split(":")[0].split(" (")[0] for r in
                      connect(tmp_path / "w").sql("select reason from quarantine").fetchall())
-    assert reasons == ["malformed tuple", "table has columns other than the recorder layout",
-                       "table has columns other than the recorder layout"]
+    assert reasons == ["malformed tuple"]
+    assert connect(tmp_path / "w").sql("select table_name, reason, rows from ingest_skipped").fetchall() == [
+        ("das_nse.NIFTY", "not the recorder's columns (timestamp, mystery)", 2)]
 
 
 @pytest.mark.mariadb
@@ -141,7 +144,7 @@ def test_a_row_whose_values_do_not_decode_is_quarantined_and_the_rest_written(ma
     assert (t["source_rows"], t["written"], t["quarantined"]) == (3, 2, 1)
     db = connect(tmp_path)
     assert db.sql("select reason, position, raw from quarantine").fetchall() == [
-        (R_BAD_ROW, "row 1 after mark None", '{"timestamp":"2025-11-04 09:15:01","price":"n/a"}')]
+        (R_BAD_ROW, "row 1 after mark None", '{"timestamp":"2025-11-04T09:15:01+05:30","price":"n/a"}')]
     assert db.sql("select price from spot_ticks order by ts").fetchall() == [(25000.5,), (25001.0,)]
     # each table's connection went back to the pool usable: the nightly run finds nothing new
     assert run_ingest([mariadb.url], tmp_path).totals()["source_rows"] == 0

@@ -40,8 +40,49 @@ def test_nearest_expiries_on_a_day():
     ("NIFTY", D(2025, 1, 23), 75), ("NIFTY", D(2025, 1, 30), 25), ("NIFTY", D(2025, 2, 27), 75),
     ("NIFTY", D(2026, 1, 6), 65),
 ])
-def test_lot_size_is_keyed_by_contract_expiry(underlying, expiry, lot):
-    assert lot_size(underlying, expiry) == lot
+def test_a_near_contract_has_the_lot_it_was_listed_with(underlying, expiry, lot):
+    """A contract in its last days trades with the lot of its expiry (FEES.md by expiry)."""
+    assert lot_size(underlying, expiry, expiry - dt.timedelta(days=5)) == lot
+    assert lot_size(underlying, expiry, expiry) == lot
+
+
+@pytest.mark.parametrize("underlying, expiry, trade_date, lot", [
+    # NSE moves contracts already listed on a stated day: the lot depends on the trade date too
+    ("BANKNIFTY", D(2025, 9, 25), D(2025, 1, 2), 30), ("BANKNIFTY", D(2025, 9, 25), D(2025, 4, 24), 30),
+    ("BANKNIFTY", D(2025, 9, 25), D(2025, 4, 25), 35), ("BANKNIFTY", D(2026, 3, 26), D(2025, 12, 30), 35),
+    ("BANKNIFTY", D(2026, 3, 26), D(2025, 12, 31), 30), ("BANKNIFTY", D(2025, 6, 26), D(2025, 5, 2), 30),
+    ("BANKNIFTY", D(2023, 12, 28), D(2023, 6, 29), 25), ("BANKNIFTY", D(2023, 12, 28), D(2023, 6, 30), 15),
+    ("NIFTY", D(2026, 6, 25), D(2025, 1, 2), 75), ("NIFTY", D(2026, 6, 30), D(2026, 1, 2), 65),
+    ("NIFTY", D(2024, 12, 26), D(2020, 12, 1), 75), ("NIFTY", D(2024, 12, 26), D(2021, 6, 25), 50),
+    ("NIFTY", D(2024, 12, 26), D(2024, 4, 26), 25), ("NIFTY", D(2025, 6, 26), D(2024, 12, 26), 25),
+    ("NIFTY", D(2025, 6, 26), D(2024, 12, 27), 75),
+])
+def test_a_long_dated_contract_changes_lot_on_the_day_nse_moves_it(underlying, expiry, trade_date, lot):
+    assert lot_size(underlying, expiry, trade_date) == lot
+
+
+def test_every_contract_and_day_of_the_bhavcopies_and_the_kite_master_has_nse_lot():
+    """Every (contract, trade date) of 7 NSE F&O bhavcopies, long-dated ones included (49 of their
+    94 long-dated pairs were wrong keyed by expiry alone), and every option of Kite's Dec-2020
+    instrument dump (real data; skips without it)."""
+    root = realdata("nse_udiff_fo_bhavcopy", "fo")
+    checked = long_dated = 0
+    for f in sorted(root.glob("*/*.csv")):
+        for r in csv.DictReader(f.open()):
+            if r["FinInstrmTp"] not in ("IDO", "IDF"):
+                continue
+            u, trade = r["TckrSymb"], D.fromisoformat(r["TradDt"])
+            expiry = final_expiry(u, D.fromisoformat(r["FininstrmActlXpryDt"]))
+            assert lot_size(u, expiry, trade) == int(r["NewBrdLotQty"]), (u, expiry, trade, r["NewBrdLotQty"])
+            checked += 1
+            long_dated += (expiry - trade).days > 100
+    assert checked == 18_435 and long_dated == 2_549
+    kite = realdata("contract_masters", "zerodha_kite_instruments_NFO_NIFTY_BANKNIFTY_2020-12.csv")
+    rows = [r for r in csv.DictReader(kite.open()) if r["segment"] in ("NFO-OPT", "NFO-FUT")]
+    dumped = min(D.fromisoformat(r["expiry"]) for r in rows) - dt.timedelta(days=1)   # listed before its first expiry
+    for r in rows:
+        assert lot_size(r["name"], D.fromisoformat(r["expiry"]), dumped) == int(r["lot_size"]), r["tradingsymbol"]
+    assert len(rows) > 4000
 
 
 # The user's calendar says BANKNIFTY monthlies were on the last Wednesday in Jan-Aug 2025; NSE's
@@ -74,8 +115,8 @@ def test_expiries_match_the_users_calendar_2019_2025():
 def test_expiries_and_lots_match_the_bhavcopy():
     """Every NIFTY/BANKNIFTY option expiring within 100 days in 7 NSE F&O bhavcopies: its (re-dated)
     expiry is one we list that day and its lot is NewBrdLotQty (real data; skips without it).
-    Long-dated contracts are left out: they were listed under older rules and convert their lot
-    on a stated day, which the lot table (keyed by expiry, FEES.md) does not model."""
+    Long-dated contracts are left out here: they were listed under older rules (their lots are
+    checked in test_every_contract_and_day_of_the_bhavcopies_and_the_kite_master_has_nse_lot)."""
     root = realdata("nse_udiff_fo_bhavcopy", "fo")
     seen = redated = 0
     for day_dir in sorted(root.iterdir()):
@@ -89,6 +130,6 @@ def test_expiries_and_lots_match_the_bhavcopy():
                 expiry = final_expiry(u, as_listed)
                 redated += expiry != as_listed
                 assert expiry in listed[u == "BANKNIFTY"], (trade_date, u, as_listed)
-                assert lot_size(u, expiry) == int(r["NewBrdLotQty"]), (u, expiry, r["NewBrdLotQty"])
+                assert lot_size(u, expiry, trade_date) == int(r["NewBrdLotQty"]), (u, expiry, r["NewBrdLotQty"])
                 seen += 1
     assert seen > 10_000 and redated == 618  # the three BANKNIFTY monthlies listed on 2025-01-01

@@ -124,3 +124,13 @@ def segment_bounds(day: dt.date) -> tuple[np.ndarray, np.ndarray]:
     lo = np.array([base + s.start.hour * 3600 + s.start.minute * 60 + s.start.second for s in segs], np.int64)
     hi = np.array([base + s.end.hour * 3600 + s.end.minute * 60 + s.end.second for s in segs], np.int64)
     return lo, hi
+
+
+def inside_segments(wall_s: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """True where a wall second lies in one of the segments [lo[k], hi[k]] (segment_bounds): index,
+    futures and stock ticks before the open or after the close are stored, but the session grid,
+    gaps and coverage are about the session alone."""
+    inside = np.zeros(len(wall_s), dtype=bool)
+    for a, b in zip(lo, hi):
+        inside |= (wall_s >= a) & (wall_s <= b)
+    return inside

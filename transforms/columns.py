@@ -96,7 +96,7 @@ def float64_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 # the columns that name one contract within a partition, per tick table
-CONTRACT = {"options": ["expiry", "opt_type", "strike"], "futures": ["expiry"], "spot": []}
+CONTRACT = {"options": ["expiry", "opt_type", "strike"], "futures": ["expiry"], "spot": [], "equity": []}
 
 
 def contract_starts(table: pa.Table, keys: list[str]) -> np.ndarray:

@@ -35,6 +35,7 @@ class Assembled:
     table: pa.Table
     counts: dict[str, SourceCounts] = field(default_factory=dict)
     quarantine: list[dict] = field(default_factory=list)  # {source, position, reason, raw}
+    provenance: pa.Table | None = None    # the helper columns of the kept rows, aligned with `table`
 
 
 def _int_key(col: pa.ChunkedArray) -> np.ndarray:
@@ -99,6 +100,7 @@ def assemble(fragments: list[pa.Table], keys: list[str], contract_keys: list[str
     final = gather(data, order[survivors])
     if with_volume:
         final = _add_vol_delta(final, [c[survivors] for c in sk[: len(contract_keys)]])
+    out.provenance = final.select([h for h in HELPERS if h in final.column_names and h != "_seq"])
     out.table = final.drop_columns([h for h in HELPERS if h in final.column_names])
     return out
 

@@ -2,8 +2,9 @@
 and backtests.
 
 Rules are rows of `transforms/data/expiry_rules.csv` (weekday per underlying, kind and period) and
-`lot_sizes.csv` (lot keyed by underlying, contract kind and expiry, never by trade date). An
-expiry that falls on a day without a normal session moves to the previous such day.
+`lot_sizes.csv` (lot keyed by the contract and the trade date: NSE lists new contracts with the
+new lot and moves contracts already listed on a stated day). An expiry that falls on a day without
+a normal session moves to the previous such day.
 """
 from __future__ import annotations
 
@@ -152,25 +153,33 @@ class _Lot:
     kind: str
     first: dt.date
     last: dt.date
+    from_date: dt.date
+    to_date: dt.date
     lot: int
 
 
 @lru_cache(maxsize=1)
 def _lots() -> tuple[_Lot, ...]:
+    day = lambda text, default: dt.date.fromisoformat(text) if text else default  # noqa: E731
     return tuple(
-        _Lot(r["underlying"], r["kind"], dt.date.fromisoformat(r["first_expiry"]),
-             dt.date.fromisoformat(r["last_expiry"]) if r["last_expiry"] else FAR, int(r["lot"]))
+        _Lot(r["underlying"], r["kind"], dt.date.fromisoformat(r["first_expiry"]), day(r["last_expiry"], FAR),
+             day(r["from_date"], dt.date.min), day(r["to_date"], FAR), int(r["lot"]))
         for r in read_table("lot_sizes")
     )
 
 
-@lru_cache(maxsize=4096)
-def lot_size(underlying: str, expiry: dt.date) -> int:
-    """Units per lot of the contract expiring on `expiry`; a kind-specific row beats an 'any' row."""
+@lru_cache(maxsize=16384)
+def lot_size(underlying: str, expiry: dt.date, trade_date: dt.date) -> int:
+    """Units per lot of the contract expiring on `expiry` as traded on `trade_date`. Rows are
+    revisions in the order NSE made them: the last row that matches the contract (underlying, kind,
+    expiry range) and the trade date wins, so a revision that moves contracts already listed is a
+    row with the dates it applies from and to."""
     kind = expiry_kind(underlying, expiry)
-    rows = [r for r in _lots() if r.underlying == underlying and r.first <= expiry <= r.last]
-    for want in (kind, "any"):
-        for r in rows:
-            if r.kind == want:
-                return r.lot
-    raise ValueError(f"no lot size for {underlying} expiring {expiry}")
+    lot = None
+    for r in _lots():
+        if (r.underlying == underlying and r.kind in (kind, "any") and r.first <= expiry <= r.last
+                and r.from_date <= trade_date <= r.to_date):
+            lot = r.lot
+    if lot is None:
+        raise ValueError(f"no lot size for {underlying} expiring {expiry} on {trade_date}")
+    return lot

@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
-from transforms.calendar import segment_bounds
+from transforms.calendar import inside_segments, segment_bounds
 from transforms.columns import CONTRACT, contract_starts
 from warehouse.clock import wall_seconds, wall_to_datetime
 
@@ -75,13 +76,19 @@ def day_gaps(underlying: str, day: dt.date, series: list[tuple[Instrument, np.nd
 
 
 def partition_series(options, futures, spot) -> list[tuple[Instrument, np.ndarray]]:
-    """(instrument, sorted unique real wall seconds) for every instrument in a day's tick tables."""
+    """(instrument, sorted unique real wall seconds inside the session) for every instrument in a
+    day's tick tables (index and futures rows before the open or after the close are no feed)."""
 
     out = []
     for table, kind in ((options, "options"), (futures, "futures"), (spot, "spot")):
         if table is None or not table.num_rows:
             continue
         wall = wall_seconds(table["ts"])
+        inside = inside_segments(wall, *segment_bounds(table["date"][0].as_py()))
+        if not inside.all():
+            table, wall = table.filter(pa.array(inside)), wall[inside]
+            if not table.num_rows:
+                continue
         keys = CONTRACT.get(kind, ["expiry"])
         starts = contract_starts(table, keys)
         for a, b in zip(starts[:-1], starts[1:]):
@@ -100,8 +107,6 @@ def partition_series(options, futures, spot) -> list[tuple[Instrument, np.ndarra
 def gaps_table(underlying: str, day: dt.date, options, futures, spot, index_symbol: str,
                min_gap_s: int = DEFAULT_MIN_GAP_S):
     """The GAPS rows of one (underlying, date) partition as an Arrow table."""
-    import pyarrow as pa
-
     from warehouse.schema import GAPS
 
     rows = day_gaps(underlying, day, partition_series(options, futures, spot), index_symbol, min_gap_s)

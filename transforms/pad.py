@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.calendar import segment_bounds
+from transforms.calendar import inside_segments, segment_bounds
 from transforms.columns import CONTRACT, contract_starts
 from transforms.pad_nb import grid_source_rows
 from warehouse.clock import wall_seconds, wall_to_ts_us
@@ -29,7 +29,7 @@ def padded_grid(ticks: pa.Table, day: dt.date, kind: str = "options",
     """The padded grid of one partition's real rows (sorted as written by ingest)."""
     schema = OPTION_GRID if kind == "options" else SPOT_GRID
     seg_lo, seg_hi = segment_bounds(day)
-    wall = wall_seconds(ticks["ts"]) if ticks.num_rows else np.zeros(0, np.int64)
+    ticks, wall = _session_rows(ticks, seg_lo, seg_hi)
     starts = contract_starts(ticks, CONTRACT[kind])
     secs, srcs, keyrows, pads, ages = [], [], [], [], []
     for a, b in zip(starts[:-1], starts[1:]):
@@ -62,11 +62,22 @@ def padded_grid(ticks: pa.Table, day: dt.date, kind: str = "options",
     return pa.table(cols, schema=schema)
 
 
+def _session_rows(ticks: pa.Table, seg_lo: np.ndarray, seg_hi: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """The rows inside the day's session segments (pre-open and post-close index rows are stored,
+    but never start, fill or count towards the session grid), and their wall seconds."""
+    wall = wall_seconds(ticks["ts"]) if ticks.num_rows else np.zeros(0, np.int64)
+    inside = inside_segments(wall, seg_lo, seg_hi)
+    if inside.all():
+        return ticks, wall
+    return ticks.filter(pa.array(inside)), wall[inside]
+
+
 def coverage_rows(ticks: pa.Table, day: dt.date, kind: str = "options") -> list[dict]:
     """Real rows / session seconds per contract-day (the coverage table and asset metadata)."""
     from transforms.calendar import session_seconds
 
     total = session_seconds(day)
+    ticks, _ = _session_rows(ticks, *segment_bounds(day))
     starts = contract_starts(ticks, CONTRACT[kind])
     sym = ticks["symbol"] if "symbol" in ticks.column_names else ticks["underlying"]
     out = []

@@ -3,15 +3,23 @@
 `connect()` gives an in-memory DuckDB with every view (no file lock, so many readers can run while
 assets write); `write_catalog()` also persists the views into `<root>/catalog.duckdb` for outside
 tools. A table with no partitions yet is an empty view with the right columns, never an error.
+
+Timestamps are TIMESTAMPTZ, and DuckDB evaluates `hour(ts)` or `ts::date` in the session time zone:
+every view refuses to answer in any zone but Asia/Kolkata (a session opened on `catalog.duckdb`
+directly starts in the machine's zone, often UTC, and would silently select other rows). Column
+descriptions (a field's "description" metadata, e.g. the feature registry's) become column comments.
+Paths are SQL string literals, quoted (a warehouse path may hold an apostrophe).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from warehouse import schema as S
+from warehouse.files import temp_name
 from warehouse.layout import glob, table_dir
 
 # view name -> (warehouse table, Arrow schema): every view of the warehouse, declared here
@@ -19,9 +27,11 @@ VIEWS: dict[str, tuple[str, pa.Schema]] = {
     "options_ticks": ("options", S.OPTION_TICKS),
     "futures_ticks": ("futures", S.FUTURES_TICKS),
     "spot_ticks": ("spot", S.SPOT_TICKS),
+    "equity_ticks": ("equity", S.EQUITY_TICKS),
     "crypto_trades": ("crypto", S.CRYPTO_TRADES),
     "ingest_runs": ("ingest_runs", S.INGEST_RUNS),
     "quarantine": ("quarantine", S.QUARANTINE),
+    "ingest_skipped": ("ingest_skipped", S.INGEST_SKIPPED),
     "gaps": ("gaps", S.GAPS),
     "options_grid": ("options_grid", S.OPTION_GRID),
     "spot_grid": ("spot_grid", S.SPOT_GRID),
@@ -44,6 +54,17 @@ DERIVED_VIEWS: dict[str, str] = {
                  FROM trade_legs GROUP BY run_id, strategy, trade_id, underlying, date""",
 }
 CATALOG_FILE = "catalog.duckdb"
+TIME_ZONE = "Asia/Kolkata"
+# the IANA zone under both of its names (older systems report the old one)
+_IST_NAMES = ("Asia/Kolkata", "Asia/Calcutta")
+IST_GUARD = (f"CASE WHEN current_setting('TimeZone') IN {_IST_NAMES} THEN true ELSE error("
+             f"'ticklake views are in IST: run SET TimeZone = ''{TIME_ZONE}'' first "
+             f"(hour(ts) or ts::date would otherwise use ' || current_setting('TimeZone') || ')') END")
+
+
+def sql_string(text: str) -> str:
+    """`text` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def duckdb_type(t: pa.DataType) -> str:
@@ -59,16 +80,31 @@ def view_sql(root: Path, view: str) -> str:
     table, schema = VIEWS[view]
     if any(table_dir(root, table).rglob("*.parquet")):
         # files carry the schema they were written with (a feature selection may store fewer columns)
-        src = f"read_parquet('{glob(root, table)}', hive_partitioning = true, union_by_name = true)"
-        return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {src}"
+        src = f"read_parquet({sql_string(glob(root, table))}, hive_partitioning = true, union_by_name = true)"
+        return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {src} WHERE {IST_GUARD}"
     empty = ", ".join(f'CAST(NULL AS {duckdb_type(f.type)}) AS "{f.name}"' for f in schema)
-    return f"CREATE OR REPLACE VIEW {view} AS SELECT {empty} WHERE false"
+    return f"CREATE OR REPLACE VIEW {view} AS SELECT {empty} WHERE false AND {IST_GUARD}"
+
+
+def comments_sql(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    """COMMENT ON COLUMN statements for the view's columns that the schema describes."""
+    _, schema = VIEWS[view]
+    present = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'", [view]).fetchall()}
+    out = []
+    for f in schema:
+        text = (f.metadata or {}).get(b"description")
+        if text and f.name in present:
+            out.append(f'COMMENT ON COLUMN {view}."{f.name}" IS {sql_string(text.decode())}')
+    return out
 
 
 def _install_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    con.execute("SET TimeZone = 'Asia/Kolkata'")
+    con.execute(f"SET TimeZone = {sql_string(TIME_ZONE)}")
     for view in VIEWS:
         con.execute(view_sql(root, view))
+        for stmt in comments_sql(con, view):
+            con.execute(stmt)
     for view, sql in DERIVED_VIEWS.items():
         con.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")
 
@@ -83,12 +119,20 @@ def connect(root: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection
 
 
 def write_catalog(root: Path) -> Path:
-    """Persist the views into <root>/catalog.duckdb (absolute paths) for outside tools."""
+    """Persist the views into <root>/catalog.duckdb (absolute paths) for outside tools: built in a
+    temp file and renamed over the old one, so concurrent writers never fight over DuckDB's file lock
+    and a reader holding the old file keeps a consistent one."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / CATALOG_FILE
-    con = duckdb.connect(str(path))
+    tmp = temp_name(path)
     try:
-        _install_views(con, root)
+        con = duckdb.connect(str(tmp))
+        try:
+            _install_views(con, root)
+        finally:
+            con.close()
+        os.replace(tmp, path)
     finally:
-        con.close()
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return path

@@ -4,14 +4,17 @@ Every file the project writes outside Parquet partitions (manifests, ledgers, wa
 PNGs, staged Arrow fragments) goes through `atomic_write` or `atomic_path`: a temp name in the same
 directory (a `.NAME.<unique>.tmp` file that readers and globs ignore), fsync, then rename. A crash
 leaves the old file or the new one, never half of one; `sweep_temp_files` removes what a killed
-writer left behind.
+writer left behind. Also here: the advisory lock that tells a live writer from a dead one
+(`FileLock`), and the crash points the kill tests use (`crash_point`).
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import signal
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -62,6 +65,106 @@ def sweep_temp_files(directory: Path) -> int:
             p.unlink(missing_ok=True)
             n += 1
     return n
+
+
+def sweep_temp_files_under(root: Path) -> int:
+    """`sweep_temp_files` for every directory below `root` (what a writer killed anywhere left)."""
+    n = 0
+    if root.exists():
+        for p in root.rglob(".*.tmp"):
+            if p.is_file():
+                p.unlink(missing_ok=True)
+                n += 1
+    return n
+
+
+def remove_empty_dirs(root: Path, keep_root: bool = True) -> None:
+    """Delete empty directories below `root`, deepest first (what consumed inputs leave behind)."""
+    if not root.exists():
+        return
+    for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            d.rmdir()
+    if not keep_root:
+        with contextlib.suppress(OSError):
+            root.rmdir()
+
+
+class FileLock:
+    """An exclusive advisory lock (flock) on a file, released when closed or when the process dies in
+    any way (the kernel drops it with the file descriptor, SIGKILL included): who holds it is alive."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take the lock (wait for it, or give up at once when not `blocking`). A directory can be
+        the lock: it is opened, never created or deleted."""
+        for attempt in range(5):               # a concurrent sweep may remove the empty parent
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDONLY) if self.path.is_dir() else \
+                    os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                break
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self, unlink: bool = False) -> None:
+        if self.fd is not None:
+            if unlink:      # while held: whoever opened it before gets it only after this holder is done
+                self.path.unlink(missing_ok=True)
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> "FileLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def is_locked(path: Path) -> bool:
+    """Does a live process hold the FileLock at `path`? (False when there is no such file.)"""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+CRASH_ENV = "TICKLAKE_CRASH_AT"
+_crash_hits: dict[str, int] = {}
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the crash tests: with TICKLAKE_CRASH_AT=name (or name#k, the k-th time the
+    point is reached) the process kills itself with SIGKILL right here, as the OOM killer or a power
+    cut would. Unset (always, outside tests) this is one dictionary lookup."""
+    want = os.environ.get(CRASH_ENV)
+    if not want:
+        return
+    point, _, nth = want.partition("#")
+    if point != name:
+        return
+    _crash_hits[name] = _crash_hits.get(name, 0) + 1
+    if _crash_hits[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def sha256_file(path: Path, chunk: int = 8 << 20) -> str:

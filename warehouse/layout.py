@@ -9,9 +9,11 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "options": ("ticks/options", ("underlying", "date")),
     "futures": ("ticks/futures", ("underlying", "date")),
     "spot": ("ticks/spot", ("underlying", "date")),
+    "equity": ("ticks/equity", ("underlying", "date")),
     "crypto": ("ticks/crypto", ("symbol", "date")),
-    "quarantine": ("quarantine", ("run_id", "part")),
-    "ingest_runs": ("ingest_runs", ("run_id", "part")),
+    "quarantine": ("quarantine", ("part",)),      # one file per ingest key: every source's rows
+    "ingest_runs": ("ingest_runs", ("part",)),    # one entry per source and partition
+    "ingest_skipped": ("ingest_skipped", ("run_id", "part")),
     "watermarks": ("ingest_watermarks", ("source",)),
     "gaps": ("gaps", ("underlying", "date")),
     "options_grid": ("grid/options", ("underlying", "date")),

@@ -37,17 +37,34 @@ RECORDER_TO_CANONICAL = {
 PRICE_COLUMNS = ("price", "avg_price", "day_open", "day_high", "day_low", "prev_close",
                  *(f"{side}_px{k}" for side in ("bid", "ask") for k in range(5)))
 
+# `symbol` is the canonical upper-case instrument name (`where symbol = 'BANKNIFTY25NOV54400CE'`);
+# `source_table` the recorder table the row came from (older tables were named in lower case).
+# `session`: the session segment of the row's second (regular / pre_open / post_close / break):
+# index, futures and stock prices before 09:15 and after 15:30 are real (pre-open, post-close) and
+# kept; option rows outside the session are quarantined. `ts_repaired`: the recorder stamped the
+# row 1970-01-01 05:30 and ts is its lastTradeTime.
+SESSION_FIELD = ("session", STR)
 OPTION_TICKS = pa.schema([
     ("underlying", STR), ("expiry", DATE), ("opt_type", STR), ("strike", I32), ("symbol", STR),
-    ("ts", IST_TS), ("date", DATE), *QUOTE_FIELDS,
+    ("source_table", STR), ("ts", IST_TS), ("date", DATE), *QUOTE_FIELDS, ("ts_repaired", BOOL),
 ])
 FUTURES_TICKS = pa.schema([
-    ("underlying", STR), ("expiry", DATE), ("symbol", STR), ("ts", IST_TS), ("date", DATE), *QUOTE_FIELDS,
+    ("underlying", STR), ("expiry", DATE), ("symbol", STR), ("source_table", STR), ("ts", IST_TS), ("date", DATE),
+    SESSION_FIELD, *QUOTE_FIELDS, ("ts_repaired", BOOL),
 ])
-SPOT_TICKS = pa.schema([("underlying", STR), ("ts", IST_TS), ("date", DATE), ("price", F64)])
+SPOT_TICKS = pa.schema([("underlying", STR), ("source_table", STR), ("ts", IST_TS), ("date", DATE), SESSION_FIELD,
+                        ("price", F64)])
+# Stocks (the recorder's Nifty-500 tables in its nse database): the option book columns; the
+# partition's `underlying` is the stock itself.
+EQUITY_TICKS = pa.schema([
+    ("underlying", STR), ("symbol", STR), ("source_table", STR), ("ts", IST_TS), ("date", DATE), SESSION_FIELD,
+    *QUOTE_FIELDS, ("ts_repaired", BOOL),
+])
+# market: spot / usdm_futures; layout: trades / aggTrades (their ids are different sequences)
+CRYPTO_MARKETS = ("spot", "usdm_futures")
 CRYPTO_TRADES = pa.schema([
-    ("symbol", STR), ("ts", UTC_TS), ("date", DATE), ("trade_id", I64), ("price", F64), ("qty", F64),
-    ("is_buyer_maker", BOOL),
+    ("symbol", STR), ("market", STR), ("layout", STR), ("ts", UTC_TS), ("date", DATE), ("trade_id", I64),
+    ("price", F64), ("qty", F64), ("is_buyer_maker", BOOL),
 ])
 INGEST_RUNS = pa.schema([
     ("run_id", STR), ("source", STR), ("target", STR), ("partition", STR), ("source_rows", I64), ("written", I64),
@@ -57,12 +74,18 @@ INGEST_RUNS = pa.schema([
 QUARANTINE = pa.schema([
     ("run_id", STR), ("source", STR), ("position", STR), ("reason", STR), ("raw", STR),
 ])
+# Tables a run did not read because they hold no instrument data (the recorder's working tables,
+# tables without its columns, unsafe names, unsupported underlyings): one row per table per run.
+INGEST_SKIPPED = pa.schema([
+    ("run_id", STR), ("source", STR), ("table_name", STR), ("reason", STR), ("rows", I64),
+])
 
 # Sort order inside a partition, per table.
 SORT_KEYS = {
     "options": ["expiry", "opt_type", "strike", "ts"],
     "futures": ["expiry", "ts"],
     "spot": ["ts"],
+    "equity": ["ts"],
     "crypto": ["ts", "trade_id"],
 }
 

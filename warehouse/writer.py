@@ -5,15 +5,23 @@ partition directory and renamed into place, so a reader (a DuckDB glob on *.parq
 the old partition or the new one, never a partial file. The manifest is also embedded in the
 Parquet key-value metadata: a crash between the two renames leaves a file whose embedded manifest
 is still the truth, and the next write of the partition fixes the sidecar.
+
+A partition may carry side tables (Arrow IPC, e.g. which source each row came from): each is
+written under a fresh unique name before the Parquet file, and the Parquet file's embedded manifest
+names the ones that belong to it. A crash between the two leaves the old Parquet file naming the
+old side tables (still there: they are deleted only after the rename), so data and side tables
+never disagree; unreferenced ones are swept by the next write.
 """
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from warehouse.files import atomic_path, atomic_write, sweep_temp_files
@@ -41,23 +49,58 @@ class PartitionManifest:
 ZSTD_LEVEL = 1
 
 
+SIDE_PREFIX = "_side."     # _side.<name>.<unique>.arrow: never matched by a *.parquet glob
+
+
 def write_partition(root: Path, table: str, keys: dict[str, object], data: pa.Table,
-                    schema: pa.Schema, manifest: PartitionManifest) -> Path:
-    """Replace one partition atomically with `data` (cast to `schema`, rows in the given order)."""
+                    schema: pa.Schema, manifest: PartitionManifest,
+                    side: dict[str, pa.Table] | None = None) -> Path:
+    """Replace one partition atomically with `data` (cast to `schema`, rows in the given order) and
+    its side tables `side` (name -> table), which replace the partition's previous ones."""
     directory = partition_dir(root, table, keys)
     directory.mkdir(parents=True, exist_ok=True)
     sweep_temp_files(directory)
     data = data.select(schema.names).cast(schema)
     manifest.rows = data.num_rows
+    files = {}
+    for name, t in (side or {}).items():
+        files[name] = f"{SIDE_PREFIX}{name}.{uuid.uuid4().hex[:12]}.arrow"
+        with atomic_path(directory / files[name]) as tmp, \
+                ipc.new_file(tmp, t.schema, options=ipc.IpcWriteOptions(compression="zstd")) as w:
+            w.write_table(t)
+    if files:
+        manifest.extra = {**manifest.extra, "side": files}
     meta = dict(schema.metadata or {})
     meta[MANIFEST_KEY] = manifest.to_json().encode()
     data = data.replace_schema_metadata(meta)
     final = directory / DATA_FILE
     with atomic_path(final) as tmp:
         pq.write_table(data, tmp, compression="zstd", compression_level=ZSTD_LEVEL, row_group_size=ROW_GROUP_ROWS,
-                       use_dictionary=True, write_statistics=True, store_schema=True)
+                       use_dictionary=_dictionary_columns(schema), write_statistics=True, store_schema=True)
     atomic_write(directory / MANIFEST_FILE, manifest.to_json())
+    for p in directory.glob(f"{SIDE_PREFIX}*"):      # side tables of earlier versions
+        if p.name not in files.values():
+            p.unlink(missing_ok=True)
     return final
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary pages: strings, dates, integers, flags. Prices and timestamps rarely
+    repeat: trying a dictionary on them costs time and, on option ticks, 5% more bytes."""
+    return [f.name for f in schema
+            if not (pa.types.is_floating(f.type) or pa.types.is_timestamp(f.type))]
+
+
+def read_side(root: Path, table: str, keys: dict[str, object], name: str) -> pa.Table | None:
+    """The side table `name` of the partition as its Parquet file names it, or None (no partition,
+    or written without one)."""
+    directory = partition_dir(root, table, keys)
+    manifest = read_manifest(directory) or {}
+    file = ((manifest.get("extra") or {}).get("side") or {}).get(name)
+    if not file or not (directory / file).exists():
+        return None
+    with pa.OSFile(str(directory / file)) as src:        # read, not mapped: the file may be replaced
+        return ipc.open_file(src).read_all()
 
 
 def read_manifest(directory: Path) -> dict | None:
@@ -116,3 +159,5 @@ def delete_partition(root: Path, table: str, keys: dict[str, object]) -> None:
     directory = partition_dir(root, table, keys)
     for name in (DATA_FILE, MANIFEST_FILE):
         (directory / name).unlink(missing_ok=True)
+    for p in directory.glob(f"{SIDE_PREFIX}*"):
+        p.unlink(missing_ok=True)

@@ -32,7 +32,7 @@ backtest.compile, backtest.conditions or backtest.selectors.
   pnl                gross = side x (exit - entry) x qty, net = gross - fees, hold = exit - entry
   fees               recomputed here from the fee schedule's rows by trade date and instrument
                      (decimal arithmetic, FEES.md's rounding), not by the engine's fee model
-  lot_size           lot of the contract's expiry; qty = lots x lot
+  lot_size           lot of the contract on the trade date; qty = lots x lot
   flat_at_close      every leg closed, before the session exit; end-of-data exits flagged (money)
 """
 from __future__ import annotations

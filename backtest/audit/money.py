@@ -98,7 +98,7 @@ def check_arithmetic(legs: list[dict], config: dict) -> list[dict]:
         hold = (r["exit_ts"] - r["entry_ts"]).total_seconds()
         if hold != r["hold_s"] or hold < 0:
             out.append(_finding(r, "pnl", "error", f"hold_s {r['hold_s']} != {hold}"))
-        lot = lot_size(r["underlying"], r["expiry"])
+        lot = lot_size(r["underlying"], r["expiry"], r["date"])
         if lot != r["lot_size"] or r["qty"] != r["lots"] * lot and not r["partial_fill"]:
             out.append(_finding(r, "lot_size", "error", f"lot {r['lot_size']} (expected {lot}), qty {r['qty']}"))
         exit_wait = 0 if r["exit_reason"] == "end_of_data" else latency   # decided and filled at the last quote

@@ -11,7 +11,11 @@ from backtest.run import run_backtest
 from backtest.strategies import CATALOGUE
 from orchestration.partitions import parse_key, tick_partitions
 from orchestration.resources import WarehouseResource
-from warehouse.catalog import connect, write_catalog
+from warehouse.catalog import connect
+
+
+def _finite(v) -> bool:
+    return not isinstance(v, float) or (v == v and abs(v) != float("inf"))
 
 
 def _backtest_asset(name: str):
@@ -19,14 +23,15 @@ def _backtest_asset(name: str):
 
     @dg.asset(name=f"backtest_{name}", group_name="backtests", partitions_def=tick_partitions,
               deps=["features_options", "features_spot", "options_grid"],
-              description=f"{name}: one day of the strategy with its default config (trades, events, metrics).")
+              description=f"`{name}` over one day with its default config: trade legs (`trade_legs`, one row per leg; `trades` sums them per trade), their events "
+                          f"(`trade_events`) and the run's metrics (`backtest_runs`).")
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         day, underlying = parse_key(context)
         res = run_backtest(warehouse.path, strategy, strategy.default(), underlying, [day])
-        write_catalog(warehouse.path)
+        warehouse.wrote()
         m = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.metrics.items()}
-        return dg.MaterializeResult(metadata={"run_id": res.run_id, **{k: v for k, v in m.items()
-                                                                       if v == v and abs(v) != float("inf")}})
+        return dg.MaterializeResult(metadata={"run_id": res.run_id, "dagster/row_count": dg.MetadataValue.int(res.legs.num_rows),
+                                              **{k: v for k, v in m.items() if _finite(v)}})
     return _asset
 
 
@@ -36,7 +41,9 @@ GUARDED_FAMILY = ("guarded_straddle", "guarded_strangle_2a", "guarded_hedged_2b"
 
 
 @dg.asset(group_name="backtests", deps=[a.key for a in BACKTEST_ASSETS],
-          description="Every strategy over every materialised day: metrics table, equity curve, HTML report.")
+          description="Every strategy over every backtested day: the metrics table (net P&L, win rate, profit "
+                      "factor, drawdown, fees ...), the equity curve with its drawdown, and the HTML report "
+                      "(`<warehouse>/reports/backtest_summary.html`).")
 def backtest_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     root = warehouse.path
     strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
@@ -51,4 +58,5 @@ def backtest_summary(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     return dg.MaterializeResult(metadata={
         "metrics": dg.MetadataValue.md(table),
         "equity_curve": dg.MetadataValue.md(f"![equity curve and drawdown](data:image/png;base64,{png})" if png else "no trades"),
+        "strategies": len(strategies), "trade_legs": sum(r.legs.num_rows for r in reports),
         "report": dg.MetadataValue.path(str(path)) if path else "no runs"})

@@ -1,17 +1,18 @@
-"""Ingest assets: stage what landed, then assemble each (date, underlying) partition."""
+"""Ingest assets: stage what landed (or the recorder's MariaDB), then assemble each (date, underlying)
+partition."""
 
 import time
 from pathlib import Path
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from ingest import staging
 from ingest.finalize import finalize_partition
 from ingest.pipeline import new_run_id, stage_source
-from orchestration.partitions import key_of, parse_key, tick_partitions, trading_dates
+from orchestration.partitions import TICK_KINDS, key_of, parse_key, register_dates, tick_partitions
+from orchestration.register import RECONCILES, ingest_metadata, reconcile_mismatches
 from orchestration.resources import MariaDBResource, WarehouseResource
-from warehouse.catalog import write_catalog
+from transforms.expiry import UNDERLYINGS
 from warehouse.files import atomic_write_json, read_json
 
 SOURCE_SUFFIXES = (".sql", ".sql.gz")
@@ -24,8 +25,7 @@ class LandedSourcesConfig(dg.Config):
 
 
 def ledger(root: Path) -> dict[str, str]:
-    path = root / LEDGER
-    return read_json(path, {})
+    return read_json(root / LEDGER, {})
 
 
 def new_landing_files(landing: Path, seen: dict[str, str]) -> list[Path]:
@@ -36,16 +36,14 @@ def new_landing_files(landing: Path, seen: dict[str, str]) -> list[Path]:
     return [p for p in files if seen.get(str(p)) != _signature(p)]
 
 
-def _write_ledger(root: Path, seen: dict[str, str]) -> None:
-    atomic_write_json(root / LEDGER, seen)
-
-
 def _signature(p: Path) -> str:
     st = p.stat()
     return f"{st.st_size}:{int(st.st_mtime)}"
 
 
-@dg.asset(group_name="ingest", description="Parse newly landed dumps (and MariaDB rows) into the pending area.")
+@dg.asset(group_name="ingest",
+          description="Parse newly landed recorder dumps (`<warehouse>/landing`, or $TICKLAKE_LANDING) and, on the "
+                      "nightly schedule, new MariaDB rows into the pending area; registers their trading dates.")
 def landed_sources(context: dg.AssetExecutionContext, config: LandedSourcesConfig,
                    warehouse: WarehouseResource, mariadb: MariaDBResource) -> dg.MaterializeResult:
     root = warehouse.path
@@ -58,52 +56,60 @@ def landed_sources(context: dg.AssetExecutionContext, config: LandedSourcesConfi
     for i, spec in enumerate(specs):
         result = stage_source(spec, root, run_id, i)
         rows, size = rows + result.rows_in, size + result.bytes_in
-        dates |= {k[2].isoformat() for k in result.keys if k[2] is not None}
+        dates |= {k[2] for k in result.keys if k[2] is not None}
         if Path(spec).exists():
             seen[spec] = _signature(Path(spec))
         context.log.info(f"staged {result.source}: {result.rows_in:,} rows in {result.seconds:.1f}s")
-    context.instance.add_dynamic_partitions(trading_dates.name, sorted(dates))
-    # rows that belong to no partition (unknown tables, unplaceable timestamps) are recorded now
-    unplaced = [k for k in staging.pending_keys(staging.pending_root(root)) if k[2] is None]
+    register_dates(context.instance, dates)
+    # rows that belong to no partition (unknown tables, unplaceable timestamps) are recorded now, and so
+    # are keys outside the (date x underlying) tick partitions: stocks, indices other than UNDERLYINGS
+    unplaced = [k for k in staging.pending_keys(staging.pending_root(root)) if not _tick_partition(k)]
     quarantined = sum(r["quarantined"] for k in unplaced for r in finalize_partition(root, k))
-    _write_ledger(root, seen)
+    warehouse.wrote()
+    atomic_write_json(root / LEDGER, seen)
     el = max(time.perf_counter() - t0, 1e-9)
     return dg.MaterializeResult(metadata={
-        "sources": len(specs), "source_rows": rows, "unplaced_quarantined": quarantined, "dates": dg.MetadataValue.json(sorted(dates)),
+        "sources": len(specs), "source_rows": rows, "unplaced_quarantined": quarantined,
+        "dates": dg.MetadataValue.json(sorted(d.isoformat() for d in dates)),
         "rows_per_s": round(rows / el), "mb_per_s": round(size / el / 1e6, 2)})
 
 
 def _tick_asset(kind: str, description: str):
     @dg.asset(name=f"{kind}_ticks", group_name="ingest", partitions_def=tick_partitions, deps=[landed_sources],
               description=description,
-              check_specs=[dg.AssetCheckSpec("reconciles", asset=f"{kind}_ticks",
-                                             description="source_rows == written + deduped + quarantined")])
+              check_specs=[dg.AssetCheckSpec("reconciles", asset=f"{kind}_ticks", description=RECONCILES,
+                                             partitions_def=tick_partitions)])
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         day, underlying = parse_key(context)
-        root = warehouse.path
         t0 = time.perf_counter()
-        runs = finalize_partition(root, (kind, underlying, day))
+        runs = finalize_partition(warehouse.path, (kind, underlying, day))
+        if runs:
+            warehouse.wrote()
         el = max(time.perf_counter() - t0, 1e-9)
-        totals = {k: sum(r[k] for r in runs) for k in ("source_rows", "written", "deduped", "quarantined")}
-        bad = [r for r in runs if r["source_rows"] != r["written"] + r["deduped"] + r["quarantined"]]
-        path = root / "ticks" / kind / f"underlying={underlying}" / f"date={day.isoformat()}" / "part-0.parquet"
-        rows = pq.read_metadata(path).num_rows if path.exists() else 0
-        write_catalog(root)
+        bad = reconcile_mismatches(runs)
+        rows = warehouse.rows(kind, {"underlying": underlying, "date": day})
         return dg.MaterializeResult(
-            metadata={**totals, "rows": rows, "rows_per_s": round(totals["source_rows"] / el),
-                      "sources": dg.MetadataValue.json(sorted({r["source"] for r in runs}))},
+            metadata={**ingest_metadata(runs, rows), "rows_per_s": round(sum(r["source_rows"] for r in runs) / el)},
             check_results=[dg.AssetCheckResult(check_name="reconciles", passed=not bad,
                                                metadata={"mismatches": dg.MetadataValue.json(bad[:20])})])
     return _asset
 
 
-options_ticks = _tick_asset("options", "1-second option snapshots, deduped, reset-aware vol_delta.")
-futures_ticks = _tick_asset("futures", "Near-month index futures snapshots.")
-spot_ticks = _tick_asset("spot", "Index (spot) 1-second series.")
+DESCRIPTIONS = {
+    "options": "1-second option snapshots with 5-level depth, one file per (date, underlying): deduplicated "
+               "(last row of a second wins), 1970 stamps repaired, zero prices and empty levels null, "
+               "reset-aware vol_delta.",
+    "futures": "Index futures snapshots per (date, underlying), same cleaning as the options.",
+    "spot": "The index (spot) 1-second series per (date, underlying).",
+}
+TICK_ASSETS = [_tick_asset(kind, DESCRIPTIONS[kind]) for kind in TICK_KINDS]
 
-TICK_ASSETS = [options_ticks, futures_ticks, spot_ticks]
+
+def _tick_partition(key: staging.PartKey) -> bool:
+    return key[2] is not None and key[0] in TICK_KINDS and key[1] in UNDERLYINGS
 
 
 def pending_partition_keys(root: Path) -> list[dg.MultiPartitionKey]:
+    """Partitions with staged, not yet assembled tick rows."""
     keys = staging.pending_keys(staging.pending_root(root))
-    return sorted({key_of(k[2], k[1]) for k in keys if k[2] is not None and k[1] != "unknown"}, key=str)
+    return sorted({key_of(k[2], k[1]) for k in keys if _tick_partition(k)}, key=str)

@@ -1,4 +1,8 @@
-"""Quality assets: Great Expectations suites as asset checks on every (date, underlying) partition."""
+"""Quality assets: Great Expectations suites as asset checks on every (date, underlying) partition.
+
+A check's severity comes from its failed expectations (declared in expectations.suites): thin
+coverage is a warning, everything else an error, the same as `ticklake quality` prints them.
+"""
 import dagster as dg
 
 from expectations.docs import heatmap_path
@@ -8,47 +12,48 @@ from expectations.validate import SuiteOutcome, validate
 from orchestration.assets.gaps import GapPolicy
 from orchestration.partitions import parse_key, tick_partitions
 from orchestration.resources import WarehouseResource
-from warehouse.writer import read_partition
 
-# suite -> severity of a failure: thin coverage is a warning (the data is real, just sparse)
-TICK_SUITES = {"options_ticks": dg.AssetCheckSeverity.ERROR, "futures_ticks": dg.AssetCheckSeverity.ERROR,
-               "spot_ticks": dg.AssetCheckSeverity.ERROR, "coverage": dg.AssetCheckSeverity.WARN}
+TICK_SUITES = ("options_ticks", "futures_ticks", "spot_ticks", "coverage")
 
 
-def check_result(outcome: SuiteOutcome, severity=dg.AssetCheckSeverity.ERROR, asset: str | None = None) -> dg.AssetCheckResult:
-    """An asset check result whose metadata lists every expectation with failing-row examples."""
+def check_result(outcome: SuiteOutcome, asset: str | None = None) -> dg.AssetCheckResult:
+    """An asset check result listing every expectation with failing-row examples; WARN when only
+    warning-severity expectations failed."""
+    severity = dg.AssetCheckSeverity.ERROR if outcome.errors or outcome.success else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
         check_name=f"{outcome.suite}_expectations", asset_key=asset, passed=outcome.success, severity=severity,
-        metadata={"rows": outcome.rows, "failed": dg.MetadataValue.json(outcome.failed),
+        metadata={"dagster/row_count": dg.MetadataValue.int(outcome.rows), "failed": dg.MetadataValue.json(outcome.failed),
                   "expectations": dg.MetadataValue.md(outcome.markdown())})
 
 
-def validate_partition(root, suite_name: str, keys: dict, params: dict) -> SuiteOutcome | None:
-    suite = SUITES[suite_name]
-    table = read_partition(root, suite.table, keys)
-    return None if table is None else validate(suite_name, suite.frame(table, keys["date"]), params)
+def suite_check(asset: str, suite: str) -> dg.AssetCheckSpec:
+    """The asset check of one suite, per partition."""
+    return dg.AssetCheckSpec(f"{suite}_expectations", asset=asset, partitions_def=tick_partitions,
+                             description=f"Great Expectations suite `{suite}` on this partition")
 
 
 @dg.asset(group_name="quality", partitions_def=tick_partitions,
           deps=["options_ticks", "futures_ticks", "spot_ticks", "options_grid"],
-          check_specs=[dg.AssetCheckSpec(f"{s}_expectations", asset="tick_quality",
-                                         description=f"Great Expectations suite `{s}` on this partition")
-                       for s in TICK_SUITES],
-          description="Expectation suites over the partition's ticks and coverage, and its coverage heatmap (PNG).")
+          check_specs=[suite_check("tick_quality", s) for s in TICK_SUITES],
+          description="Expectation suites over the partition's option, futures and spot ticks and its coverage "
+                      "(failing checks listed with example rows; thin coverage is a warning), and its coverage "
+                      "heatmap (PNG beside the Data Docs).")
 def tick_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource, gap_policy: GapPolicy):
     day, underlying = parse_key(context)
-    root, keys = warehouse.path, {"underlying": underlying, "date": day}
+    keys = {"underlying": underlying, "date": day}
     params = {"coverage_floor": gap_policy.coverage_floor}
     results, failed = [], {}
-    for name, severity in TICK_SUITES.items():
-        outcome = validate_partition(root, name, keys, params)
-        if outcome is None:
-            results.append(dg.AssetCheckResult(check_name=f"{name}_expectations", passed=True, metadata={"rows": 0}))
+    for name in TICK_SUITES:
+        table = warehouse.read(SUITES[name].table, keys)
+        if table is None:
+            results.append(dg.AssetCheckResult(check_name=f"{name}_expectations", passed=True,
+                                               metadata={"dagster/row_count": 0}))
             continue
+        outcome = validate(name, SUITES[name].frame(table, day), params)
         failed[name] = outcome.failed
-        results.append(check_result(outcome, severity))
-    ticks = read_partition(root, "options", keys)
-    png = save_heatmap(ticks, day, f"{underlying} {day}", heatmap_path(root, f"{underlying}/{day}")) \
+        results.append(check_result(outcome))
+    ticks = warehouse.read("options", keys)
+    png = save_heatmap(ticks, day, f"{underlying} {day}", heatmap_path(warehouse.path, f"{underlying}/{day}")) \
         if ticks is not None else None
     metadata = {"failed": dg.MetadataValue.json(failed)}
     if png:

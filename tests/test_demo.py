@@ -1,0 +1,34 @@
+"""`ticklake demo` as a user runs it (the smallest archive): it ends with exit 0, the stage timings,
+where everything is (and it is there) and what to run next; `--full` and the size options are wired."""
+import os
+import re
+import subprocess
+import sys
+
+from orchestration.demo import DEFAULT, FULL, demo_size
+
+
+def test_the_demo_sizes():
+    assert demo_size(False, None, None) == DEFAULT == (2, 2)
+    assert demo_size(True, None, None) == FULL == (3, 5)
+    assert demo_size(True, 1, 0) == (1, 0) and demo_size(False, 4, None) == (4, 2)
+
+
+def test_a_small_demo_runs_end_to_end_and_says_where_everything_is(tmp_path):
+    root = tmp_path / "wh"          # not ./warehouse: the next commands must name it
+    env = {**os.environ, "TICKLAKE_WAREHOUSE": str(root)}
+    env.pop("TICKLAKE_LANDING", None)
+    r = subprocess.run([sys.executable, "-m", "orchestration.cli", "demo", "--out", str(tmp_path / "demo"), "--days", "1",
+                        "--strikes", "0"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout
+    stages = re.findall(r"^  (\w+(?: docs)?)\s+[\d.]+s\s+[\d.]+%\s+[\d.]+s$", out, re.M)
+    assert stages == ["generate", "ingest", "gaps", "quality", "features", "backtests", "audits", "data docs", "summary"]
+    where = dict(re.findall(r"^  (source archive|warehouse|backtest report|data quality|Dagster runs)\s+(\S+?)/?(?:\s|$)",
+                            out, re.M))
+    assert len(where) == 5, out[-2000:]
+    assert all(os.path.exists(p) for p in where.values()), where
+    assert os.path.exists(os.path.join(where["source archive"], "sqldump", "das_nse_mod.sql.gz"))
+    assert f"TICKLAKE_WAREHOUSE={root} " in out and " ui " in out and "sql \"select" in out
+    assert "demo --full" not in out           # a sized demo does not advertise the bigger one
+    assert "0 error findings" in out
