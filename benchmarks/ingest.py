@@ -98,7 +98,9 @@ def dump_memory(tmp: Path, days: int, strikes: int) -> None:
         src = tmp / f"rss{scale}"
         generate(GeneratorConfig(out=src, start=dt.date(2025, 11, 3), days=days * scale, strikes=strikes, seed=2,
                                  quirks=False))
-        files = sorted(str(p) for p in src.glob("*.sql.gz"))
+        files = sorted(str(p) for p in (src / "sqldump").glob("*.sql.gz"))
+        if not files:
+            raise SystemExit(f"{src / 'sqldump'}: the generator wrote no dumps")
         r = subprocess.run([sys.executable, "-c", RSS_CODE, str(tmp / f"rsswh{scale}"), *files], check=True,
                            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
         peak[scale] = json.loads(r.stdout.strip().splitlines()[-1])

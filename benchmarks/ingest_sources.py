@@ -69,15 +69,12 @@ def plain_parse(files: list[Path], loads) -> int:
 
 
 def _split(src: Path, tmp: Path) -> dict[str, Path]:
-    """The archive's Kite and FlatTrade files (each with its master) in their own folders."""
-    out = {}
-    for name, pattern, master in (("kite", "*-merged-data.txt", "instruments.csv"),
-                                  ("flattrade", "flattrade-*.txt", "NFO_symbols.txt")):
-        d = tmp / name
-        d.mkdir()
-        for f in [*src.glob(pattern), src / master]:
-            (d / f.name).symlink_to(f)
-        out[name] = d
+    """The archive's Kite and FlatTrade folders (the generator writes each format, with its
+    instrument master, into its own subfolder)."""
+    out = {name: src / name for name in ("kite", "flattrade")}
+    for name, d in out.items():
+        if not any(d.glob("*.txt")):
+            raise SystemExit(f"{d}: no {name} files: generate the archive with --formats kite,flattrade")
     return out
 
 
@@ -124,7 +121,9 @@ def bench_json(src: Path, tmp: Path, repeat: int = 3) -> None:
 def bench_mariadb(src: Path, tmp: Path, repeat: int = 3) -> None:
     from tests.mariadb_server import MariaDBServer
 
-    files = sorted(src.glob("*.sql.gz"))
+    files = sorted((src / "sqldump").glob("*.sql.gz"))
+    if not files:
+        raise SystemExit(f"{src / 'sqldump'}: no dumps")
     server = MariaDBServer().start()
     try:
         for f in files:

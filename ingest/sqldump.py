@@ -40,7 +40,8 @@ from isal import isal_zlib as inflate  # zlib's API; Intel ISA-L inflates about 
 
 from warehouse.readahead import read_ahead
 from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMNS
-from ingest.sqlscan_nb import (K_DATETIME, K_DEC2, K_DEC10, K_INT, ST_BAD, ST_FULL, ST_LINE_END, ST_STMT_END,
+from ingest.route import Skip, table_route
+from ingest.sqlscan_nb import (K_DATETIME, K_DEC2, K_DEC10, K_INT, K_SKIP, ST_BAD, ST_FULL, ST_LINE_END, ST_STMT_END,
                                parse_tuples)
 
 KNOWN_TYPES = {c: t for c, t in OPTION_COLUMNS + INDEX_COLUMNS}
@@ -58,7 +59,9 @@ _INSERTISH = re.compile(rb"^[ \t\r]*(?:INSERT|REPLACE)\b", re.I)
 _VALUES = re.compile(rb"\bVALUES?\s*(?=\()", re.I)
 _CREATE = re.compile(rb"^\s*CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(" + _IDENT +
                      rb")(?:\s*\.\s*(" + _IDENT + rb"))?", re.I)
-_COLDEF = re.compile(rb"^\s*(" + _IDENT + rb")\s+([A-Za-z]+(?:\([0-9, ]+\))?)", re.M)
+# a column definition begins a line (mariadb-dump) or follows '(' / ',' (a CREATE TABLE on one line)
+_COLDEF = re.compile(rb"(?:^|[(,])\s*(" + _IDENT + rb")\s+([A-Za-z]+(?:\([0-9, ]+\))?)", re.M)
+_PLAIN = re.compile(r"[A-Za-z0-9_$]{1,64}")
 _USE = re.compile(rb"^\s*USE\s+(" + _IDENT + rb")", re.I)
 # how a statement of a SQL dump can begin (the first one decides whether the file is a dump at all)
 _SQL_START = re.compile(rb"^\s*(?:--|#|/\*|(?:INSERT|REPLACE|CREATE|DROP|USE|SET|LOCK|UNLOCK|ALTER|START|BEGIN|"
@@ -298,9 +301,14 @@ class _Table:
     their SQL types (from CREATE TABLE, else the recorder's): a table with foreign columns is still
     parsed, and ingest quarantines its rows with a reason."""
 
-    def __init__(self, db: str | None, name: str, columns: list[tuple[str, str]], buffers: dict):
+    def __init__(self, db: str | None, name: str, columns: list[tuple[str, str]], buffers: dict,
+                 skip: bool = False):
         self.db, self.name, self.columns = db, name, [c for c, _ in columns]
         self.kinds = np.array([recorder_kind(c, t) for c, t in columns], np.int8)
+        if skip:
+            # no instrument data (the recorder's working tables, foreign columns): ingest counts and
+            # lists its rows as skipped, so they are only counted here, never decoded or quarantined
+            self.kinds[:] = K_SKIP
         # the buffers of the last table of this width: a fresh 180 MB array per table would be
         # paged in (faulted and zeroed by the kernel) again for every table
         self.out, self.line, self.tup = buffers[len(columns)]
@@ -551,10 +559,20 @@ class DumpReader:
             if len(cols) not in self.buffers:
                 self.buffers[len(cols)] = (np.empty((len(cols), self.batch_rows), np.int64),
                                            np.empty(self.batch_rows, np.int64), np.empty(self.batch_rows, np.int32))
-            self.cur = _Table(db, table, cols, self.buffers)
+            self.cur = _Table(db, table, cols, self.buffers, self._skipped(db, table, cols))
         self.stmt_line, self.tuple_no = self.line, 0
         self.line += head.count(b"\n", 0, start)          # `VALUES` may end its line
         self.pos += start
+
+    def _skipped(self, db: str | None, table: str, cols: list[tuple[str, str]]) -> bool:
+        """A table that holds no instrument data (ingest.route.Skip). A column list with a name that
+        is no plain identifier (undecodable bytes), or one that does not fit a table CREATEd with the
+        recorder's columns, is damage, not such a table: its tuples are parsed, and quarantined."""
+        names = [c for c, _ in cols]
+        if not all(_PLAIN.fullmatch(c) for c in names) or not isinstance(table_route(db, table, names), Skip):
+            return False
+        created = self.layouts.get(table)
+        return created is None or isinstance(table_route(db, table, [c for c, _ in created]), Skip)
 
     def _other_line(self, text: bytes, last: bool) -> Iterator[Item]:
         open_insert, self._open_insert = self._open_insert, False

@@ -18,6 +18,7 @@ import numpy as np
 from ingest.recorder_format import NULL_INT
 
 K_DATETIME, K_DEC2, K_INT, K_DEC10 = 0, 1, 2, 3   # same codes as the generator's formatter
+K_SKIP = 4   # any value, not decoded (0): the rows of a table ingest skips are counted, not read
 ST_NEED_MORE, ST_STMT_END, ST_FULL, ST_BAD, ST_LINE_END = 0, 1, 2, 3, 4
 _SPACE = (32, 10, 13, 9)
 _POW10 = np.array([10**k for k in range(19)], np.int64)   # a global array is a constant to Numba
@@ -235,6 +236,33 @@ def _tuple_end(buf, p, end):
     return -1
 
 
+@nb.njit(cache=True, inline="always")
+def _skip_value(buf, p, end):
+    """Past one value of any type at p (a quoted string with its escapes, or a bare token) ->
+    (next pos, ok: 1 ok / 0 bad / 2 ran out of buffer)."""
+    if buf[p] == 39:
+        p += 1
+        while p < end:
+            c = buf[p]
+            if c == 92:
+                p += 2
+                continue
+            if c == 39:
+                if p + 1 < end and buf[p + 1] == 39:      # '' inside a string
+                    p += 2
+                    continue
+                if p + 1 >= end:
+                    return p, 2
+                return p + 1, 1
+            if c == 10:
+                return p, 0
+            p += 1
+        return p, 2
+    while p < end and buf[p] != 44 and buf[p] != 41 and buf[p] != 10:
+        p += 1
+    return p, (2 if p >= end else 1)
+
+
 @nb.njit(cache=True, nogil=True)   # nogil: the read-ahead thread inflates meanwhile
 def parse_tuples(buf, pos, end, kinds, out, n, final):
     """Parse tuples from buf[pos:end] into out[:, n:]. Returns (pos, n, status, bad_a, bad_b, newlines):
@@ -274,7 +302,10 @@ def parse_tuples(buf, pos, end, kinds, out, n, final):
                 break
             c = buf[p]
             kind = kinds[col]
-            if c == 78:                                   # NULL
+            if kind == K_SKIP:
+                v = 0
+                p, ok = _skip_value(buf, p, end)
+            elif c == 78:                                   # NULL
                 if p + 4 > end:
                     ok = 2
                     break

@@ -54,6 +54,33 @@ def test_working_tables_are_skipped_and_listed_once_per_run_never_quarantined(ma
         {"table_name": f"{R.NSE}.dailytable", "reason": "the recorder's working table, not an instrument table", "rows": 0}]
 
 
+def test_a_mariadb_dump_of_the_recorder_database_skips_its_working_tables_too(mariadb, tmp_path):
+    """The same database dumped with mariadb-dump (the trader's backups): the working tables' rows
+    (text values, a column list without `timestamp`) are counted as skipped, never quarantined as
+    malformed tuples, and the instrument rows are those of the live read."""
+    import shutil
+
+    exe = shutil.which("mariadb-dump") or shutil.which("mysqldump")
+    if exe is None:
+        pytest.skip("mariadb-dump is not installed")
+    R.working_tables(mariadb)
+    nifty_index(mariadb)
+    dump = tmp_path / f"{R.NSE}_mod.sql"
+    with open(dump, "wb") as f:
+        subprocess.run([exe, "--protocol=TCP", "-h", "127.0.0.1", "-P", str(mariadb.port), "-u", "root",
+                        "--databases", R.NSE], stdout=f, check=True)
+    text = dump.read_text()
+    assert "INSERT INTO `dailytable`" in text and "CREATE TABLE `backupsuccesstables`" in text
+    report = run_ingest([str(dump)], tmp_path / "w")
+    live = sql(tmp_path / "w", "select count(*) from quarantine")
+    assert live == [(0,)]
+    assert report.totals()["written"] == 3
+    daily = mariadb.query(f"select count(*) from `{R.NSE}`.dailytable").split()[-1]
+    backups = mariadb.query(f"select count(*) from `{R.NSE}`.backupsuccesstables").split()[-1]
+    assert sql(tmp_path / "w", "select table_name, rows from ingest_skipped order by 1") == [
+        (f"{R.NSE}.backupsuccesstables", int(backups)), (f"{R.NSE}.dailytable", int(daily))]
+
+
 def test_a_table_without_the_recorder_columns_is_skipped_not_quarantined(mariadb, tmp_path):
     nifty_index(mariadb)
     mariadb.query(f"create table `{R.NSE}`.notes (id int, body text); insert into `{R.NSE}`.notes values (1, 'x')")

@@ -52,3 +52,25 @@ def test_editing_any_kernel_package_moves_the_cache_directory(tmp_path):
         seen.add(cache_dir(base, copy))
     assert len(seen) == len(KERNEL_PACKAGES) + 1
     assert numba.config.CACHE_DIR == cache_dir()
+
+
+def test_the_source_digest_reads_the_package_and_its_data_never_the_warehouse_data_beside_it(tmp_path):
+    """The `warehouse` package folder is also the default warehouse root: partitions and exports under
+    it are user data, and must neither slow the digest down nor change the code version."""
+    from warehouse.version import source_digest
+
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "data").mkdir()
+    (pkg / "options" / "part=1").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("x = 1\n")
+    (pkg / "data" / "rules.csv").write_text("a,b\n")
+    before = source_digest(("pkg",), root=tmp_path)
+    (pkg / "options" / "part=1" / "export.csv").write_text("user,data\n")
+    (pkg / "options" / "stray.py").write_text("print('not code of ours')\n")
+    assert source_digest(("pkg",), root=tmp_path) == before
+    (pkg / "data" / "rules.csv").write_text("a,b\n1,2\n")
+    changed = source_digest(("pkg",), root=tmp_path)
+    (pkg / "sub" / "__init__.py").write_text("x = 2\n")
+    assert len({before, changed, source_digest(("pkg",), root=tmp_path)}) == 3

@@ -4,6 +4,7 @@ one hash of project sources that Numba's cache directory is keyed by (transforms
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,11 +20,26 @@ def source_digest(packages: tuple[str, ...], suffixes: tuple[str, ...] = (".py",
     read as files, never imported: the Numba cache asks for this while the packages import."""
     h = hashlib.sha256()
     for package in sorted(packages):
-        base = root / package
-        for path in sorted(p for p in base.rglob("*") if p.suffix in suffixes and "__pycache__" not in p.parts):
+        for path in _package_files(root / package, suffixes):
             h.update(str(path.relative_to(root)).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
+
+
+SHIPPED_DATA = ("data", "templates")   # non-package folders of a package that hold its own data
+
+
+def _package_files(base: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The package's own files: its sub-packages and their data folders, never anything else below
+    it (the `warehouse` package folder is also the default warehouse root, full of user data)."""
+    out: list[Path] = []
+    for d, dirs, files in os.walk(base):
+        here = Path(d)
+        shipped = any(part in SHIPPED_DATA for part in here.relative_to(base).parts)
+        dirs[:] = sorted(x for x in dirs if x != "__pycache__" and
+                         (shipped or x in SHIPPED_DATA or (here / x / "__init__.py").exists()))
+        out += [here / f for f in files if Path(f).suffix in suffixes]
+    return sorted(out)
 
 
 @lru_cache(maxsize=None)
