@@ -1,27 +1,40 @@
 """Strategy configs from files: a TOML or JSON file overrides the strategy's defaults, section by
-section (exits, risk, selection, params, execution.{latency,fill,slippage,fees}, each execution
-slot optionally naming its `model`). Unknown keys fail loudly."""
+section (legs, exits, position, risk, filters, selection, params, execution.{latency,fill,slippage,
+fees}, each execution slot optionally naming its `model`). Nested sections merge field by field;
+`legs` takes a list (the legs replaced) or a table keyed by leg name (those legs' fields merged),
+so a sweep can say `legs.ce.strike.points=300,400`. Unknown keys fail loudly, naming the path.
+
+Files written before issue #16 keep loading: `risk.entry_window` (one window), `risk.entry_timeout_s`
+(every leg's order timeout) and `exits.session_exit` (now `position.session_exit`) are translated.
+"""
 from __future__ import annotations
 
-import dataclasses
 import json
 import tomllib
 from pathlib import Path
 
+from backtest.fields import merge_dataclass
 from backtest.strategies import get
 from backtest.strategies.base import StrategyConfig
 
-
-def _merge(obj, overrides: dict, where: str):
-    names = {f.name for f in dataclasses.fields(obj)}
-    unknown = sorted(set(overrides) - names)
-    if unknown:
-        raise KeyError(f"{where}: unknown keys {', '.join(unknown)}")
-    return dataclasses.replace(obj, **{k: (tuple(v) if isinstance(getattr(obj, k), tuple) else v)
-                                       for k, v in overrides.items()})
+SECTIONS = ("legs", "exits", "position", "risk", "filters", "selection", "params", "execution")
 
 
-SECTIONS = ("exits", "risk", "selection", "params", "execution")
+def _translate_old_keys(cfg: StrategyConfig, data: dict) -> dict:
+    """Keys of configs written before issue #16, in today's places."""
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    risk, exits = data.get("risk"), data.get("exits")
+    if isinstance(risk, dict) and "entry_window" in risk:
+        risk["entry_windows"] = [risk.pop("entry_window")]
+    if isinstance(risk, dict) and "entry_timeout_s" in risk:
+        timeout = risk.pop("entry_timeout_s")
+        legs = data.setdefault("legs", {})
+        if isinstance(legs, dict):
+            for leg in cfg.legs:
+                legs.setdefault(leg.name, {}).setdefault("order", {})["timeout_s"] = timeout
+    if isinstance(exits, dict) and "session_exit" in exits:
+        data.setdefault("position", {})["session_exit"] = exits.pop("session_exit")
+    return data
 
 
 def apply_overrides(cfg: StrategyConfig, data: dict) -> StrategyConfig:
@@ -29,14 +42,11 @@ def apply_overrides(cfg: StrategyConfig, data: dict) -> StrategyConfig:
     unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
         raise KeyError(f"config: unknown sections {', '.join(unknown)}")
-    if "exits" in data:
-        ex = dict(data["exits"])
-        if "locks" in ex:
-            ex["locks"] = [tuple(x) for x in ex["locks"]]
-        cfg.exits = _merge(cfg.exits, ex, "exits")
-    for section in ("risk", "selection"):
+    data = _translate_old_keys(cfg, data)
+    for section in ("legs", "exits", "position", "risk", "filters", "selection"):
         if section in data:
-            setattr(cfg, section, _merge(getattr(cfg, section), data[section], section))
+            merged = merge_dataclass(cfg, {section: data[section]}, "config")
+            setattr(cfg, section, getattr(merged, section))
     if "params" in data:
         unknown = sorted(set(data["params"]) - set(cfg.params))
         if unknown:

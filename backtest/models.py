@@ -38,8 +38,9 @@ class SlippageModel(Protocol):
 @runtime_checkable
 class FeeModel(Protocol):
     def charges(self, trade_date: dt.date, side: np.ndarray, entry_px: np.ndarray, exit_px: np.ndarray,
-                qty: np.ndarray) -> np.ndarray:
-        """Rupees charged per round trip (leg) of one trade date; side +1 bought first, -1 sold first."""
+                qty: np.ndarray, instrument: str = "option") -> np.ndarray:
+        """Rupees charged per round trip (leg) of one trade date; side +1 bought first, -1 sold first;
+        instrument "option" (charges on premium) or "future" (on notional)."""
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,10 @@ class NseFees:
     kind: ClassVar[str] = "nse"
     brokerage_per_order: float = 20.0
 
-    def charges(self, trade_date, side, entry_px, exit_px, qty) -> np.ndarray:
+    def charges(self, trade_date, side, entry_px, exit_px, qty, instrument: str = "option") -> np.ndarray:
         from backtest.fees import round_trip_fees
 
-        return round_trip_fees(trade_date, side, entry_px, exit_px, qty, self.brokerage_per_order)
+        return round_trip_fees(trade_date, side, entry_px, exit_px, qty, self.brokerage_per_order, instrument)
 
 
 # slot -> model kind -> class: what a config may name

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from backtest.data import DEPTH_COLUMNS, QUOTE_COLUMNS, DayData, dense_spot, load_day, nearest_expiry
+from backtest.compile import required_features
+from backtest.data import (DEPTH_COLUMNS, FUTURE_COLUMNS, QUOTE_COLUMNS, DayData, dense_spot, listed_expiries, load_day,
+                           nearest_future, resolve_expiry)
 from backtest.models import FeeModel
 from backtest.simulate import DayResult, make_run_id, simulate_day, summarize_run
 from backtest.strategies import Strategy
@@ -36,7 +38,7 @@ class RunResult:
     days: list[dt.date]
     stored: bool                   # written to the warehouse (a sweep without --write is not)
     engine_s: float = 0.0          # time in signals + engine kernels (the rest is reading and writing)
-    contract_seconds: int = 0      # grid cells the engine walked (seconds x nearest-expiry contracts)
+    contract_seconds: int = 0      # grid cells of the days the engine ran on (seconds x contracts loaded)
 
 
 def partition_version(root, table: str, keys: dict) -> str:
@@ -55,24 +57,66 @@ def available_days(root, underlying: str, start: dt.date | None, end: dt.date | 
     return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
 
 
-def load_inputs(root, underlying: str, day: dt.date, names: list[str],
+@dataclass(frozen=True)
+class Needs:
+    """What the strategies run on a day read: features_options and features_spot columns, the legs'
+    expiry slots (slot, on_expiry_day) and whether a leg trades the index future."""
+
+    features: tuple[str, ...] = ()
+    spot_features: tuple[str, ...] = ()
+    expiries: tuple[tuple[str, str], ...] = (("weekly", "trade"),)
+    future: tuple[str, ...] = ()            # the futures' on_expiry_day ("trade"/"roll"); empty: none
+
+    @classmethod
+    def of(cls, jobs: list[tuple[Strategy, StrategyConfig]]) -> "Needs":
+        names, spot, expiries, future = {"price"}, set(), set(), set()
+        for strategy, cfg in jobs:
+            opts, spot_cols = required_features(cfg)
+            names |= set(strategy.features) | opts
+            spot |= set(strategy.spot_features) | spot_cols
+            for leg in cfg.legs:
+                if leg.instrument == "FUT" or leg.strike.by == "future":
+                    future.add(leg.on_expiry_day)
+                else:
+                    expiries.add((leg.expiry, leg.on_expiry_day))
+        return cls(tuple(sorted(names)), tuple(sorted(spot)), tuple(sorted(expiries)) or cls.expiries,
+                   tuple(sorted(future)))
+
+
+def load_inputs(root, underlying: str, day: dt.date, names: list[str] | Needs,
                 spot_names: tuple[str, ...] = ()) -> tuple[DayData, dict] | None:
-    """One day's dense engine inputs (nearest expiry only, only the named features) and the named
-    features_spot columns per second, or None when the day has no option features."""
+    """One day's dense engine inputs (the expiries and the future the strategies' legs name, only
+    the named features) and the named features_spot columns per second, or None when the day has
+    no option features."""
     from warehouse.writer import read_partition, read_partition_rows
 
+    needs = names if isinstance(names, Needs) else Needs(tuple(names), tuple(spot_names))
     keys = {"underlying": underlying, "date": day}
-    expiries = read_partition(root, "features_options", keys, columns=["expiry"])
-    nearest = nearest_expiry(expiries["expiry"], day) if expiries is not None else None
-    if nearest is None:
+    recorded = read_partition(root, "features_options", keys, columns=["expiry"])
+    listed = listed_expiries(recorded["expiry"] if recorded is not None else None, day)
+    if not listed:
         return None
-    feats = read_partition_rows(root, "features_options", keys, list(dict.fromkeys(QUOTE_COLUMNS + names)),
-                                "expiry", nearest, dictionary=("symbol", "opt_type"))
-    depth = lambda: read_partition_rows(root, "options_grid", keys, DEPTH_COLUMNS, "expiry", nearest)  # noqa: E731
-    data = load_day(underlying, day, feats, read_partition(root, "spot_grid", keys), names, depth)
-    data.tradable, data.strikes_from_atm    # noqa: B018 - the masks every strategy reads, built here in the loader
-    spot = read_partition(root, "features_spot", keys) if spot_names else None
-    return data, dense_spot(data.t_s, spot, spot_names)
+    wanted = sorted({e for slot, roll in needs.expiries
+                     if (e := resolve_expiry(underlying, day, listed, slot, roll)) is not None} or {listed[0]})
+    columns = list(dict.fromkeys(QUOTE_COLUMNS + list(needs.features)))
+    parts = [read_partition_rows(root, "features_options", keys, columns, "expiry", e, dictionary=("symbol", "opt_type"))
+             for e in wanted]
+    feats = parts[0] if len(parts) == 1 else pa.concat_tables([p.cast(parts[0].schema) for p in parts])
+
+    def depth():
+        rows = [read_partition_rows(root, "options_grid", keys, DEPTH_COLUMNS, "expiry", e) for e in wanted]
+        rows = [r for r in rows if r is not None]
+        return None if not rows else rows[0] if len(rows) == 1 else pa.concat_tables(rows)
+
+    future = None
+    if needs.future:
+        # a day without future ticks loads without it: legs on the future find no contract that day
+        future = nearest_future(read_partition(root, "futures", keys, columns=FUTURE_COLUMNS), day, needs.future[0])
+    data = load_day(underlying, day, feats, read_partition(root, "spot_grid", keys), list(needs.features), depth,
+                    expiries=wanted, future=future, listed=listed)
+    data.tradable, data.strikes_from_atm, data.last_real    # noqa: B018 - the masks every strategy reads, built here
+    spot = read_partition(root, "features_spot", keys) if needs.spot_features else None
+    return data, dense_spot(data.t_s, spot, needs.spot_features)
 
 
 @dataclass
@@ -85,6 +129,7 @@ class _Job:
     events: list
     engine_s: float = 0.0
     cells: int = 0
+    capital: float | None = None      # the Kelly sizing's tracked capital (the config's, then moved by each day)
 
 
 def _write_day(root, run_id: str, keys: dict, res: DayResult) -> None:
@@ -134,13 +179,12 @@ def run_each(root, jobs: list[tuple[Strategy, StrategyConfig]], days_of: dict[st
                     for t in ("options_grid", "features_options")] for u, days in days_of.items()}
     states = {u: [_Job(s, c, fees or c.execution.fees, make_run_id(c, u, days, versions[u]), [], [])
                   for s, c in jobs] for u, days in days_of.items()}
-    names = sorted(set().union(*(s.features for s, _ in jobs)) | {"price"})
-    spot_names = tuple(sorted(set().union(*(s.spot_features for s, _ in jobs))))
+    needs = Needs.of(jobs)
     # the next days are read and made dense by two threads while this one is simulated: Parquet
     # decoding, Arrow conversions and the scatter kernels release the GIL, so the cores stay busy;
     # one pipeline for all underlyings, so the threads do not drain at each underlying's last day
     work = [(u, d) for u, days in days_of.items() for d in days]
-    for i, ((underlying, day), loaded) in enumerate(map_ahead(lambda w: (w, load_inputs(root, *w, names, spot_names)),
+    for i, ((underlying, day), loaded) in enumerate(map_ahead(lambda w: (w, load_inputs(root, *w, needs)),
                                                               work, workers=2)):
         if progress:   # the progress protocol (orchestration.progress): days done, the day's grid cells
             cells = 0 if loaded is None else loaded[0].Q.shape[0] * loaded[0].Q.shape[1]
@@ -150,7 +194,8 @@ def run_each(root, jobs: list[tuple[Strategy, StrategyConfig]], days_of: dict[st
         data, spot = loaded
         for j in states[underlying]:
             t0 = time.perf_counter()
-            res = simulate_day(j.strategy, j.cfg, data, j.run_id, log_events, spot, j.fees)
+            res = simulate_day(j.strategy, j.cfg, data, j.run_id, log_events, spot, j.fees, j.capital)
+            j.capital = (j.cfg.risk.capital if j.capital is None else j.capital) + res.gross
             j.engine_s += time.perf_counter() - t0
             j.cells += data.Q.shape[0] * data.Q.shape[1]
             j.legs.append(res.legs)

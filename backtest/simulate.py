@@ -1,31 +1,29 @@
 """The pure simulation: one day's data and a strategy config -> trade legs and trade events.
 
 No I/O but the day's own depth source (a day loaded with the touch only runs again with the 5
-levels when an order walks past it). The strategy's plan type picks the engine (ENGINES); the
-execution models are read into what the kernels read; fees are charged by the fee model.
-backtest.run is the I/O around this (reading partitions, writing tables).
+levels when an order walks past it). The strategy's signal function makes a Plan; backtest.compile
+turns the config and the plan into the position engine's arrays (kernels.position); fees are
+charged by the fee model, per instrument (options on premium, the future on notional).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-import math
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 
 from backtest import metrics as M
-from backtest.data import DayData
-from backtest.enums import EVENT_KINDS, EXIT_REASONS, Param, Quote
-from backtest.kernels.engine import run_single_leg
+from backtest.compile import KernelInputs, kernel_inputs
+from backtest.data import FUTURE, DayData
+from backtest.enums import EVENT_KINDS, EXIT_REASONS, Quote
 from backtest.kernels.fills import DepthNeeded
-from backtest.kernels.straddle import run_straddle
+from backtest.kernels.position import run_positions
 from backtest.models import FeeModel
 from backtest.strategies import Strategy
-from backtest.strategies.base import EntryOrders, StraddlePlan, StrategyConfig
+from backtest.strategies.base import Plan, StrategyConfig
 from transforms.columns import constant_column
 from warehouse import schema as S
 from warehouse.clock import IST_OFFSET_S
@@ -41,63 +39,49 @@ DEFAULT_CAPITAL = 500_000.0
 class DayResult:
     legs: pa.Table      # trade_legs rows
     events: pa.Table    # trade_events rows
+    gross: float = 0.0  # the day's gross P&L (the Kelly sizing's tracked capital moves by it)
 
 
 @dataclass
 class KernelOutput:
-    """What an engine returns: leg records, event records, each leg's trade (position) number and
-    its leg number within the trade."""
+    """What the engine returns: leg records (with their position and leg number), position
+    records, event records."""
     legs: np.ndarray
+    positions: np.ndarray
     events: np.ndarray
-    trade: np.ndarray
-    leg: np.ndarray
 
 
-def _single_leg(day: DayData, orders: EntryOrders, P: np.ndarray, log_events: bool) -> KernelOutput:
-    legs, ev = run_single_leg(day.t_s, day.Q, day.book, day.book_row, orders.side, orders.type, orders.price,
-                              orders.exit_side, day.contracts.lot, P, log_events, MAX_LEGS_PER_DAY, MAX_EVENTS_PER_DAY)
-    return KernelOutput(legs, ev, np.arange(len(legs)), np.zeros(len(legs), np.int32))
-
-
-def _straddle(day: DayData, plan: StraddlePlan, P: np.ndarray, log_events: bool) -> KernelOutput:
-    if not math.isnan(P[Param.daily_loss_r]):
-        raise ValueError("risk.daily_loss_r: a straddle has no initial stop to measure R against; "
-                         "use risk.daily_loss_rupees")
-    legs, ev = run_straddle(day.t_s, day.Q, day.book, day.book_row, plan.entry_ok, plan.leg_ce, plan.leg_pe,
-                            plan.score, plan.spot_roc, day.contracts.lot, P, log_events, MAX_LEGS_PER_DAY,
-                            MAX_EVENTS_PER_DAY)
-    return KernelOutput(legs, ev, legs["position"].astype(np.int64), legs["leg"].astype(np.int32))
-
-
-# plan type -> the engine that executes it
-ENGINES: dict[type, Callable[[DayData, object, np.ndarray, bool], KernelOutput]] = {
-    EntryOrders: _single_leg,
-    StraddlePlan: _straddle,
-}
+def run_engine(day: DayData, k: KernelInputs, log_events: bool) -> KernelOutput:
+    """The position engine on one day's compiled inputs."""
+    legs, positions, ev = run_positions(
+        day.t_s, day.Q, day.book, day.book_row, day.contracts.lot, day.last_real, k.entry_i, k.entry_c,
+        k.entry_dir, k.entry_type, k.entry_px, k.leg_contract, k.cond, k.exit_sig, k.score, k.delta, day.spot, k.LS,
+        k.P, k.windows, k.kills, k.ADJ, log_events, MAX_LEGS_PER_DAY, MAX_EVENTS_PER_DAY)
+    return KernelOutput(legs, positions, ev)
 
 
 def simulate_day(strategy: Strategy, cfg: StrategyConfig, day: DayData, run_id: str, log_events: bool,
-                 spot: dict | None = None, fees: FeeModel | None = None) -> DayResult:
+                 spot: dict | None = None, fees: FeeModel | None = None, capital: float | None = None) -> DayResult:
     """Signals, the engine and trade-leg/event rows for one day. `fees` replaces the config's fee
-    model (tests and benchmarks swap models this way)."""
+    model (tests and benchmarks swap models this way); `capital` is the Kelly sizing's tracked
+    capital at the day's start (default: the config's)."""
     try:
-        return _simulate(strategy, cfg, day, run_id, log_events, spot or {}, fees or cfg.execution.fees)
+        return _simulate(strategy, cfg, day, run_id, log_events, spot or {}, fees or cfg.execution.fees, capital)
     except DepthNeeded:
         day.load_depth()
-        return _simulate(strategy, cfg, day, run_id, log_events, spot or {}, fees or cfg.execution.fees)
+        return _simulate(strategy, cfg, day, run_id, log_events, spot or {}, fees or cfg.execution.fees, capital)
 
 
 def _simulate(strategy: Strategy, cfg: StrategyConfig, day: DayData, run_id: str, log_events: bool,
-              spot: dict, fees: FeeModel) -> DayResult:
+              spot: dict, fees: FeeModel, capital: float | None) -> DayResult:
     slippage = cfg.execution.slippage
     if day.slippage_of != slippage:     # the configs of one sweep mostly share it
         day.Q[:, :, Quote.slip] = slippage.per_unit(day.strikes_from_atm)
         day.slippage_of = slippage
     plan = strategy.signals(day, spot, cfg)
-    engine = ENGINES.get(type(plan))
-    if engine is None:
-        raise TypeError(f"{strategy.name}: signals returned a {type(plan).__name__}; no engine executes it")
-    out = engine(day, plan, cfg.param_vector(), log_events)
+    if not isinstance(plan, Plan):
+        raise TypeError(f"{strategy.name}: signals returned a {type(plan).__name__}, not a Plan")
+    out = run_engine(day, kernel_inputs(cfg, day, plan, spot, capital), log_events)
     return _tables(day, cfg, run_id, out, fees)
 
 
@@ -112,10 +96,24 @@ def trade_id_prefix(run_id: str, day: dt.date) -> str:
     return f"{run_id}-{day:%Y%m%d}-"
 
 
+def leg_fees(fee_model: FeeModel, day: dt.date, tr: np.ndarray, is_future: np.ndarray) -> np.ndarray:
+    """Charges per leg: option legs on premium, future legs on notional (the schedule's `future` rows)."""
+    side, qty = tr["side"].astype(np.int64), tr["qty"]
+    fees = np.zeros(len(tr))
+    if (~is_future).any():
+        o = ~is_future
+        fees[o] = fee_model.charges(day, side[o], tr["entry_px"][o], tr["exit_px"][o], qty[o])
+    if is_future.any():
+        fees[is_future] = fee_model.charges(day, side[is_future], tr["entry_px"][is_future], tr["exit_px"][is_future],
+                                            qty[is_future], instrument="future")
+    return fees
+
+
 def _tables(day: DayData, cfg: StrategyConfig, run_id: str, out: KernelOutput, fee_model: FeeModel) -> DayResult:
     """Kernel records -> trade_legs and trade_events rows; orders that never filled are dropped."""
     filled = out.legs["entry_i"] >= 0
-    tr, trade, leg = out.legs[filled], out.trade[filled], out.leg[filled]
+    tr = out.legs[filled]
+    trade, leg = tr["position"].astype(np.int64), tr["leg"].astype(np.int32)
     row_of = np.cumsum(filled) - 1           # kernel record index -> filled row
     _, trade = np.unique(trade, return_inverse=True)
     prefix = trade_id_prefix(run_id, day.date)      # formatted once, not per leg
@@ -124,7 +122,8 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, out: KernelOutput, f
     side = tr["side"].astype(np.int64)
     qty = tr["qty"]
     gross = (tr["exit_px"] - tr["entry_px"]) * side * qty
-    fees = fee_model.charges(day.date, side, tr["entry_px"], tr["exit_px"], qty) if len(tr) else np.zeros(0)
+    fees = leg_fees(fee_model, day.date, tr, day.contracts.opt_type[c] == FUTURE)
+    names = np.array([x.name for x in cfg.legs], dtype=object)
     n = len(tr)
     # constants and per-contract / per-code strings are taken from small arrays, not built per row
     legs = pa.table({
@@ -140,6 +139,7 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, out: KernelOutput, f
         "initial_stop": tr["initial_stop"], "gross_pnl": gross, "fees": fees, "net_pnl": gross - fees,
         "mfe": tr["mfe"], "mae": tr["mae"], "hold_s": (day.t_s[tr["exit_i"]] - day.t_s[tr["entry_i"]]).astype(np.int64),
         "stop_and_target_same_second": tr["both_hit"], "partial_fill": tr["partial"],
+        "leg_name": pa.array(names, pa.string()).take(tr["spec"].astype(np.int64)) if n else pa.array([], pa.string()),
     }, schema=S.TRADE_LEGS)
     ev = out.events
     ev = ev[filled[ev["record"]]] if len(ev) else ev
@@ -151,7 +151,7 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, out: KernelOutput, f
         "event": _EVENT_KINDS.take(ev["code"]), "price": ev["price"], "stop": ev["stop"], "target": ev["target"],
         "bid": ev["bid"], "ask": ev["ask"]},
         schema=S.TRADE_EVENTS)
-    return DayResult(legs, events)
+    return DayResult(legs, events, float(gross.sum()))
 
 
 def make_run_id(cfg: StrategyConfig, underlying: str, days: list[dt.date], data_versions: list[str]) -> str:
@@ -168,4 +168,8 @@ def summarize_run(legs: pa.Table, days: list[dt.date], session_s: float, capital
 
     net = col("net_pnl")
     daily = M.daily_pnl(legs["date"].to_pylist(), net, days)
-    return M.summarize(net, col("gross_pnl"), col("fees"), col("hold_s").astype(float), daily, session_s, capital)
+    out = M.summarize(net, col("gross_pnl"), col("fees"), col("hold_s").astype(float), daily, session_s, capital)
+    # legs alive when their contract's data ended (closed at its last quote): every report counts them
+    out["end_of_data_exits"] = int(sum(1 for r in (legs["exit_reason"].to_pylist() if legs.num_rows else [])
+                                       if r == "end_of_data"))
+    return out

@@ -58,7 +58,7 @@ def metrics_table(root: Path) -> str:
     strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
     return table([(s, load_report(root, s).metrics) for s in strategies],
                  ("trades", "win_rate", "net_pnl", "fees", "expectancy", "profit_factor", "sharpe", "max_drawdown",
-                  "fee_share_of_gross"), first="strategy").text()
+                  "fee_share_of_gross", "end_of_data_exits"), first="strategy").text()
 
 
 def quality_summary(root: Path) -> tuple[str, Path]:
@@ -139,6 +139,7 @@ def where_and_next(source: Path, root: Path, docs: Path, dagster: Path, sized: b
         f"  source archive   {source}/  (sqldump/ the recorder's dumps, manifest.json the ground truth)",
         f"  warehouse        {root}/  (Parquet; SQL views in {root / 'catalog.duckdb'})",
         f"  backtest report  {root / 'reports' / 'backtest_summary.html'}",
+        f"  guarded family   {root / 'reports' / 'guarded_variants.html'}  (the straddle and its variants 2A-2D side by side)",
         f"  data quality     {docs}",
         f"  Dagster runs     {dagster}",
         "next:",

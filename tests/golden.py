@@ -46,12 +46,25 @@ def cli(python: str, code_root: Path, root: Path, landing: Path, *args: str) -> 
 
 def build(archive: Path, root: Path, python: str = sys.executable, code_root: Path | None = None) -> None:
     """The archive landed, ingested, gaps and features materialised, the six strategies backtested."""
+    materialize(archive, root, python, code_root)
+    backtest(archive, root, python=python, code_root=code_root)
+
+
+def materialize(archive: Path, root: Path, python: str = sys.executable, code_root: Path | None = None) -> None:
+    """The archive landed, ingested, gaps and features materialised."""
     code_root = code_root or Path(__file__).resolve().parents[1]
     (root / ".dagster").mkdir(parents=True, exist_ok=True)
     cli(python, code_root, root, archive, "materialize", "--group", "ingest", "--group", "gaps",
         "--group", "features")
+
+
+def backtest(archive: Path, root: Path, configs: Path | None = None, python: str = sys.executable,
+             code_root: Path | None = None) -> None:
+    """The six strategies backtested, each with `configs/<strategy>.json` over its defaults when given."""
+    code_root = code_root or Path(__file__).resolve().parents[1]
     for s in STRATEGIES:
-        cli(python, code_root, root, archive, "backtest", "--strategy", s)
+        extra = ["--config", str(configs / f"{s}.json")] if configs is not None else []
+        cli(python, code_root, root, archive, "backtest", "--strategy", s, *extra)
 
 
 def _column_md5(con: duckdb.DuckDBPyConnection, relation: str, order: str) -> dict:

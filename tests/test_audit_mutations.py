@@ -1,9 +1,11 @@
 """Deliberately broken engines, each run over real materialised data, each caught by the audit.
 
 The mutants are real engines: the Numba kernel recompiled with one function swapped (fill at mid,
-a trailing stop that loosens), the engine fed the next second's data (look-ahead), a fee model
-that charges nothing, or backtest/fees.py reading a wrong STT rate. The audit shares no fill, exit
-or fee code with any of them (it reads the fee schedule's rows itself), so each mutant is caught."""
+a hedge bought at mid, a trailing stop that loosens), the engine fed the next second's data
+(look-ahead), its kill-switch condition a second late, its roll rule without the P&L condition, a
+fee model that charges nothing, or backtest/fees.py reading a wrong STT rate. The audit shares no
+fill, exit, rule or fee code with any of them (it reads the fee schedule's rows itself), so each
+mutant is caught; each clean run of the same config audits clean first."""
 import dataclasses
 import datetime as dt
 import math
@@ -15,9 +17,13 @@ import numpy as np
 import pytest
 
 import backtest.fees
+import backtest.simulate
 from backtest.audit import audit_stored_run
-from backtest.kernels import engine
+from backtest.config import apply_overrides
+from backtest.enums import Param
+from backtest.kernels import position
 from backtest.kernels.exits import trailed_stop
+from backtest.kernels.fills import market_fill
 from backtest.run import run_backtest
 from backtest.strategies import CATALOGUE
 
@@ -30,18 +36,31 @@ def fill_at_mid(book, side, qty, allow_partial):
 
 
 @nb.njit
-def loosening_trail(P, side, entry, stop, fav, atr, ema):
+def buys_at_mid(book, side, qty, allow_partial):
+    """Broken market fill for buys only (the 2B hedge is the straddle's one bought leg)."""
+    if side > 0:
+        return qty, 0.5 * (book[0] + book[book.shape[0] // 2])
+    return market_fill(book, side, qty, allow_partial)
+
+
+@nb.njit
+def loosening_trail(L, side, entry, stop, fav, atr, ema):
     """Broken trailing stop: whenever the stop should move, it moves away from the price instead."""
-    s = trailed_stop(P, side, entry, stop, fav, atr, ema)
+    s = trailed_stop(L, side, entry, stop, fav, atr, ema)
     if not math.isnan(s) and s != stop and not math.isnan(stop):
         return stop - side * 0.75
     return s
 
 
-def recompiled(**swaps):
-    """run_single_leg compiled again with some of its callees replaced."""
-    fn = engine.run_single_leg.py_func
-    return nb.njit(types.FunctionType(fn.__code__, {**fn.__globals__, **swaps}, fn.__name__, fn.__defaults__))
+def recompiled(fn, **swaps):
+    """A Numba function compiled again from its Python source with some of its callees replaced."""
+    f = fn.py_func
+    return nb.njit(types.FunctionType(f.__code__, {**f.__globals__, **swaps}, f.__name__, f.__defaults__))
+
+
+def engine_with_fill(fill):
+    """run_positions whose fills (entries and exits) call `fill` instead of kernels.fills.market_fill."""
+    return recompiled(position.run_positions, _fill=recompiled(position._fill, market_fill=fill))
 
 
 def peeking_load_day(real):
@@ -65,17 +84,18 @@ def materialised(landed, tmp_path_factory):
     return copy, day
 
 
-def audit_errors(root, strategy: str, day: dt.date, fees=None) -> tuple[int, set[str]]:
+def audit_errors(root, day: dt.date, strategy: str, fees=None, cfg=None) -> tuple[int, set[str], list[dict]]:
     s = CATALOGUE[strategy]
-    res = run_backtest(root, s, s.default(), "NIFTY", [day], fees=fees)
+    res = run_backtest(root, s, cfg or s.default(), "NIFTY", [day], fees=fees)
     _, inp, findings = audit_stored_run(root, res.run_id)
-    return inp.legs.num_rows, {f["check"] for f in findings.to_pylist() if f["severity"] == "error"}
+    errors = [f for f in findings.to_pylist() if f["severity"] == "error"]
+    return inp.legs.num_rows, {f["check"] for f in errors}, errors
 
 
 @pytest.fixture
 def clean(materialised):
     root, day = materialised
-    trades, errors = audit_errors(root, "micro_ema_flip", day)
+    trades, errors, _ = audit_errors(root, day, "micro_ema_flip")
     assert trades > 0 and errors == set()
     return root, day
 
@@ -83,19 +103,20 @@ def clean(materialised):
 def test_look_ahead_by_one_second_is_caught(clean, monkeypatch):
     import backtest.run
     monkeypatch.setattr(backtest.run, "load_day", peeking_load_day(backtest.run.load_day))
-    trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1])
+    trades, errors, _ = audit_errors(*clean, "micro_ema_flip")
     assert trades > 0 and "decision_quotes" in errors, errors
 
 
 def test_fill_at_mid_instead_of_the_touch_is_caught(clean, monkeypatch):
-    monkeypatch.setattr("backtest.simulate.run_single_leg", recompiled(market_fill=fill_at_mid))
-    trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1])
+    monkeypatch.setattr(backtest.simulate, "run_positions", engine_with_fill(fill_at_mid))
+    trades, errors, _ = audit_errors(*clean, "micro_ema_flip")
     assert trades > 0 and "fill_rule" in errors, errors
 
 
 def test_a_stop_that_loosens_is_caught(clean, monkeypatch):
-    monkeypatch.setattr("backtest.simulate.run_single_leg", recompiled(trailed_stop=loosening_trail))
-    trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1])
+    monkeypatch.setattr(backtest.simulate, "run_positions", recompiled(position.run_positions,
+                                                                       trailed_stop=loosening_trail))
+    trades, errors, _ = audit_errors(*clean, "micro_ema_flip")
     assert trades > 0 and "stop_never_loosens" in errors, errors
 
 
@@ -107,7 +128,7 @@ class NoFees:
 
 
 def test_an_omitted_fee_is_caught(clean):
-    trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1], fees=NoFees())
+    trades, errors, _ = audit_errors(*clean, "micro_ema_flip", fees=NoFees())
     assert trades > 0 and errors == {"fees"}, errors
 
 
@@ -120,5 +141,77 @@ def test_a_wrong_stt_rate_in_the_fee_code_is_caught(clean, monkeypatch):
     wrong = tuple((a, b, dataclasses.replace(r, stt_sell_pct=r.stt_sell_pct / 2)) for a, b, r in right)
     monkeypatch.setattr(backtest.fees, "_schedule", lambda: wrong)
     assert backtest.fees.rates_on(clean[1]).stt_sell_pct == stt / 2       # the engine's fee model is wrong now
-    trades, errors = audit_errors(*clean[:1], "micro_ema_flip", clean[1])
+    trades, errors, _ = audit_errors(*clean, "micro_ema_flip")
     assert trades > 0 and errors == {"fees"}, errors
+
+
+# --- the position rules ----------------------------------------------------------------------------
+
+QUIET = {"params": {"max_rv_1m": 100.0, "min_atm_iv": 0.0},
+         "risk": {"entry_windows": [["09:20:00", "15:00:00"]], "max_entries": 40}}
+
+
+def _kill_config():
+    """The guarded straddle closed only by a sensitive kill-switch on the index's 1-minute ROC."""
+    return apply_overrides(CATALOGUE["guarded_straddle"].default(), {**QUIET, "position": {
+        "combined_stop": None, "leg_diff_exit": None, "credit_capture_pct": None, "leg_stop": None,
+        "kills": [{"when": {"feature": "roc_60s", "op": ">=", "value": 0.02, "abs": True}, "reason": "spot_move"}]}})
+
+
+def late_kill(real):
+    """The engine reads the kill-switch's condition one second late."""
+    def inputs(*args, **kw):
+        k = real(*args, **kw)
+        k.cond[:, 1:] = k.cond[:, :-1].copy()
+        k.cond[:, 0] = False
+        return k
+    return inputs
+
+
+def test_a_kill_switch_evaluated_a_second_late_is_caught(materialised, monkeypatch):
+    root, day = materialised
+    trades, errors, _ = audit_errors(root, day, "guarded_straddle", cfg=_kill_config())
+    assert trades > 0 and errors == set(), errors
+    monkeypatch.setattr(backtest.simulate, "kernel_inputs", late_kill(backtest.simulate.kernel_inputs))
+    trades, errors, found = audit_errors(root, day, "guarded_straddle", cfg=_kill_config())
+    assert trades > 0 and "position_rules" in errors, errors
+    assert any("spot_move" in f["detail"] for f in found)
+
+
+def test_a_hedge_bought_at_mid_is_caught(materialised, monkeypatch):
+    root, day = materialised
+    cfg = apply_overrides(CATALOGUE["guarded_hedged_2b"].default(), QUIET)
+    trades, errors, _ = audit_errors(root, day, "guarded_hedged_2b", cfg=cfg)
+    assert trades > 0 and errors == set(), errors
+    monkeypatch.setattr(backtest.simulate, "run_positions", engine_with_fill(buys_at_mid))
+    trades, errors, found = audit_errors(root, day, "guarded_hedged_2b", cfg=cfg)
+    assert "fill_rule" in errors, errors          # a market buy pays at least the ask
+    hedge_legs = {2}                            # ce, pe, then the hedge
+    assert any(f["leg"] in hedge_legs and f["check"] == "fill_rule" for f in found)
+
+
+def _rolling_config():
+    """The dynamic-theta straddle rolling after a minute to any better-scoring strike."""
+    return apply_overrides(CATALOGUE["dynamic_theta_straddle"].default(), {**QUIET, "params": {
+        "max_rv_1m": 100.0, "min_atm_iv": 0.0, "theta_mult": None}, "risk": {**QUIET["risk"], "min_credit": None},
+        "position": {"combined_stop": None, "leg_diff_exit": None, "credit_capture_pct": None, "kills": [], "leg_stop": None,
+                     "roll": {"after_s": 60.0, "score_mult": 1.0}}})
+
+
+def roll_regardless(real):
+    """The engine's roll rule without its P&L condition."""
+    def inputs(*args, **kw):
+        k = real(*args, **kw)
+        k.P[Param.roll_min_pnl] = -1e9
+        return k
+    return inputs
+
+
+def test_a_roll_that_ignores_the_pnl_condition_is_caught(materialised, monkeypatch):
+    root, day = materialised
+    trades, errors, _ = audit_errors(root, day, "dynamic_theta_straddle", cfg=_rolling_config())
+    assert trades > 0 and errors == set(), errors
+    monkeypatch.setattr(backtest.simulate, "kernel_inputs", roll_regardless(backtest.simulate.kernel_inputs))
+    trades, errors, found = audit_errors(root, day, "dynamic_theta_straddle", cfg=_rolling_config())
+    assert "position_rules" in errors, errors
+    assert any("rolled with P&L" in f["detail"] for f in found)

@@ -56,3 +56,19 @@ def test_the_audits_own_fee_arithmetic_gives_the_worked_example():
     assert expected_fees(day, 1, 200.0, 202.0, 30, 20) == Decimal("58.44")
     assert expected_fees(day, 1, 200.0, 202.0, 30, 0) == Decimal("11.24")
     assert expected_fees(day, -1, 202.0, 200.0, 30, 0) == Decimal("11.24")     # sold first: the same two fills
+
+
+def test_a_futures_round_trip_is_charged_on_notional_at_the_futures_rates():
+    """Buy 1 lot of the NIFTY future (75) at 25,000.00, sell at 25,010.00 on 2025-02-10, no
+    brokerage (FEES.md, index futures): turnover 3,750,750; STT 0.02 % of 1,875,750 = 375.15 -> 375;
+    transaction 0.00173 % + IPFT 0.0001 % = 68.64; SEBI 3.75; stamp 0.002 % of 1,875,000 = 37.50;
+    GST 18 % x (68.64 + 3.75) = 13.03. Total 497.92 (at the option rates the STT alone is 1,876)."""
+    from decimal import Decimal
+
+    from backtest.audit import expected_fees
+
+    day = dt.date(2025, 2, 10)
+    got = round_trip_fees(day, [1], [25000.0], [25010.0], [75], 0.0, "future")
+    assert got.tolist() == [497.92]
+    assert expected_fees(day, 1, 25000.0, 25010.0, 75, 0, "future") == Decimal("497.92")
+    assert round_trip_fees(day, [1], [25000.0], [25010.0], [75], 0.0, "option")[0] > 1300

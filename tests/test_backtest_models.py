@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from backtest.compile import rules_vector
 from backtest.config import apply_overrides, config_of_run
 from backtest.enums import Param
 from backtest.models import (AtmBandSlippage, BookFill, ConstantLatency, Execution, FeeModel, FillModel,
@@ -28,7 +29,7 @@ def test_a_config_names_its_models_and_a_run_rebuilds_them():
                                    "slippage": {"model": "atm_band", "atm": 0.0, "otm": 0.0, "atm_band": 1},
                                    "fees": {"model": "nse", "brokerage_per_order": 0}}
     assert config_of_run("micro_ema_flip", stored).execution == cfg.execution
-    P = cfg.param_vector()
+    P = rules_vector(cfg)
     assert (P[Param.latency_s], P[Param.partial_beyond_book]) == (2.0, 1.0)
     # runs stored before models were named keep loading
     old = {"execution": {"latency": {"seconds": 3}, "fill": {"beyond_book": "reject"},

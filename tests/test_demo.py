@@ -32,3 +32,10 @@ def test_a_small_demo_runs_end_to_end_and_says_where_everything_is(tmp_path):
     assert f"TICKLAKE_WAREHOUSE={root} " in out and " ui " in out and "sql \"select" in out
     assert "demo --full" not in out           # a sized demo does not advertise the bigger one
     assert "0 error findings" in out
+    # the guarded straddle and its variants 2A-2D ran, and one report puts them side by side
+    family = re.search(r"^  guarded family\s+(\S+)", out, re.M)
+    assert family and os.path.exists(family[1]), out[-2000:]
+    html = open(family[1]).read()
+    names = ("guarded_straddle", "guarded_strangle_2a", "guarded_hedged_2b", "guarded_delta_flat_2c", "guarded_ladder_2d")
+    assert all(n in html for n in names)
+    assert "dynamic_theta_straddle" not in html and "micro_ema_flip" not in html

@@ -110,8 +110,9 @@ COVERAGE = pa.schema([
 ])
 
 # --- backtests (backtest.run) ---------------------------------------------------------------
-# one row per leg of a trade: a trade (trade_id, unique across runs) has one leg for a single-leg
-# strategy, two per position for a straddle; the `trades` view (warehouse.catalog) has one row per trade
+# one row per leg of a trade: a trade (trade_id, unique across runs) is one position of the position
+# engine, its legs those opened together plus those adjustments added; the `trades` view
+# (warehouse.catalog) has one row per trade
 TRADE_LEGS = pa.schema([
     ("run_id", STR), ("strategy", STR), ("trade_id", STR), ("leg", I32), ("underlying", STR), ("date", DATE),
     ("symbol", STR), ("expiry", DATE), ("opt_type", STR), ("strike", I32), ("side", I32), ("lots", I32),
@@ -119,6 +120,7 @@ TRADE_LEGS = pa.schema([
     ("exit_signal_ts", IST_TS), ("exit_ts", IST_TS), ("exit_px", F64), ("exit_reason", STR),
     ("initial_stop", F64), ("gross_pnl", F64), ("fees", F64), ("net_pnl", F64), ("mfe", F64), ("mae", F64),
     ("hold_s", I64), ("stop_and_target_same_second", BOOL), ("partial_fill", BOOL),
+    ("leg_name", STR),   # the strategy's name for the leg (ce, pe, hedge, fut, ...)
 ])
 TRADE_EVENTS = pa.schema([
     ("run_id", STR), ("trade_id", STR), ("leg", I32), ("date", DATE), ("ts", IST_TS), ("event", STR),
@@ -130,6 +132,7 @@ BACKTEST_RUNS = pa.schema([   # `trades`, `win_rate`, ... count trade legs (back
     ("trades", I64), ("win_rate", F64), ("expectancy", F64), ("profit_factor", F64), ("net_pnl", F64),
     ("gross_pnl", F64), ("fees", F64), ("sharpe", F64), ("sortino", F64), ("max_drawdown", F64),
     ("max_drawdown_pct", F64), ("trades_per_day", F64), ("time_in_market", F64), ("fee_share_of_gross", F64),
+    ("end_of_data_exits", I64),   # legs closed at their contract's last real second (the data ended)
 ])
 # --- audit (backtest.audit): one row per finding of the independent replay --------------------
 AUDIT_FINDINGS = pa.schema([("run_id", STR), ("trade_id", STR), ("leg", I32), ("check", STR), ("severity", STR),

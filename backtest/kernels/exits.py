@@ -1,6 +1,6 @@
 """Exit rules of one open leg, composable and evaluated once per real second (nopython).
 
-Prices are per unit. `side` +1 long / -1 short; `fav` is the best executable price seen since entry
+`L` is the leg's row of the leg-spec matrix (fields: enums.LegField). Prices are per unit. `side` +1 long / -1 short; `fav` is the best executable price seen since entry
 (highest bid for a long, lowest ask for a short; or the LTP when trailing on trades); profit is
 measured in the trader's direction. Stops only ever tighten.
 """
@@ -11,14 +11,14 @@ import math
 import numba as nb
 import numpy as np
 
-from backtest.enums import N_LOCKS, ExitReason, Param
+from backtest.enums import N_LOCKS, ExitReason, LegField
 
 
 @nb.njit(cache=True)
-def initial_levels(P: np.ndarray, side: int, entry: float) -> tuple:
+def initial_levels(L: np.ndarray, side: int, entry: float) -> tuple:
     """(stop, target) prices at entry: rupee distances, or percent of the entry premium."""
-    stop_d = P[Param.stop] if not math.isnan(P[Param.stop]) else entry * P[Param.stop_pct] / 100.0
-    tgt_d = P[Param.target] if not math.isnan(P[Param.target]) else entry * P[Param.target_pct] / 100.0
+    stop_d = L[LegField.stop] if not math.isnan(L[LegField.stop]) else entry * L[LegField.stop_pct] / 100.0
+    tgt_d = L[LegField.target] if not math.isnan(L[LegField.target]) else entry * L[LegField.target_pct] / 100.0
     stop = entry - side * stop_d if not math.isnan(stop_d) else np.nan
     target = entry + side * tgt_d if not math.isnan(tgt_d) else np.nan
     return stop, target
@@ -35,19 +35,19 @@ def tighter(side: int, stop: float, candidate: float) -> float:
 
 
 @nb.njit(cache=True)
-def trailed_stop(P: np.ndarray, side: int, entry: float, stop: float, fav: float, atr: float, ema: float) -> float:
+def trailed_stop(L: np.ndarray, side: int, entry: float, stop: float, fav: float, atr: float, ema: float) -> float:
     """Apply stepped locks, the activated trail, the ATR trail and the EMA trail to `stop`."""
     best = (fav - entry) * side
     for k in range(N_LOCKS):
-        at, to = P[Param.lock1_at + 2 * k], P[Param.lock1_at + 2 * k + 1]
+        at, to = L[LegField.lock1_at + 2 * k], L[LegField.lock1_at + 2 * k + 1]
         if not math.isnan(at) and best >= at - 1e-9:
             stop = tighter(side, stop, entry + side * to)
-    if not math.isnan(P[Param.trail_activate]) and best >= P[Param.trail_activate] - 1e-9:
-        stop = tighter(side, stop, fav - side * P[Param.trail_offset])
-    if not math.isnan(P[Param.atr_mult]) and not math.isnan(atr):
-        stop = tighter(side, stop, fav - side * P[Param.atr_mult] * atr)
-    if not math.isnan(P[Param.ema_gap]) and not math.isnan(ema):
-        stop = tighter(side, stop, ema - side * P[Param.ema_gap])
+    if not math.isnan(L[LegField.trail_activate]) and best >= L[LegField.trail_activate] - 1e-9:
+        stop = tighter(side, stop, fav - side * L[LegField.trail_offset])
+    if not math.isnan(L[LegField.atr_mult]) and not math.isnan(atr):
+        stop = tighter(side, stop, fav - side * L[LegField.atr_mult] * atr)
+    if not math.isnan(L[LegField.ema_gap]) and not math.isnan(ema):
+        stop = tighter(side, stop, ema - side * L[LegField.ema_gap])
     return stop
 
 

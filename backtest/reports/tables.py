@@ -43,6 +43,9 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("max_drawdown_pct", "max drawdown (%)", "max DD %", "{:.2f}"),
     Metric("trades_per_day", "trade legs per day", "legs/day", "{:.1f}"),
     Metric("time_in_market", "time in market", "in mkt", "{:.1%}"),
+    Metric("end_of_data_exits", "legs closed at the end of data", "EOD", "{:,.0f}",
+           "EOD: legs still open when their contract's data ended early, closed at its last real quote "
+           "(decided and filled there; the audit flags each)"),
 )}
 ALL = tuple(METRICS)
 MISSING_NOTE = "–: not defined for these trades (no trades, or a single day for a daily ratio)"

@@ -1,7 +1,7 @@
-"""The strategy catalogue: name -> default config, the features it reads, its signal function.
+"""The strategy catalogue: name -> default config, the features its signal reads, its signal function.
 
-Every strategy has the one signature `signals(day, spot, cfg) -> plan`; the plan's type names the
-engine (backtest.strategies.base), so the run never asks which kind of strategy it holds.
+Every strategy has the one signature `signals(day, spot, cfg) -> Plan` and runs on the one position
+engine; the features its config's rules and selectors read are added by backtest.compile.
 """
 from __future__ import annotations
 
@@ -25,11 +25,20 @@ class Strategy:
 CATALOGUE: dict[str, Strategy] = {s.name: s for s in (
     Strategy("ob_imbalance", S.ob_imbalance, tuple(S.OB_FEATURES), on_selected_contracts(S.ob_signals)),
     Strategy("volume_spike_ladder", S.volume_spike_ladder, tuple(S.VS_FEATURES), on_selected_contracts(S.vs_signals)),
+    Strategy("volume_spike_ladder_stepped", S.volume_spike_ladder_stepped, tuple(S.VS_FEATURES),
+             on_selected_contracts(S.vs_signals)),
     Strategy("micro_ema_flip", S.micro_ema_flip, tuple(S.EMA_FEATURES), on_selected_contracts(S.ema_signals)),
     Strategy("orb_2min", S.orb_2min, tuple(S.ORB_FEATURES), on_selected_contracts(S.orb_signals)),
     Strategy("guarded_straddle", M.guarded_straddle, (), M.guarded_plan, M.SPOT_FEATURES),
+    Strategy("guarded_strangle_2a", M.guarded_strangle_2a, (), M.guarded_plan, M.SPOT_FEATURES),
+    Strategy("guarded_hedged_2b", M.guarded_hedged_2b, (), M.guarded_plan, M.SPOT_FEATURES),
+    Strategy("guarded_delta_flat_2c", M.guarded_delta_flat_2c, (), M.guarded_plan, M.SPOT_FEATURES),
+    Strategy("guarded_ladder_2d", M.guarded_ladder_2d, (), M.guarded_plan, M.SPOT_FEATURES),
     Strategy("dynamic_theta_straddle", M.dynamic_theta_straddle, M.FEATURES, M.theta_plan, M.SPOT_FEATURES),
 )}
+# the six strategies the engine replaced two kernels for (issue #16 proves them against the old trades)
+ORIGINAL_SIX = ("ob_imbalance", "volume_spike_ladder", "micro_ema_flip", "orb_2min", "guarded_straddle",
+                "dynamic_theta_straddle")
 
 
 def get(name: str) -> Strategy:

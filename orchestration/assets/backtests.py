@@ -36,6 +36,8 @@ def _backtest_asset(name: str):
 
 
 BACKTEST_ASSETS = [_backtest_asset(n) for n in CATALOGUE]
+GUARDED_FAMILY = ("guarded_straddle", "guarded_strangle_2a", "guarded_hedged_2b", "guarded_delta_flat_2c",
+                  "guarded_ladder_2d")
 
 
 @dg.asset(group_name="backtests", deps=[a.key for a in BACKTEST_ASSETS],
@@ -50,6 +52,9 @@ def backtest_summary(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     curves = {r.label: equity_curve(r.legs) for r in reports if r.legs.num_rows}
     png = base64.b64encode(equity_png(curves)).decode() if curves else ""
     path = write_report(root, strategies, root / "reports" / "backtest_summary.html") if strategies else None
+    family = [s for s in GUARDED_FAMILY if s in strategies]     # the guarded straddle and its variants
+    if family:
+        write_report(root, family, root / "reports" / "guarded_variants.html")
     return dg.MaterializeResult(metadata={
         "metrics": dg.MetadataValue.md(table),
         "equity_curve": dg.MetadataValue.md(f"![equity curve and drawdown](data:image/png;base64,{png})" if png else "no trades"),
