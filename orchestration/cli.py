@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from orchestration import strategies_cli
 from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
 
@@ -283,6 +284,9 @@ def demo_cmd(ctx: click.Context, s: Settings, out) -> None:
     from orchestration.demo import run_demo
 
     ctx.exit(run_demo(Path(out), s.root, quiet=s.quiet))
+
+
+strategies_cli.register(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

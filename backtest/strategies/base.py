@@ -287,7 +287,7 @@ class Plan:
     entry_dir (+1/-1) multiplies every leg's side. entry_type/entry_px: the signal's own order for
     leg 0 (-1 / NaN: the leg's order). exit_sig[S, C]: +1 closes shorts, -1 closes longs on that
     contract at that second (added to the exits' declared conditions). cond: extra named [S]
-    conditions the rules may name. score[S, C]: what a roll compares (default: its score feature).
+    conditions the rules may name (a rule names them "plan.<name>"; never read from the warehouse). score[S, C]: what a roll compares (default: its score feature).
     """
 
     entry_i: np.ndarray
@@ -298,6 +298,7 @@ class Plan:
     exit_sig: np.ndarray | None = None
     cond: dict = field(default_factory=dict)
     score: np.ndarray | None = None
+    leg_contract: np.ndarray | None = None   # [legs, S] the plan's own picks (directional combos), else the selectors'
 
     def __post_init__(self) -> None:
         self.entry_i = np.asarray(self.entry_i, np.int64)
