@@ -52,7 +52,7 @@ def _first(mask: np.ndarray) -> np.ndarray:
 
 
 def _spot_col(day, x: np.ndarray) -> np.ndarray:
-    return np.broadcast_to(np.asarray(x, float)[:, None], (len(day.t_s), len(day.contracts.strike)))
+    return np.broadcast_to(np.asarray(x)[:, None], (len(day.t_s), len(day.contracts.strike)))
 
 
 def _is(day, opt_type: str) -> np.ndarray:
