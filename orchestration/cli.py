@@ -170,8 +170,10 @@ def ui_cmd(s: Settings, port) -> None:
     os.execvpe(str(exe) if exe.exists() else args[0], args, env)
 
 
-@command(cli, "backtest", help="run one strategy over the feature store")
-@click.option("--strategy", required=True)
+@command(cli, "backtest", help="run one strategy (or the catalogue: --all / --family F) over the feature store")
+@click.option("--strategy")
+@click.option("--all", "run_all", is_flag=True, help="every runnable strategy of the catalogue, each day read once")
+@click.option("--family", help="every runnable strategy of one card family (scalp, spec, theta_flow, gamma, theta, pond)")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="TOML/JSON overrides of the strategy's defaults")
 @click.option("--underlying", type=click.Choice(UNDERLYINGS))
@@ -181,7 +183,8 @@ def ui_cmd(s: Settings, port) -> None:
 @click.option("--sweep", "sweeps", multiple=True, metavar="SECTION.KEY=V1,V2",
               help="sweep a config value (repeatable: every combination, each day read once)")
 @click.option("--write", is_flag=True, help="with --sweep: store every combination's run")
-def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_events, sweeps, write) -> None:
+def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying, start, end, no_events, sweeps,
+                 write) -> None:
     from backtest.config import load_config
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
@@ -191,6 +194,13 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
     if start and end and start > end:
         raise click.UsageError(f"--start {start} is after --end {end}")
     root = s.root
+    if (strategy is None) == (not run_all and family is None) or (run_all and family):
+        raise click.UsageError("give one of --strategy, --all or --family")
+    if strategy is None:
+        strategies_cli.backtest_catalogue(root, family, [underlying] if underlying else list(UNDERLYINGS), start, end,
+                                          not no_events)
+        write_catalog(root)
+        return
     cfg = load_config(strategy, config_path)
     for u in [underlying] if underlying else list(UNDERLYINGS):
         days = available_days(root, u, start, end)
@@ -235,13 +245,21 @@ def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
 
 @command(cli, "report", help="self-contained HTML report of runs (several: side by side); a strategy "
                              "name means its latest run per underlying and day")
-@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.argument("runs", nargs=-1, metavar="RUN...")
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default <warehouse>/reports/RUN.html)")
-def report_cmd(s: Settings, runs, out) -> None:
+@click.option("--all", "board", is_flag=True, help="the leaderboard of every strategy's latest runs (leaderboard.html)")
+def report_cmd(s: Settings, runs, out, board) -> None:
     from backtest.audit_runs import audit_missing
     from backtest.reports.load import write_report
 
     root = s.root
+    if board == bool(runs):
+        raise click.UsageError("give RUN... or --all")
+    if board:
+        from backtest.reports.leaderboard import write_leaderboard
+
+        click.echo(write_leaderboard(root, Path(out) if out else root / "reports" / "leaderboard.html"))
+        return
     audit_missing(root, list(runs))
     path = Path(out) if out else root / "reports" / f"{'_vs_'.join(runs)}.html"
     click.echo(write_report(root, list(runs), path))
