@@ -46,12 +46,10 @@ def rolling_std(x: np.ndarray, n: int) -> np.ndarray:
 def run_length(mask: np.ndarray) -> np.ndarray:
     """Consecutive rows up to and including t where `mask` holds (0 where it does not)."""
     m = np.asarray(mask, bool)
-    out = np.zeros(m.shape, np.int64)
-    count = np.zeros(m.shape[1:], np.int64)
-    for t in range(len(m)):
-        count = np.where(m[t], count + 1, 0)
-        out[t] = count
-    return out
+    t = np.arange(len(m)).reshape((-1,) + (1,) * (m.ndim - 1))
+    last_false = np.where(m, -1, t)                  # the run starts after the last row where it did not hold
+    np.maximum.accumulate(last_false, axis=0, out=last_false)
+    return np.where(m, t - last_false, 0)
 
 
 def move_pct(x: np.ndarray, n: int) -> np.ndarray:
