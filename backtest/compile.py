@@ -190,6 +190,7 @@ def kernel_inputs(cfg: StrategyConfig, day, plan: Plan, spot: dict, capital: flo
     if pos.roll is not None:
         score = plan.score if plan.score is not None else np.nan_to_num(day.F[pos.roll.score])
     delta = day.F["delta"] if any(a.trigger == "net_delta" for a in pos.adjustments) else np.zeros((1, 1))
+    picks = plan.leg_contract if plan.leg_contract is not None else leg_contracts(cfg, day)
     allowed = entry_allowed(cfg.filters, day.date, day.t_s, day.is_expiry_day)
     keep = allowed[plan.entry_i] if len(plan.entry_i) else np.zeros(0, bool)
     plan = plan.keep(keep)
@@ -251,6 +252,6 @@ def required_features(cfg: StrategyConfig) -> tuple[set[str], set[str]]:
     if any(a.trigger == "net_delta" for a in pos.adjustments):
         opts.add("delta")
     spot.discard("spot")
-    return opts, spot
+    return opts, {n for n in spot if not n.startswith("plan.")}     # the plan's own conditions
 
 

@@ -35,9 +35,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--warehouse")
     ap.add_argument("--rounds", type=int, default=3, help="scan + backtests pairs, timed back to back")
+    ap.add_argument("--all", dest="whole", action="store_true",
+                    help="the whole catalogue (issue #17: target <= 10x the scan) instead of the ten")
     a = ap.parse_args()
     root = warehouse_root(a.warehouse)
-    jobs = [(CATALOGUE[n], CATALOGUE[n].default()) for n in STRATEGIES]
+    names = tuple(CATALOGUE) if a.whole else STRATEGIES
+    jobs = [(CATALOGUE[n], CATALOGUE[n].default()) for n in names]
     needs = Needs.of(jobs)
     cols = sorted(set(needs.features) | {"ts", "symbol", "expiry", "opt_type", "strike", "bid_px0", "ask_px0", "price",
                                          "vol_delta", "is_pad", "bid_qty0", "ask_qty0"})
@@ -65,17 +68,17 @@ def main() -> None:
           f"{legs:,} trade legs")
     print(f"(a) DuckDB scan of the feature columns            : {scan:7.2f} s  (last round)")
     print(f"(b) {len(jobs)} backtests, days read once, events logged: {total:7.2f} s  ratio {total / scan:5.2f}x; "
-          f"median of {len(ratios)} rounds {statistics.median(ratios):5.2f}x  (target <= 2x)")
+          f"median of {len(ratios)} rounds {statistics.median(ratios):5.2f}x  (target <= {10 if a.whole else 2}x)")
     print(f"    the {len(jobs)} run one after another (each reads) : {alone:7.2f} s  ratio {alone / scan:5.2f}x")
     alone_rate = engine_alone(root, work, jobs, needs)
-    print(f"    {'strategy':24s} {'legs':>5s} {'in (b)':>7s}  M contract-s/s in (b), loaders running | "
+    print(f"    {'strategy':28s} {'legs':>5s} {'in (b)':>7s}  M contract-s/s in (b), loaders running | "
           f"one core, days in memory (target)")
     for s, cfg in jobs:
         eng = sum(r.engine_s for r in runs if r.strategy == s.name)
         cells = sum(r.contract_seconds for r in runs if r.strategy == s.name)
         n = sum(r.legs.num_rows for r in runs if r.strategy == s.name)
         target = SINGLE_LEG_TARGET if len(cfg.legs) == 1 else MULTI_LEG_TARGET
-        print(f"    {s.name:24s} {n:5d} {eng:6.2f}s  {cells / max(eng, 1e-9) / 1e6:7.1f}"
+        print(f"    {s.name:28s} {n:5d} {eng:6.2f}s  {cells / max(eng, 1e-9) / 1e6:7.1f}"
               f"{alone_rate[s.name] / 1e6:41.1f}  (>= {target / 1e6:.0f}: {'ok' if alone_rate[s.name] >= target else 'BELOW'})")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from orchestration import strategies_cli
 from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
 
@@ -235,8 +236,10 @@ def ui_cmd(s: Settings, port) -> None:
     os.execvpe(str(exe) if exe.exists() else args[0], args, env)
 
 
-@command(cli, "backtest", help="run one strategy over the feature store")
-@click.option("--strategy", required=True)
+@command(cli, "backtest", help="run one strategy (or the catalogue: --all / --family F) over the feature store")
+@click.option("--strategy")
+@click.option("--all", "run_all", is_flag=True, help="every runnable strategy of the catalogue, each day read once")
+@click.option("--family", help="every runnable strategy of one card family (scalp, spec, theta_flow, gamma, theta, pond)")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="TOML/JSON overrides of the strategy's defaults")
 @click.option("--underlying", type=click.Choice(UNDERLYINGS))
@@ -246,7 +249,8 @@ def ui_cmd(s: Settings, port) -> None:
 @click.option("--sweep", "sweeps", multiple=True, metavar="SECTION.KEY=V1,V2",
               help="sweep a config value (repeatable: every combination, each day read once)")
 @click.option("--write", is_flag=True, help="with --sweep: store every combination's run")
-def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_events, sweeps, write) -> None:
+def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying, start, end, no_events, sweeps,
+                 write) -> None:
     from backtest.config import load_config
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
@@ -257,6 +261,13 @@ def backtest_cmd(s: Settings, strategy, config_path, underlying, start, end, no_
     if start and end and start > end:
         raise click.UsageError(f"--start {start} is after --end {end}")
     root = s.root
+    if (strategy is None) == (not run_all and family is None) or (run_all and family):
+        raise click.UsageError("give one of --strategy, --all or --family")
+    if strategy is None:
+        strategies_cli.backtest_catalogue(root, family, [underlying] if underlying else list(UNDERLYINGS), start, end,
+                                          not no_events)
+        write_catalog(root)
+        return
     cfg = load_config(strategy, config_path)
     # every underlying with feature partitions in the range (the one asked for must have some)
     todo = {u: available_days(root, u, start, end) for u in ([underlying] if underlying else UNDERLYINGS)}
@@ -329,15 +340,23 @@ def audit_cmd(ctx: click.Context, s: Settings, run_id, sample) -> None:
 
 @command(cli, "report", help="self-contained HTML report of runs (several: side by side); a strategy "
                              "name means its latest run per underlying and day")
-@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.argument("runs", nargs=-1, metavar="RUN...")
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default <warehouse>/reports/RUN.html)")
-def report_cmd(s: Settings, runs, out) -> None:
+@click.option("--all", "board", is_flag=True, help="the leaderboard of every strategy's latest runs (leaderboard.html)")
+def report_cmd(s: Settings, runs, out, board) -> None:
     from backtest.reports.load import audited, write_report
     from backtest.reports.selection import resolve
     from orchestration.progress import Progress
     from warehouse.catalog import connect
 
     root = s.root
+    if board == bool(runs):
+        raise click.UsageError("give RUN... or --all")
+    if board:
+        from backtest.reports.leaderboard import write_leaderboard
+
+        click.echo(write_leaderboard(root, Path(out) if out else root / "reports" / "leaderboard.html"))
+        return
     con = connect(root)
     missing = [r["run_id"] for sel in runs for r in resolve(con, sel).runs if not audited(root, r["run_id"])]
     _audit_each(s, missing, label="report: auditing")      # a report shows every run's audit
@@ -394,6 +413,9 @@ def demo_cmd(ctx: click.Context, s: Settings, out, full, days, strikes) -> None:
     from orchestration.demo import run_demo
 
     ctx.exit(run_demo(Path(out), s.root, quiet=s.quiet, full=full, days=days, strikes=strikes))
+
+
+strategies_cli.register(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,8 +64,8 @@ def test_every_group_materialises_and_checks_pass(landed):
               "ema6", "ema18", "ema6_slope", "roc_60s", "sigma_15m", "atr_1m", "or2_high", "tte_years", "spot", "iv",
               "iv_ltp", "delta", "gamma", "theta", "vega", "moneyness", "oi_chg_60s", "is_pad", "pad_age_s"):
         assert c in cols, c
-    from backtest.strategies import CATALOGUE      # every strategy of the catalogue has its backtest asset
-    assert {r[0] for r in con.sql("select distinct strategy from backtest_runs").fetchall()} == set(CATALOGUE)
+    from backtest.strategies import DAILY          # every daily strategy has its backtest asset
+    assert {r[0] for r in con.sql("select distinct strategy from backtest_runs").fetchall()} == set(DAILY)
 
 
 def test_runs_are_named_jobs_of_the_ui_code_location(landed):

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 
-from backtest.strategies import CATALOGUE
+from backtest.strategies import DAILY
 
 ROOT = Path(__file__).resolve().parents[1]
 README_URL = "mysql+pymysql://user@127.0.0.1:3306"
@@ -139,7 +139,7 @@ def check_step(i: int, cmd: str, out: str, work: Path, root: Path, db_rows: int)
         assert table(root, "gaps").filter(pc.equal(table(root, "gaps")["underlying"], "BANKNIFTY"))["kind"].to_pylist() \
             == ["missing_day"]
         assert table(root, "features_options").num_rows == table(root, "options_grid").num_rows > 0
-        assert set(table(root, "backtest_runs")["strategy"].to_pylist()) == set(CATALOGUE)   # every strategy
+        assert set(table(root, "backtest_runs")["strategy"].to_pylist()) == set(DAILY)   # every daily strategy
     elif verb == "materialize":
         assert "gaps: 1 partitions" in out and "features" not in out
     elif verb == "quality":
@@ -149,12 +149,23 @@ def check_step(i: int, cmd: str, out: str, work: Path, root: Path, db_rows: int)
         runs = table(root, "backtest_runs").to_pylist()
         config = json.loads(next(r["config"] for r in runs if r["run_id"] == run_id))
         assert config["risk"]["qty_lots"] == 2 and config["execution"]["latency"]["seconds"] == 2   # examples/overrides.toml
+    elif verb == "backtest" and "--family" in cmd:
+        from backtest.strategies.cards import cards
+
+        theta = {n for c in cards() if c.family == "theta" for n in c.strategies}
+        assert theta and theta <= set(table(root, "backtest_runs")["strategy"].to_pylist())
+        assert f"{len(theta)} strategies, each day read once" in out
     elif verb == "backtest":
         assert "6 combinations" in out
+    elif verb == "strategies":
+        assert "not_testable" in out and "micro_ema_flip" in out
     elif verb == "audit":
         findings = table(root, "audit_findings")
         assert findings.num_rows == 0 or "error" not in findings["severity"].to_pylist()
         assert f"{len(set(table(root, 'backtest_runs')['run_id'].to_pylist()))} runs audited" in out
+    elif verb == "report" and "--all" in cmd:
+        html = Path(out.strip()).read_text()
+        assert "micro_ema_flip" in html and "theta" in html.lower()
     elif verb == "report":
         html = Path(out.strip()).read_text()
         assert "micro_ema_flip" in html and "ob_imbalance" in html

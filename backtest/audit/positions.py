@@ -279,7 +279,8 @@ def _adjustments(p: _Replay, pos: dict, legs: list[dict], trades: dict) -> list[
                     out.append(_finding(added[0], "adjustments", "error", f"{target} side {added[0]['side']}, the index "
                                                                          f"moved {move[k0]:+.3f} %: side {want}"))
         elif act in ("close_leg", "close_position"):
-            closed = [x for x in legs if x["exit_reason"] == "adjustment"]
+            closed = [x for x in legs if x["exit_reason"] == "adjustment"   # a close_leg closes its target only
+                      and (act != "close_leg" or x["leg_name"] == target)]
             when = min((seconds(x["exit_signal_ts"]) for x in closed), default=None)
             if closed and when != first:
                 out.append(_finding(closed[0], "adjustments", "error", f"closed by an adjustment at {when}, the {trig} "

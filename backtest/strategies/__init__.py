@@ -36,9 +36,22 @@ CATALOGUE: dict[str, Strategy] = {s.name: s for s in (
     Strategy("guarded_ladder_2d", M.guarded_ladder_2d, (), M.guarded_plan, M.SPOT_FEATURES),
     Strategy("dynamic_theta_straddle", M.dynamic_theta_straddle, M.FEATURES, M.theta_plan, M.SPOT_FEATURES),
 )}
+# the rest of the trader's catalogue (issue #17): cards in backtest/strategies/cards/*.toml
+from backtest.strategies import scalps as _SC  # noqa: E402
+from backtest.strategies import theta_flow as _TF  # noqa: E402
+
+CATALOGUE.update({name: Strategy(name, default, tuple(opts), _SC.per_contract(rule), tuple(spot))
+                  for name, default, rule, opts, spot in _SC.ENTRIES})
+CATALOGUE.update({name: Strategy(name, default, tuple(opts), plan, tuple(spot))
+                  for name, default, plan, opts, spot in _TF.ENTRIES})
 # the six strategies the engine replaced two kernels for (issue #16 proves them against the old trades)
 ORIGINAL_SIX = ("ob_imbalance", "volume_spike_ladder", "micro_ema_flip", "orb_2min", "guarded_straddle",
                 "dynamic_theta_straddle")
+# what Dagster backtests per partition (and so the demo): the six with the stepped ladder and the
+# guarded variants. Asset per strategy x partition is what makes a run cost minutes, so the rest of
+# the catalogue runs through `ticklake backtest --all` / `--family`, which reads each day once.
+DAILY = ORIGINAL_SIX + ("volume_spike_ladder_stepped", "guarded_strangle_2a", "guarded_hedged_2b",
+                        "guarded_delta_flat_2c", "guarded_ladder_2d")
 
 
 def get(name: str) -> Strategy:

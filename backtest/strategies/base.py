@@ -287,9 +287,9 @@ class Plan:
     entry_dir (+1/-1) multiplies every leg's side. entry_type/entry_px: the signal's own order for
     leg 0 (-1 / NaN: the leg's order). exit_sig[S, C]: +1 closes shorts, -1 closes longs on that
     contract at that second (added to the exits' declared conditions). cond: extra named [S]
-    conditions the rules may name. score[S, C]: what a roll compares (default: its score feature).
-    leg_contract[legs, S]: the legs' picks when the signal already computed them (default: the
-    legs' selectors, backtest.selectors).
+    conditions the rules may name (a rule names them "plan.<name>"; never read from the warehouse).
+    score[S, C]: what a roll compares (default: its score feature). leg_contract[legs, S]: the legs'
+    picks when the signal already computed them (directional combos, DTS), else the selectors'.
     """
 
     entry_i: np.ndarray

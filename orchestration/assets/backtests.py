@@ -1,4 +1,5 @@
-"""Backtest assets: one per strategy config, partitioned like the ticks, plus a summary asset."""
+"""Backtest assets: one per daily strategy (backtest.strategies.DAILY), partitioned like the ticks, plus a
+summary asset; the rest of the catalogue runs through `ticklake backtest --all`."""
 import base64
 
 import dagster as dg
@@ -8,7 +9,7 @@ from backtest.reports.html import equity_curve
 from backtest.reports.load import load_report, write_report
 from backtest.reports.tables import metrics_table
 from backtest.run import run_backtest
-from backtest.strategies import CATALOGUE
+from backtest.strategies import CATALOGUE, DAILY
 from orchestration.partitions import parse_key, tick_partitions
 from orchestration.resources import WarehouseResource
 from warehouse.catalog import connect
@@ -35,7 +36,7 @@ def _backtest_asset(name: str):
     return _asset
 
 
-BACKTEST_ASSETS = [_backtest_asset(n) for n in CATALOGUE]
+BACKTEST_ASSETS = [_backtest_asset(n) for n in DAILY]
 GUARDED_FAMILY = ("guarded_straddle", "guarded_strangle_2a", "guarded_hedged_2b", "guarded_delta_flat_2c",
                   "guarded_ladder_2d")
 
