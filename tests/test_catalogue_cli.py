@@ -25,7 +25,10 @@ def test_render_flags_and_links():
 
 
 def test_backtest_a_family_then_the_leaderboard(landed, tmp_path, capsys, chromium):
-    _, root, _ = landed
+    import shutil
+
+    root = tmp_path / "wh"          # a copy: the session's warehouse holds the daily strategies' runs only
+    shutil.copytree(landed[1], root, ignore=shutil.ignore_patterns(".dagster"))
     assert main(["backtest", "--family", "theta", "--underlying", "NIFTY", "--no-events", "--warehouse", str(root)]) == 0
     out = capsys.readouterr().out
     theta = [n for c in cards() if c.family == "theta" for n in c.strategies]

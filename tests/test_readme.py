@@ -61,7 +61,7 @@ def test_the_readme_block_is_what_this_test_runs():
     assert all(c.startswith(".venv/bin/ticklake ") for c in cmds)
     assert [shlex.split(c, comments=True)[1] for c in cmds] == [
         "generate", "ingest", "ingest", "ingest", "materialize", "materialize", "quality", "backtest", "backtest",
-        "audit", "report", "sql", "sql", "trade-chart", "ui"]
+        "strategies", "backtest", "audit", "report", "report", "sql", "sql", "trade-chart", "ui"]
     assert "'2025-11-03|NIFTY'" in blocks("Using it", "sh")[0]        # quoted: | is a shell pipe
 
 
