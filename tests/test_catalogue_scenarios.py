@@ -9,6 +9,7 @@ import pytest
 from backtest.enums import Quote
 from backtest.simulate import simulate_day
 from backtest.strategies import get
+from features.chain import ROUND_STEPS, candle_streak, round_distance
 from tests.backtest_paths import NO_FILTERS, T0, book, day_of
 
 LOT = 75
@@ -20,6 +21,13 @@ def run(name, day, spot=None, **params):
     cfg.filters = NO_FILTERS
     cfg.params.update(params)
     return simulate_day(s, cfg, day, "t", True, spot or {}).legs.to_pylist()
+
+
+def index_features(day) -> dict:
+    """The features_spot columns of the index the strategies read, computed by the registry's own
+    functions from the hand-made day's spot (as features_spot would store them)."""
+    return {"candle_streak_5m": candle_streak(day.t_s, day.spot).astype(float),
+            **{f"round_dist_{k}": round_distance(day.spot, k) for k in ROUND_STEPS}}
 
 
 def sec(leg, key, start=T0):
@@ -99,7 +107,8 @@ def test_round_number_reject_fades_the_pop_near_a_round_index_level():
     bids = np.r_[np.linspace(100, 103, 70), [102.9, 103.0], [102.95] * 3, [100.9], [100.8] * 5]
     t, Q, B = book([bids])
     Q[:, 0, Quote.ltp] = bids + 0.05
-    (leg,) = run("round_number_reject", day_of(Q, B, t, spot=np.full(len(bids), 25_003.0)))
+    day = day_of(Q, B, t, spot=np.full(len(bids), 25_003.0))
+    (leg,) = run("round_number_reject", day, index_features(day))
     assert brief(leg) == ("CE", 25000, -1, 71, 103.0, "target", 75, 100.9)
     assert leg["gross_pnl"] == pytest.approx((103.0 - 100.9) * LOT)
 
@@ -126,7 +135,7 @@ def test_put_bid_panic_after_three_red_candles():
     ce = np.r_[np.full(909, 10.0), np.full(S - 909, 9.0)]             # the CE's bid 9.0 under its stop at 909
     t, Q, B = book([pe, ce])
     day = day_of(Q, B, t, strikes=(24850, 25350), opt_types=("PE", "CE"), spot=spot)
-    legs = run("put_bid_panic", day)
+    legs = run("put_bid_panic", day, index_features(day))
     # 09:30:00 (second 900): 3 red 5-minute candles complete; PE nearest 25,040 - 200, CE nearest + 300
     assert [brief(x) for x in legs] == [("PE", 24850, -1, 901, 20.0, "target", 919, 9.9),
                                         ("CE", 25350, 1, 901, 10.1, "stop", 909, 9.0)]

@@ -4,6 +4,9 @@ Each is a short function over one day's [S] or [S, C] arrays (the session grid: 
 second), named for what it is; tests/test_catalogue_derived.py checks each against a plain-Python
 recomputation. Windows count grid seconds (a padded second is a row like any other: its value is
 the last real quote, so a window never reaches across a gap the grid does not hold).
+Values of the index or the chain that several strategies read (5-minute candle streak, round-number
+distance, parity deviation, skew, term-structure spread, max-OI strike, basis) are registry features
+of features_spot (features/chain.py), computed once when features materialise, never here.
 """
 from __future__ import annotations
 
@@ -78,45 +81,9 @@ def down_move_pct(spot: np.ndarray, n: int) -> np.ndarray:
         return (spot / rolling_max(spot, n) - 1.0) * 100.0
 
 
-def round_distance(spot: np.ndarray, step: float) -> np.ndarray:
-    """Index points from the nearest multiple of `step` (signed: above it positive; half-way counts
-    from the level above, as transforms.expiry.atm_strike rounds)."""
-    return spot - np.floor(spot / step + 0.5) * step
-
-
-def candle_streak(spot: np.ndarray, t_s: np.ndarray, minutes: int = 5) -> np.ndarray:
-    """At each second, the run of completed `minutes` candles of the index that closed the same
-    colour, signed: +k after k green candles in a row, -k after k red (0 after a flat one or before
-    the first completes). A candle [09:15 + k m, + m) is complete from its end; open = its first
-    known value, close = its last."""
-    width = 60 * minutes
-    day0 = t_s[0] - t_s[0] % 86400 if len(t_s) else 0
-    bucket = (t_s - day0 - (9 * 3600 + 15 * 60)) // width
-    out = np.zeros(len(t_s), np.int64)
-    streak, last_bucket, first, last = 0, None, np.nan, np.nan
-    for k in range(len(t_s)):
-        b = int(bucket[k])
-        if b != last_bucket:
-            if last_bucket is not None and not np.isnan(first) and not np.isnan(last):
-                colour = int(np.sign(last - first))
-                streak = streak + colour if colour and np.sign(streak) == colour else colour
-            last_bucket, first, last = b, np.nan, np.nan
-        if not np.isnan(spot[k]):
-            first = spot[k] if np.isnan(first) else first
-            last = spot[k]
-        out[k] = streak
-    return out
-
-
 def pick_nearest_delta(delta: np.ndarray, allowed: np.ndarray, target: float) -> np.ndarray:
     """[S] the column whose |delta| is nearest `target` among the allowed ones (-1: none)."""
     score = np.where(allowed, -np.abs(np.abs(delta) - target), -np.inf)
     best = np.argmax(score, axis=1)
     ok = np.isfinite(score[np.arange(len(score)), best])
     return np.where(ok, best, -1)
-
-
-def parity_deviation(call_mid: np.ndarray, put_mid: np.ndarray, spot: np.ndarray, strike: float,
-                     years: np.ndarray, rate: float) -> np.ndarray:
-    """C - P - (S - K e^{-rT}) per second, rupees (C-14's Dev)."""
-    return call_mid - put_mid - (spot - strike * np.exp(-rate * years))

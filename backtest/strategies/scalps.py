@@ -17,6 +17,7 @@ from backtest.enums import OrderType, Quote
 from backtest.strategies import derived as D
 from backtest.strategies.base import Cond, Exits, Filters, Leg, Order, OrderBook, Plan, Risk, Selection, StrategyConfig, Strike
 from backtest.strategies.single_leg import orb_signals, scalp_leg
+from backtest.strategies.theta_flow import ROUND_COLUMNS, round_dist
 
 EPS = 1e-9
 FIXED = dict(target=2.0, stop=1.5)
@@ -524,7 +525,7 @@ def round_reject_rule(day, spot, F, ok, cfg) -> OrderBook:
     p, o = cfg.params, OrderBook(ok.shape)
     ltp = F["ltp"]
     with np.errstate(invalid="ignore"):
-        near = np.abs(D.round_distance(day.spot, p["step"])) <= p["touch_pts"] + EPS
+        near = np.abs(round_dist(spot, p["step"], cfg.name)) <= p["touch_pts"] + EPS
         added = ltp - D.rolling_min(ltp, p["adds_s"]) >= p["adds"] - EPS
         turn = ltp < D.lag(ltp, 1) - EPS
     _order(o, _first(ok & _spot_col(day, near) & D.lag(added.astype(float), 1).astype(bool) & turn), -1,
@@ -590,6 +591,6 @@ ENTRIES = [
     ("large_lot_follow", large_lot_follow, large_lot_rule, (), ()),
     ("ob_pressure", ob_pressure, depth_ratio_rule, ("depth_ratio5",), ()),
     ("cross_strike_momentum", cross_strike_momentum, cross_strike_rule, ("roc_60s",), ()),
-    ("round_number_reject", round_number_reject, round_reject_rule, (), ()),
+    ("round_number_reject", round_number_reject, round_reject_rule, (), ROUND_COLUMNS),
     ("term_structure_scalp", term_structure_scalp, term_structure_rule, ("iv",), ()),
 ]

@@ -211,11 +211,24 @@ def magnet_short() -> StrategyConfig:
         params={"magnet_step": 1000.0, "within_pts": 40.0})
 
 
+def round_dist(spot: dict, step: float, who: str) -> np.ndarray:
+    """The registry's distance of the index from the nearest multiple of `step` (features_spot
+    round_dist_<step>; the registry holds the steps of features.chain.ROUND_STEPS)."""
+    name = f"round_dist_{step:g}"
+    if name not in spot:
+        raise ValueError(f"{who}: no features_spot column {name}; the registry has "
+                         f"{', '.join(n for n in ROUND_COLUMNS)}")
+    return spot[name]
+
+
+ROUND_COLUMNS = ("round_dist_100", "round_dist_1000")
+
+
 def magnet_plan(day, spot, cfg) -> Plan:
     """The index within 40 points of a round level (multiples of `magnet_step`)."""
     p = cfg.params
     with np.errstate(invalid="ignore"):
-        return Plan.every_second(np.abs(D.round_distance(day.spot, p["magnet_step"])) <= p["within_pts"] + EPS)
+        return Plan.every_second(np.abs(round_dist(spot, p["magnet_step"], cfg.name)) <= p["within_pts"] + EPS)
 
 
 # S-8 put-bid retail panic -----------------------------------------------------------------------------------
@@ -230,7 +243,7 @@ def put_bid_panic() -> StrategyConfig:
 
 def panic_plan(day, spot, cfg) -> Plan:
     """Three red 5-minute index candles in a row (the 'WhatsApp buzz' is not recorded: dropped)."""
-    return Plan.every_second(D.candle_streak(day.spot, day.t_s, 5) <= -cfg.params["red_candles"])
+    return Plan.every_second(spot["candle_streak_5m"] <= -cfg.params["red_candles"])
 
 
 # S-10 gamma-pin wick seller ----------------------------------------------------------------------------------
@@ -333,7 +346,7 @@ def retail_fade_short() -> StrategyConfig:
 
 def retail_fade_plan(day, spot, cfg) -> Plan:
     """3 green 5-minute candles: sell 2 lots of the call 200 points OTM, buy 1 lot 300 OTM; 3 red: the puts."""
-    streak = D.candle_streak(day.spot, day.t_s, 5)
+    streak = spot["candle_streak_5m"]
     n = cfg.params["candles"]
     return directional_plan(day, cfg, streak >= n, streak <= -n)
 
@@ -441,15 +454,15 @@ ENTRIES = [
     ("iron_snap", iron_snap, iron_snap_plan, ("spread", "vwap"), ()),
     ("post_news_condor", post_news_condor, condor_plan, (), ("atm_iv",)),
     ("friday_theta_dunk", friday_theta_dunk, iv_at_least, (), ("atm_iv",)),
-    ("magnet_short", magnet_short, magnet_plan, (), ()),
-    ("put_bid_panic", put_bid_panic, panic_plan, (), ()),
+    ("magnet_short", magnet_short, magnet_plan, (), ROUND_COLUMNS),
+    ("put_bid_panic", put_bid_panic, panic_plan, (), ("candle_streak_5m",)),
     ("pin_wick_seller", pin_wick_seller, always, (), ()),
     ("theta_density_ladder", theta_density_ladder, quiet_plan, ("theta_score",), ("rv_1m", "atm_iv")),
     ("rolling_time_spread", rolling_time_spread, time_spread_plan, ("iv",), ()),
     ("gamma_clip_scalper", gamma_clip_scalper, gamma_clip_plan, ("ema6", "ema18", "ema6_slope", "spread", "bid_px0",
                                                                   "ask_px0"), ()),
     ("lunch_iron_net", lunch_iron_net, iv_at_least, (), ("atm_iv",)),
-    ("retail_fade_short", retail_fade_short, retail_fade_plan, (), ()),
+    ("retail_fade_short", retail_fade_short, retail_fade_plan, (), ("candle_streak_5m",)),
     ("theta_waterfall", theta_waterfall, waterfall_plan, ("spread",), ()),
     ("post_lunch_gamma_panic", post_lunch_gamma_panic, gamma_panic_plan, ("iv",), ()),
     ("friday_theta_donuts", friday_theta_donuts, donuts_plan, (), ()),
