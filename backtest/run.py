@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from backtest.compile import required_features
+from backtest.history import HISTORY_COLUMNS, history_columns
 from backtest.data import (DEPTH_COLUMNS, FUTURE_COLUMNS, QUOTE_COLUMNS, DayData, dense_spot, listed_expiries, load_day,
                            nearest_future, resolve_expiry)
 from backtest.models import FeeModel
@@ -115,8 +116,11 @@ def load_inputs(root, underlying: str, day: dt.date, names: list[str] | Needs,
     data = load_day(underlying, day, feats, read_partition(root, "spot_grid", keys), list(needs.features), depth,
                     expiries=wanted, future=future, listed=listed)
     data.tradable, data.strikes_from_atm, data.last_real    # noqa: B018 - the masks every strategy reads, built here
-    spot = read_partition(root, "features_spot", keys) if needs.spot_features else None
-    return data, dense_spot(data.t_s, spot, needs.spot_features)
+    stored = tuple(n for n in needs.spot_features if n not in HISTORY_COLUMNS)
+    spot = read_partition(root, "features_spot", keys) if stored else None
+    # the previous close and the slice bias come from earlier days' partitions (backtest.history)
+    return data, {**dense_spot(data.t_s, spot, stored),
+                  **history_columns(root, underlying, day, data.t_s, needs.spot_features)}
 
 
 @dataclass

@@ -96,6 +96,14 @@ def next_trading_day(day: dt.date) -> dt.date:
     return d
 
 
+def previous_trading_day(day: dt.date) -> dt.date:
+    """The trading day before `day` (whatever `day` is)."""
+    d = day - dt.timedelta(days=1)
+    while not is_trading_day(d):
+        d -= dt.timedelta(days=1)
+    return d
+
+
 def previous_expiry_day(day: dt.date) -> dt.date:
     """`day` itself when it can carry an expiry, else the previous such day (the holiday-shift rule)."""
     d = day

@@ -1,0 +1,115 @@
+"""Scenario tests of the five strategies added to the catalogue in wave 3 (issue #17): S-1, C-19
+(which read earlier days through backtest.history), and the pattern detectors C-9, C-10, C-12. Each
+runs its default config on hand-made seconds through the one position engine; conventions as in
+tests/test_catalogue_scenarios.py (buy at the ask, sell at the bid, a second after the decision;
+the book is 0.10 wide; lot 75). The loader's side (the previous close from the previous trading
+day's partition, the bias from the days before) is tested on a real warehouse at the end."""
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from tests.backtest_paths import book, day_of
+from tests.test_catalogue_scenarios import LOT, brief, run
+
+SESSION_END = 6 * 3600 + 5 * 60           # 15:20:00 as seconds after 09:15:00
+
+
+# --- S-1 skew-flip strangle ----------------------------------------------------------------------------------------
+def strangle_day(S, spot, hedge_bids):
+    """CE 25400 and PE 24600 (the shorts, ATM 25000 +- 400) flat at 30 / 28; CE 25050 (the hedge
+    once the index is at 25,065) on `hedge_bids`."""
+    t, Q, B = book([np.full(S, 30.0), np.full(S, 28.0), hedge_bids])
+    return day_of(Q, B, t, strikes=(25400, 24600, 25050), opt_types=("CE", "PE", "CE"), spot=spot)
+
+
+def strangle_spot(S, prev_close, wing=14.0):
+    return {"prev_close": np.full(S, prev_close), "iv_25d_call": np.full(S, wing), "iv_25d_put": np.full(S, 11.0),
+            "atm_iv": np.full(S, 12.0)}
+
+
+def test_skew_flip_strangle_sells_the_gap_hedges_the_strong_side_and_trails_the_hedge():
+    S = SESSION_END + 10
+    spot = np.full(S, 25_000.0)
+    spot[100:] = 25_065.0                                  # +0.26 % from the entry's level: hedge the call side
+    hedge = np.full(S, 50.0)
+    hedge[150:], hedge[200:] = 55.0, 52.9                  # LTP high 55.05; 52.95 is under 55.05 - 2
+    day = strangle_day(S, spot, hedge)
+    legs = run("skew_flip_strangle", day, strangle_spot(S, 24_875.0))     # open +0.50 % over the close
+    assert [brief(x) for x in legs] == [
+        ("CE", 25400, -1, 1, 30.0, "session_exit", SESSION_END, 30.1),
+        ("PE", 24600, -1, 1, 28.0, "session_exit", SESSION_END, 28.1),
+        ("CE", 25050, 1, 101, 50.1, "trailing_stop", 200, 52.9)]
+    assert [x["lots"] for x in legs] == [1, 1, 3]
+    assert [x["gross_pnl"] for x in legs] == pytest.approx([(30.0 - 30.1) * LOT, (28.0 - 28.1) * LOT,
+                                                            (52.9 - 50.1) * 3 * LOT])
+    # no trade: a gap of 0.28 % (under 0.40 %), or the call wing no richer than ATM
+    assert run("skew_flip_strangle", day, strangle_spot(S, 24_930.0)) == []
+    assert run("skew_flip_strangle", day, strangle_spot(S, 24_875.0, wing=12.0)) == []
+
+
+# --- C-19 time-slice momentum --------------------------------------------------------------------------------------
+def test_time_slice_momentum_buys_with_the_slice_bias_and_exits_at_target_stop_or_slice_end():
+    S = 3 * 1800 + 10                                      # three 30-minute slices and a bit
+    spot = np.full(S, 25_000.0)
+    spot[60:], spot[1900:], spot[3700:] = 25_013.0, 24_986.0, 25_020.0
+    ce = np.full(S, 100.0)
+    ce[200:1800] = 102.1                                   # slice 0: the call's bid reaches entry + 2 at 200
+    ce[3760:] = 98.5                                       # slice 2: a new call entry at 3701 stopped at 3760
+    pe = np.full(S, 90.0)                                  # slice 1: the put held to the slice's end
+    t, Q, B = book([ce, pe])
+    day = day_of(Q, B, t, strikes=(25000, 25000), opt_types=("CE", "PE"), spot=spot)
+    bias = np.r_[np.full(1800, 0.65), np.full(1800, 0.30), np.full(S - 3600, 0.65)]
+    hist = {"slice_bias_30m": bias, "slice_bias_days": np.full(S, 20.0)}
+    legs = run("time_slice_momentum", day, hist)
+    # slice 0 (up 65 %): the index +0.052 % at 60: buy the call at 61, target at 200; slice 1 (down
+    # 70 %): -0.056 % from the slice's first level at 1900: the put, out at the slice's last second
+    # 3599; slice 2: +0.14 % at 3700: the call at 3701 at 100.10, the stop (98.60) at 3760
+    assert [brief(x) for x in legs] == [("CE", 25000, 1, 61, 100.1, "target", 200, 102.1),
+                                        ("PE", 25000, 1, 1901, 90.1, "signal_exit", 3599, 90.0),
+                                        ("CE", 25000, 1, 3701, 100.1, "stop", 3760, 98.5)]
+    assert [x["gross_pnl"] for x in legs] == pytest.approx([(102.1 - 100.1) * LOT, (90.0 - 90.1) * LOT,
+                                                            (98.5 - 100.1) * LOT])
+    # too few earlier days (min_days 10): no trade
+    assert run("time_slice_momentum", day, {**hist, "slice_bias_days": np.full(S, 9.0)}) == []
+
+
+# --- the loader's side: earlier days from the warehouse, by the calendar, never a later day ----------------------------
+def _store_spot(root, day, price_of):
+    import pyarrow.parquet as pq
+
+    from warehouse.clock import IST_OFFSET_S, IST_TS
+    from warehouse.layout import DATA_FILE, partition_dir
+
+    wall = int((dt.datetime.combine(day, dt.time(9, 15)) - dt.datetime(1970, 1, 1)).total_seconds()) + np.arange(3 * 1800)
+    price = np.array([price_of(k) for k in range(len(wall))], float)
+    d = partition_dir(root, "spot_grid", {"underlying": "NIFTY", "date": day})
+    d.mkdir(parents=True)
+    pq.write_table(pa.table({"ts": pa.array((wall - IST_OFFSET_S) * 1_000_000).cast(IST_TS), "price": price}),
+                   d / DATA_FILE)
+    return wall, price
+
+
+def test_history_reads_the_previous_trading_day_and_earlier_days_only(tmp_path):
+    from backtest.history import history_columns
+
+    # 2025-11-05 is a holiday: the trading day before Thursday 6 November is Tuesday 4 November
+    moves = {dt.date(2025, 11, 3): (1, -1, 1), dt.date(2025, 11, 4): (1, 1, -1),
+             dt.date(2025, 11, 6): (-1, -1, -1), dt.date(2025, 11, 7): (-1, -1, -1)}
+    for day, signs in moves.items():          # each slice moves by its sign; the day's last level differs
+        base = 25_000 + day.day
+        _store_spot(tmp_path, day, lambda k, s=signs, b=base: b + s[k // 1800] * (k % 1800) / 100)
+    t = _store_spot(tmp_path / "today", dt.date(2025, 11, 6), lambda k: 25_000.0)[0]
+    names = ("prev_close", "slice_bias_30m", "slice_bias_days")
+    got = history_columns(tmp_path, "NIFTY", dt.date(2025, 11, 6), t, names)
+    assert set(got["prev_close"]) == {25_004 + (-1) * 1799 / 100}      # 4 Nov's last level
+    # slice k: the share of 3 and 4 November (the days stored before the 6th) that rose
+    want = [sum(moves[d][k] > 0 for d in (dt.date(2025, 11, 3), dt.date(2025, 11, 4))) / 2 for k in range(3)]
+    assert [got["slice_bias_30m"][k * 1800] for k in range(3)] == want == [1.0, 0.5, 0.5]
+    assert set(got["slice_bias_days"]) == {2.0}
+    # Monday 3 November: its previous trading day (31 October) is not stored: no close, no bias,
+    # though later days are
+    early = history_columns(tmp_path, "NIFTY", dt.date(2025, 11, 3), t, names)
+    assert np.isnan(early["prev_close"]).all() and np.isnan(early["slice_bias_30m"]).all()
+    assert set(early["slice_bias_days"]) == {0.0}
