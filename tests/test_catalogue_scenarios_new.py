@@ -113,3 +113,49 @@ def test_history_reads_the_previous_trading_day_and_earlier_days_only(tmp_path):
     early = history_columns(tmp_path, "NIFTY", dt.date(2025, 11, 3), t, names)
     assert np.isnan(early["prev_close"]).all() and np.isnan(early["slice_bias_30m"]).all()
     assert set(early["slice_bias_days"]) == {0.0}
+
+
+# --- C-10 30-second flag -------------------------------------------------------------------------------------------
+def flag_bids(after):
+    """Flat 100, a pole to 107 over 20 s (to second 40), a flag 106.5 / 107.0 (41-50), the breakout
+    bid 108 at 51, then `after` from 60."""
+    bids = np.r_[np.full(20, 100.0), 100 + 0.35 * np.arange(21), [106.5, 107.0] * 5, np.full(9, 108.0),
+                 np.full(20, after)]
+    return bids
+
+
+def test_flag_30s_buys_the_breakout_of_a_tight_flag_after_a_pole():
+    for after, want in ((110.2, ("target", 60, 110.2)), (106.5, ("stop", 60, 106.5))):
+        t, Q, B = book([flag_bids(after)])
+        (leg,) = run("flag_30s", day_of(Q, B, t))
+        # decided at 51 (LTP 108.05 over the flag's high 107.05): an IOC at 108.15, the ask 108.10 at 52
+        assert brief(leg) == ("CE", 25000, 1, 52, 108.1, *want)
+        assert leg["gross_pnl"] == pytest.approx((want[2] - 108.1) * LOT)
+    # a flag wider than 2 (106.5 / 108.6) broken at 51 by 108.7: no trade (and none after it, on a
+    # flat 108.7 the price never trades over a flag's high)
+    bids = flag_bids(108.7)
+    bids[41:51] = [106.5, 108.6] * 5
+    bids[51:] = 108.7
+    t, Q, B = book([bids])
+    assert run("flag_30s", day_of(Q, B, t)) == []
+
+
+# --- C-9 micro double bottom ---------------------------------------------------------------------------------------
+def double_bottom_bids(after, second_low=100.5):
+    """105 falling to the first low 100 at 20, the neckline 103 at 30, the second low at 40, back
+    to 102.9 at 49, the breakout bid 103.2 at 50 (LTP 103.25 >= 103.05 + 0.10), `after` from 70."""
+    return np.r_[np.full(10, 105.0), np.linspace(105, 100, 11), np.linspace(100, 103, 11)[1:],
+                 np.linspace(103, second_low, 11)[1:], np.linspace(second_low, 102.9, 10)[1:], np.full(20, 103.2),
+                 np.full(20, after)]
+
+
+def test_micro_double_bottom_enters_over_the_neckline_and_takes_the_pattern_height():
+    # height 103.05 - 100.05 = 3: the pattern's target is the bid at 103.15 + 3 = 106.15
+    for after, want in ((106.2, ("signal_exit", 70, 106.2)), (101.7, ("stop", 70, 101.7))):
+        t, Q, B = book([double_bottom_bids(after)])
+        (leg,) = run("micro_double_bottom", day_of(Q, B, t))
+        assert brief(leg) == ("CE", 25000, 1, 51, 103.3, *want)            # a market buy at the ask
+        assert leg["gross_pnl"] == pytest.approx((want[2] - 103.3) * LOT)
+    # the second low 1.5 under the first is no double bottom
+    t, Q, B = book([double_bottom_bids(106.2, second_low=98.5)])
+    assert run("micro_double_bottom", day_of(Q, B, t)) == []
