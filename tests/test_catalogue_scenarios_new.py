@@ -159,3 +159,28 @@ def test_micro_double_bottom_enters_over_the_neckline_and_takes_the_pattern_heig
     # the second low 1.5 under the first is no double bottom
     t, Q, B = book([double_bottom_bids(106.2, second_low=98.5)])
     assert run("micro_double_bottom", day_of(Q, B, t)) == []
+
+
+# --- C-12 speed-line break -----------------------------------------------------------------------------------------
+def speed_line_bids(after):
+    """Minute lows 105, 100 (at 90), 103, 101 (at 210), 104: pivots at 90 and 210 draw a line rising
+    1 per 120 s (LTP 100.05 -> 101.05), known from 300 (minute 4 closed). The LTP touches it at 330
+    (102.10 vs 102.05), breaks it at 340 (101.95 <= 102.13 - 0.10); `after` from 360."""
+    b = np.r_[np.full(60, 105.0), np.full(60, 102.0), np.full(60, 103.0), np.full(60, 102.5), np.full(60, 104.0),
+              np.full(30, 104.0), np.full(10, 102.05), np.full(20, 101.9), np.full(20, after)]
+    b[90], b[210] = 100.0, 101.0
+    return b
+
+
+def test_speed_line_break_sells_when_the_touched_support_line_breaks():
+    for after, want in ((99.8, ("target", 360, 99.9)), (103.4, ("stop", 360, 103.5))):
+        t, Q, B = book([speed_line_bids(after)])
+        (leg,) = run("speed_line_break", day_of(Q, B, t))
+        assert brief(leg) == ("CE", 25000, -1, 341, 101.9, *want)          # sold at the bid
+        assert leg["gross_pnl"] == pytest.approx((101.9 - want[2]) * LOT)
+    # no touch first: the LTP gaps from 104 straight through the line: no trade
+    bids = speed_line_bids(99.8)
+    bids[330:340] = 104.0
+    bids[340:360] = 101.0
+    t, Q, B = book([bids])
+    assert run("speed_line_break", day_of(Q, B, t)) == []

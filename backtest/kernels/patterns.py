@@ -55,3 +55,46 @@ def double_bottom(ltp: np.ndarray, lookback: int, tol: float, min_height: float,
             if best_n > -np.inf:
                 neck[t, c], height[t, c] = best_n, best_h
     return neck, height
+
+
+@nb.njit(cache=True, nogil=True)
+def speed_line_break(t_s: np.ndarray, ltp: np.ndarray, touch: float, brk: float) -> np.ndarray:
+    """[S, C] the line's level at the second its support breaks, NaN elsewhere (C-12).
+
+    1-minute bars of the LTP (minute = t_s // 60); a bar is a pivot low when its low is under both
+    neighbours' lows, known once the next bar has closed. The speed line runs through the last two
+    pivot lows (each at the second its low printed) when the second is higher (a rising line),
+    extended to now. A touch: the LTP within `touch` above the line or `brk` below it; the break:
+    a later LTP at least `brk` under it. Once per line (a new pivot draws a new line)."""
+    S, C = ltp.shape
+    out = np.full((S, C), np.nan)
+    for c in range(C):
+        cur = -1
+        lo, lo_t = np.inf, 0
+        prev_lo = np.full(3, np.nan)                   # the last three closed bars' lows, oldest first
+        prev_t = np.zeros(3, np.int64)
+        p1, p1_t, p2, p2_t = np.nan, 0, np.nan, 0
+        touched, fired = False, False
+        for i in range(S):
+            m = t_s[i] // 60
+            if m != cur:
+                if cur >= 0 and lo < np.inf:
+                    prev_lo[0], prev_lo[1], prev_lo[2] = prev_lo[1], prev_lo[2], lo
+                    prev_t[0], prev_t[1], prev_t[2] = prev_t[1], prev_t[2], lo_t
+                    if prev_lo[1] < prev_lo[0] and prev_lo[1] < prev_lo[2]:
+                        p1, p1_t, p2, p2_t = p2, p2_t, prev_lo[1], prev_t[1]
+                        touched, fired = False, False
+                cur, lo = m, np.inf
+            v = ltp[i, c]
+            if not (v == v):
+                continue
+            if p1 == p1 and p2 > p1 and not fired:
+                line = p2 + (p2 - p1) / (p2_t - p1_t) * (t_s[i] - p2_t)
+                if touched and v <= line - brk + 1e-9:
+                    out[i, c] = line
+                    fired = True
+                elif line - brk + 1e-9 < v <= line + touch + 1e-9:
+                    touched = True
+            if v < lo:
+                lo, lo_t = v, t_s[i]
+    return out

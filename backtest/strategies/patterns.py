@@ -1,6 +1,6 @@
 """The spec pack's technical patterns on an option's own 1-second LTP (STRATEGIES.md section 2,
-C-9..C-12, L1667-1674; "short-horizon adaptations"): C-9 micro double bottom and C-10 30-second
-flag. Single-leg scalps like backtest.strategies.scalps (same `per_contract` rules, TP/SL of the
+C-9..C-12, L1667-1674; "short-horizon adaptations"): C-9 micro double bottom, C-10 30-second
+flag and C-12 speed-line break. Single-leg scalps like backtest.strategies.scalps (same `per_contract` rules, TP/SL of the
 spec pack); their cards (cards/specs.toml) give every reading of the seed's terse rows.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from backtest.enums import OrderType
-from backtest.kernels.patterns import double_bottom
+from backtest.kernels.patterns import double_bottom, speed_line_break
 from backtest.strategies import derived as D
 from backtest.strategies.base import Exits, Order, OrderBook, StrategyConfig
 from backtest.strategies.scalps import EPS, FIXED, _ffill, _first, _order, _scalp
@@ -60,8 +60,26 @@ def flag_rule(day, spot, F, ok, cfg) -> OrderBook:
     return o
 
 
+# C-12 speed-line break (L1672) -------------------------------------------------------------------------------------
+def speed_line_break_short() -> StrategyConfig:
+    return _scalp("speed_line_break", Exits(**FIXED), Order("market", "signal", timeout_s=0),
+                  params={"touch": 0.10, "break_by": 0.10})
+
+
+def speed_line_rule(day, spot, F, ok, cfg) -> OrderBook:
+    """The rising line through the option's last two 1-minute pivot lows: once the LTP has touched
+    it (within 0.10), the first LTP 0.10 under it breaks the support: sell the option at market.
+    TP +2 / SL -1.5 (the seed gives no exit)."""
+    p, o = cfg.params, OrderBook(ok.shape)
+    line = speed_line_break(day.t_s, np.ascontiguousarray(F["ltp"], dtype=np.float64), float(p["touch"]),
+                            float(p["break_by"]))
+    _order(o, ok & ~np.isnan(line), -1, OrderType.market)
+    return o
+
+
 # the catalogue entries: (name, default, rule, features_options read, features_spot read)
 ENTRIES = [
     ("micro_double_bottom", micro_double_bottom, double_bottom_rule, (), ()),
     ("flag_30s", flag_30s, flag_rule, (), ()),
+    ("speed_line_break", speed_line_break_short, speed_line_rule, (), ()),
 ]
