@@ -70,12 +70,17 @@ def build(with_monthly=True):
     return t, spot, out, cols, t_all, opts
 
 
+@pytest.fixture(scope="module")
+def built():
+    return build()
+
+
 def col(table, name):
     return table[name].to_pylist()
 
 
-def test_index_values_candle_streak_round_distance_and_basis_match_loops():
-    t, spot, out, *_ = build()
+def test_index_values_candle_streak_round_distance_and_basis_match_loops(built):
+    t, spot, out, *_ = built
     # candles: bucket by minute-of-session // 5, colour of last - first, a streak of one colour
     first, last = {}, {}
     for k in range(S):
@@ -121,8 +126,8 @@ def _per_second(cols, t_all):
     return by
 
 
-def test_chain_values_parity_max_oi_term_spread_and_skew_match_loops():
-    t, spot, out, cols, t_all, _ = build()
+def test_chain_values_parity_max_oi_term_spread_and_skew_match_loops(built):
+    t, spot, out, cols, t_all, _ = built
     by = _per_second(cols, t_all)
     atm = col(out, "atm_strike")
     close_s = (WEEKLY - dt.date(1970, 1, 1)).days * 86400 + 15 * 3600 + 30 * 60
