@@ -9,7 +9,6 @@ import numpy as np
 
 from backtest.history import slice_of
 from backtest.strategies.base import Adjustment, Exits, Leg, Plan, PositionRules, Risk, StrategyConfig, Strike
-from backtest.strategies.theta_flow import directional_plan
 
 EPS = 1e-9
 
@@ -50,7 +49,7 @@ def skew_flip_plan(day, spot, cfg) -> Plan:
 def time_slice_momentum() -> StrategyConfig:
     return StrategyConfig(
         "time_slice_momentum",
-        legs=[Leg("long", instrument="CE", strike=Strike("atm"), side=1)],
+        legs=[Leg("long", instrument="option", strike=Strike("signal"), side=1)],
         exits=Exits(target=2.0, stop=1.5),
         risk=Risk(entry_windows=[("09:15:00", "15:00:00")]),
         params={"bias": 0.60, "roc_pct": 0.05, "min_days": 10})
@@ -69,11 +68,16 @@ def time_slice_plan(day, spot, cfg) -> Plan:
         enough = spot["slice_bias_days"] >= p["min_days"]
         up = enough & (spot["slice_bias_30m"] > p["bias"] + EPS) & (roc > p["roc_pct"] + EPS)
         down = enough & (1.0 - spot["slice_bias_30m"] > p["bias"] + EPS) & (roc < -p["roc_pct"] - EPS)
-    fire = _first_in_slice(up | down, s)
-    up, down = fire & up, fire & ~up
-    exit_sig = np.zeros((len(s), len(day.contracts.strike)), np.int8)
+    kinds = day.contracts.opt_type
+    atm = (day.strikes_from_atm < 0.5) & day.contract_mask("option", "weekly")[None, :]
+    up_c, down_c = (np.where(atm[:, kinds == k].any(axis=1), np.argmax(atm & (kinds == k)[None, :], axis=1), -1)
+                    for k in ("CE", "PE"))
+    fire = _first_in_slice((up & (up_c >= 0)) | (down & (down_c >= 0)), s)
+    i = np.flatnonzero(fire)
+    c = np.where(up[i] & (up_c[i] >= 0), up_c[i], down_c[i])
+    exit_sig = np.zeros((len(s), len(kinds)), np.int8)
     exit_sig[np.r_[starts[1:] - 1, len(s) - 1]] = -1                            # each slice's last second
-    return directional_plan(day, cfg, up, down, exit_sig=exit_sig)
+    return Plan(i, c, np.ones(len(i)), exit_sig=exit_sig)
 
 
 def _first_in_slice(mask: np.ndarray, s: np.ndarray) -> np.ndarray:
