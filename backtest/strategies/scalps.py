@@ -249,11 +249,10 @@ def iceberg_rule(day, spot, F, ok, cfg) -> OrderBook:
     ltp, lot = F["ltp"], F["lot"]
     with np.errstate(invalid="ignore"):
         heavy = F["vol"] >= p["min_lots"] * lot - EPS
-        same = np.abs(ltp - D.lag(ltp, 1)) < EPS
+        steady = D.run_length(np.abs(ltp - D.lag(ltp, 1)) < EPS) >= p["seconds"] - 1    # one side or the other
         for side, at_touch, shown in ((1, ltp >= F["ask"] - EPS, F["ask_qty0"]), (-1, ltp <= F["bid"] + EPS, F["bid_qty0"])):
             run = D.run_length(heavy & at_touch & (shown < p["max_touch_lots"] * lot))
-            steady = D.run_length(same)
-            hit = ok & (run >= p["seconds"]) & (steady >= p["seconds"] - 1)
+            hit = ok & (run >= p["seconds"]) & steady
             _order(o, _first(hit), side, OrderType.ioc, ltp)
     return o
 
@@ -331,11 +330,12 @@ def gamma_push_rule(day, spot, F, ok, cfg) -> OrderBook:
     the first 0.50 pullback from the spike high: a limit at that price (puts on a fall)."""
     p, o, n = cfg.params, OrderBook(ok.shape), cfg.params["move_s"]
     ltp = F["ltp"]
+    high = D.rolling_max(ltp, n)          # the same for calls and puts: computed once
+    with np.errstate(invalid="ignore"):
+        spike = ok & (high - D.rolling_min(ltp, n) >= p["premium_jump"] - EPS) & (ltp <= high - p["pullback"] + EPS)
     for kind, move in (("CE", D.up_move_pct(day.spot, n)), ("PE", -D.down_move_pct(day.spot, n))):
         with np.errstate(invalid="ignore"):
-            high = D.rolling_max(ltp, n)
-            hit = (ok & _is(day, kind) & _spot_col(day, move >= p["index_move_pct"] - EPS)
-                   & (high - D.rolling_min(ltp, n) >= p["premium_jump"] - EPS) & (ltp <= high - p["pullback"] + EPS))
+            hit = spike & _is(day, kind) & _spot_col(day, move >= p["index_move_pct"] - EPS)
         _order(o, _first(hit), 1, OrderType.limit, high - p["pullback"])
     return o
 
