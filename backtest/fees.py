@@ -103,7 +103,19 @@ def round_trip_fees(trade_date: dt.date, side, entry_px, exit_px, qty, brokerage
     sell = np.where(side > 0, exit_px, entry_px) * qty
     brokerage, stt, txn, sebi, stamp, gst = _round_trip_parts(rates, buy, sell, brokerage_per_order, 2)
     total = brokerage + stt + txn + sebi + stamp + gst           # the order Charges.total adds them
-    return np.array([round(x, 2) for x in np.atleast_1d(total).tolist()], dtype=np.float64)
+    return round2(np.atleast_1d(total))
+
+
+def round2(x: np.ndarray) -> np.ndarray:
+    """Python's round(v, 2) of every element, bit for bit, vectorised: away from a half paisa
+    rint(v * 100) / 100 is the same double (the product's error is far below the half), so only
+    values within 1e-6 paise of a half take Python's correctly rounded path."""
+    x = np.asarray(x, np.float64)
+    out = np.rint(x * 100.0) / 100.0
+    frac = np.abs(x * 100.0 - np.floor(x * 100.0) - 0.5)
+    for j in np.flatnonzero((frac < 1e-6) | ~np.isfinite(x)):
+        out[j] = round(float(x[j]), 2) if np.isfinite(x[j]) else x[j]
+    return out
 
 
 def daily_charges(rates: FeeRates, buy_turnover: np.ndarray, sell_turnover: np.ndarray, orders: int,

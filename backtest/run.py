@@ -181,7 +181,7 @@ def run_each(root, jobs: list[tuple[Strategy, StrategyConfig]], days_of: dict[st
     one-config case. `fees` replaces every config's fee model."""
     versions = {u: [partition_version(root, t, {"underlying": u, "date": d}) for d in days
                     for t in ("options_grid", "features_options")] for u, days in days_of.items()}
-    states = {u: [_Job(s, c, fees or c.execution.fees, make_run_id(c, u, days, versions[u]), [], [])
+    states = {u: [_Job(s, c, fees or c.execution.fees, make_run_id(c, u, days, versions[u], log_events), [], [])
                   for s, c in jobs] for u, days in days_of.items()}
     needs = Needs.of(jobs)
     # the next days are read and made dense by two threads while this one is simulated: Parquet

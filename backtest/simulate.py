@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from backtest import metrics as M
 from backtest.compile import KernelInputs, kernel_inputs
@@ -96,6 +97,12 @@ def trade_id_prefix(run_id: str, day: dt.date) -> str:
     return f"{run_id}-{day:%Y%m%d}-"
 
 
+def trade_ids(prefix: str, trade: np.ndarray) -> pa.Array:
+    """`<prefix><trade number, 5 digits or more>` per leg, built column-wise (as f"{prefix}{g:05d}")."""
+    num = pc.utf8_lpad(pa.array(np.asarray(trade, np.int64)).cast(pa.string()), 5, "0")
+    return pc.binary_join_element_wise(pa.scalar(prefix), num, "") if len(num) else pa.array([], pa.string())
+
+
 def leg_fees(fee_model: FeeModel, day: dt.date, tr: np.ndarray, is_future: np.ndarray) -> np.ndarray:
     """Charges per leg: option legs on premium, future legs on notional (the schedule's `future` rows)."""
     side, qty = tr["side"].astype(np.int64), tr["qty"]
@@ -117,7 +124,7 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, out: KernelOutput, f
     row_of = np.cumsum(filled) - 1           # kernel record index -> filled row
     _, trade = np.unique(trade, return_inverse=True)
     prefix = trade_id_prefix(run_id, day.date)      # formatted once, not per leg
-    ids = pa.array([f"{prefix}{g:05d}" for g in trade.tolist()], pa.string())
+    ids = trade_ids(prefix, trade)
     c = tr["contract"].astype(np.int64)
     side = tr["side"].astype(np.int64)
     qty = tr["qty"]
@@ -142,22 +149,34 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, out: KernelOutput, f
         "leg_name": pa.array(names, pa.string()).take(tr["spec"].astype(np.int64)) if n else pa.array([], pa.string()),
     }, schema=S.TRADE_LEGS)
     ev = out.events
-    ev = ev[filled[ev["record"]]] if len(ev) else ev
-    rows = row_of[ev["record"]] if len(ev) else np.zeros(0, np.int64)
-    m = len(ev)
+    # the events of filled legs, field by field (cheaper than copying whole records)
+    keep = filled[ev["record"]] if len(ev) else np.zeros(0, bool)
+    at = None if keep.all() else np.flatnonzero(keep)
+
+    def field(name: str) -> np.ndarray:
+        return ev[name] if at is None else ev[name][at]
+
+    rows = row_of[field("record")] if len(ev) else np.zeros(0, np.int64)
+    m = len(rows)
     events = pa.table({
         "run_id": constant_column(run_id, m), "trade_id": ids.take(rows), "leg": leg[rows] if m else np.zeros(0, np.int32),
-        "date": constant_column(day.date, m), "ts": _ts(day.t_s, ev["i"].astype(np.int64)),
-        "event": _EVENT_KINDS.take(ev["code"]), "price": ev["price"], "stop": ev["stop"], "target": ev["target"],
-        "bid": ev["bid"], "ask": ev["ask"]},
+        "date": constant_column(day.date, m), "ts": _ts(day.t_s, field("i").astype(np.int64)),
+        "event": _EVENT_KINDS.take(field("code")), "price": field("price"), "stop": field("stop"),
+        "target": field("target"), "bid": field("bid"), "ask": field("ask")},
         schema=S.TRADE_EVENTS)
     return DayResult(legs, events, float(gross.sum()))
 
 
-def make_run_id(cfg: StrategyConfig, underlying: str, days: list[dt.date], data_versions: list[str]) -> str:
-    """A hash of the config, the underlying and days, the data partitions' versions and the code."""
-    h = hashlib.sha256(json.dumps([cfg.to_dict(), underlying, [d.isoformat() for d in days], data_versions,
-                                   code_version("backtest")], sort_keys=True, default=str).encode())
+def make_run_id(cfg: StrategyConfig, underlying: str, days: list[dt.date], data_versions: list[str],
+                log_events: bool = True) -> str:
+    """A hash of the config, the underlying and days, the data partitions' versions, the code and
+    whether events are logged: a run stored without events (`--no-events`) cannot be audited in
+    full, so it is another run and never replaces an events-logged one (nor is replaced by it).
+    Events-logged runs keep the ids they always had."""
+    key = [cfg.to_dict(), underlying, [d.isoformat() for d in days], data_versions, code_version("backtest")]
+    if not log_events:
+        key.append("no_events")
+    h = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode())
     return f"{cfg.name}-{h.hexdigest()[:12]}"
 
 

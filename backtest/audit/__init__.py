@@ -68,11 +68,23 @@ def audit_run(inp: AuditInput) -> pa.Table:
     legs = inp.legs.to_pylist()
     events = inp.events.to_pylist()
     market = Market(inp.grid, inp.spot, inp.features)
-    findings = (check_quotes(con, slip, inp.config) + check_events(con, slip, inp.config)
-                + check_arithmetic(legs, inp.config) + check_leg_exits(market, legs, events, inp.config)
-                + check_positions(market, legs, inp.config))
+    findings = check_quotes(con, slip, inp.config) + check_arithmetic(legs, inp.config) + \
+        check_positions(market, legs, inp.config)
+    if events or not legs:
+        findings += check_events(con, slip, inp.config) + check_leg_exits(market, legs, events, inp.config)
+    else:       # stored with --no-events: the stop paths and decisions the replay needs were not logged
+        findings.append(events_not_logged(legs[0]["run_id"], len(legs)))
     con.close()
     return pa.Table.from_pylist(findings, schema=AUDIT_FINDINGS)
+
+
+def events_not_logged(run_id: str, n_legs: int) -> dict:
+    """The one finding of a run stored without trade events (a warning: the run is not fully
+    auditable, which is not an error of its trades)."""
+    return {"run_id": run_id, "trade_id": None, "leg": None, "check": "events_not_logged", "severity": "warning",
+            "detail": f"the run was stored without trade events (backtest --no-events): decision_quotes, fill_rule, "
+                      f"exit_timing and stop_never_loosens are not checked for its {n_legs} legs; "
+                      f"run it again with events for a full audit"}
 
 
 def summary(findings: pa.Table) -> list[tuple[str, str, int]]:

@@ -263,6 +263,7 @@ def _new_leg(p, spec, c, side, qty, i, otype, opx, multi, t_s, Q, LS, P, legs, l
     tr["entry_i"], tr["exit_i"], tr["exit_signal_i"] = -1, -1, -1
     tr["entry_px"], tr["exit_px"], tr["initial_stop"] = np.nan, np.nan, np.nan
     tr["position"], tr["leg"], tr["spec"] = p, pi[p, PI_N], spec
+    tr["reason"], tr["mfe"], tr["mae"], tr["both_hit"], tr["partial"] = 0, 0.0, 0.0, False, False
     pl[p, pi[p, PI_N]] = k
     pi[p, PI_N] += 1
     pi[p, PI_ALIVE] += 1
@@ -294,6 +295,7 @@ def _open_position(i, contracts, dir_, lots, rolled_from, entry_type, entry_px, 
     fired[p, :] = False
     positions[p]["signal_i"], positions[p]["exit_i"], positions[p]["rolled_from"] = i, -1, rolled_from
     positions[p]["lots"] = lots
+    positions[p]["reason"], positions[p]["credit"], positions[p]["legs"] = 0, 0.0, 0
     n = 0
     for s in range(LS.shape[0]):
         if LS[s, LegField.added] > 0:
@@ -378,15 +380,18 @@ def run_positions(t_s, Q, book, book_row, lot, last_real, entry_i, entry_c, entr
     NL = LS.shape[0]
     NA = ADJ.shape[0]
     multi = NL > 1
-    legs = np.zeros(max_legs, LEG_DTYPE)
-    positions = np.zeros(max_legs, POSITION_DTYPE)
-    ev = np.zeros(max_events if log_events else 1, EVENT_DTYPE)
-    li = np.zeros((max_legs, 5), np.int64)
-    lf = np.zeros((max_legs, 9), np.float64)
-    pi = np.zeros((max_legs, 10), np.int64)
-    pl = np.zeros((max_legs, MAX_POSITION_LEGS), np.int64)
-    pf = np.zeros((max_legs, 4), np.float64)
-    fired = np.zeros((max_legs, max(NA, 1)), np.bool_)
+    # the buffers are sized for the busiest day but a day uses a few thousand rows: np.empty (no
+    # memset of ~25 MB per call, untouched pages never mapped); every record and state row is
+    # written whole when it is created (_new_leg, _open_position, log_event) before it is read
+    legs = np.empty(max_legs, LEG_DTYPE)
+    positions = np.empty(max_legs, POSITION_DTYPE)
+    ev = np.empty(max_events if log_events else 1, EVENT_DTYPE)
+    li = np.empty((max_legs, 5), np.int64)
+    lf = np.empty((max_legs, 9), np.float64)
+    pi = np.empty((max_legs, 10), np.int64)
+    pl = np.empty((max_legs, MAX_POSITION_LEGS), np.int64)
+    pf = np.empty((max_legs, 4), np.float64)
+    fired = np.empty((max_legs, max(NA, 1)), np.bool_)
     ctr = np.zeros(6, np.int64)
     acc = np.zeros(5, np.float64)
     acc[A_CAPITAL] = P[Param.capital] if not math.isnan(P[Param.capital]) else 0.0

@@ -10,6 +10,9 @@ of features_spot (features/chain.py), computed once when features materialise, n
 """
 from __future__ import annotations
 
+import math
+
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -28,13 +31,47 @@ def _rolling(x: np.ndarray, n: int, how: str) -> np.ndarray:
     return out.reshape(x.shape)
 
 
+@nb.njit(cache=True)
+def _extreme(x: np.ndarray, n: int, largest: bool) -> np.ndarray:
+    """max (or min) of each column over rows (t - n, t], NaN until n rows exist or while the window
+    holds a NaN or an infinity (pandas' rolling(n, min_periods=n), which reads infinities as NaN):
+    a monotonic queue of row numbers per column, O(rows) instead of O(rows x n)."""
+    S, K = x.shape
+    out = np.full((S, K), np.nan)
+    queue = np.empty(max(S, 1), np.int64)
+    for k in range(K):
+        head, tail, bad = 0, 0, -1        # bad: the last row holding a NaN or an infinity
+        for t in range(S):
+            v = x[t, k]
+            if not math.isfinite(v):
+                bad, head, tail = t, 0, 0
+            else:
+                while tail > head and ((x[queue[tail - 1], k] <= v) if largest else (x[queue[tail - 1], k] >= v)):
+                    tail -= 1
+                queue[tail] = t
+                tail += 1
+                while queue[head] <= t - n:
+                    head += 1
+                if t >= n - 1 and bad <= t - n:
+                    out[t, k] = x[queue[head], k]
+    return out
+
+
+def _extreme_of(x: np.ndarray, n: int, largest: bool) -> np.ndarray:
+    if n < 1:
+        return _rolling(x, n, "max" if largest else "min")      # pandas' own error for a bad window
+    x = np.asarray(x, np.float64)
+    flat = np.ascontiguousarray(x.reshape(x.shape[0], int(np.prod(x.shape[1:]))))
+    return _extreme(flat, int(n), largest).reshape(x.shape)
+
+
 def rolling_max(x: np.ndarray, n: int) -> np.ndarray:
     """max over rows (t - n, t] (NaN until n rows exist)."""
-    return _rolling(x, n, "max")
+    return _extreme_of(x, n, True)
 
 
 def rolling_min(x: np.ndarray, n: int) -> np.ndarray:
-    return _rolling(x, n, "min")
+    return _extreme_of(x, n, False)
 
 
 def rolling_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -46,13 +83,24 @@ def rolling_std(x: np.ndarray, n: int) -> np.ndarray:
     return _rolling(x, n, "std")
 
 
+@nb.njit(cache=True)
+def _run_length(m: np.ndarray) -> np.ndarray:
+    S, K = m.shape
+    out = np.zeros((S, K), np.int64)
+    for k in range(K):
+        if S and m[0, k]:
+            out[0, k] = 1
+    for t in range(1, S):
+        for k in range(K):
+            if m[t, k]:
+                out[t, k] = out[t - 1, k] + 1
+    return out
+
+
 def run_length(mask: np.ndarray) -> np.ndarray:
     """Consecutive rows up to and including t where `mask` holds (0 where it does not)."""
     m = np.asarray(mask, bool)
-    t = np.arange(len(m)).reshape((-1,) + (1,) * (m.ndim - 1))
-    last_false = np.where(m, -1, t)                  # the run starts after the last row where it did not hold
-    np.maximum.accumulate(last_false, axis=0, out=last_false)
-    return np.where(m, t - last_false, 0)
+    return _run_length(np.ascontiguousarray(m.reshape(m.shape[0], int(np.prod(m.shape[1:]))))).reshape(m.shape)
 
 
 def move_pct(x: np.ndarray, n: int) -> np.ndarray:

@@ -45,6 +45,18 @@ def _order(o: OrderBook, mask: np.ndarray, side: int, typ: int, px: np.ndarray |
         o.price[free] = np.round(np.broadcast_to(px, mask.shape)[free] / 0.05) * 0.05
 
 
+def _where_selectable(fn, x: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """fn(x) on the contracts selectable at some second of the day, NaN on the others: a window
+    over a contract the rule can never trade (hence never hold) decides nothing."""
+    cols = ok.any(axis=0)
+    if cols.all():
+        return fn(x)
+    out = np.full(x.shape, np.nan)
+    if cols.any():
+        out[:, cols] = fn(np.ascontiguousarray(x[:, cols]))
+    return out
+
+
 def _first(mask: np.ndarray) -> np.ndarray:
     """Only the first second of each run where mask holds (a condition fires once, not every second)."""
     prev = np.zeros_like(mask)
@@ -202,8 +214,8 @@ def sigma_tap_rule(day, spot, F, ok, cfg) -> OrderBook:
     qc = np.nan_to_num(F["quote_changes"])
     session_mean = np.cumsum(qc, axis=0) / np.arange(1, len(qc) + 1)[:, None]
     with np.errstate(invalid="ignore"):
-        calm = D.rolling_mean(qc, p["msg_s"]) < session_mean
-        band = F["vwap"] - p["sigma_mult"] * D.rolling_std(ltp, p["sigma_s"])
+        calm = _where_selectable(lambda x: D.rolling_mean(x, p["msg_s"]), qc, ok) < session_mean
+        band = F["vwap"] - p["sigma_mult"] * _where_selectable(lambda x: D.rolling_std(x, p["sigma_s"]), ltp, ok)
         touched = D.lag(ltp, n) <= D.lag(band, n) + EPS
         stalled = D.rolling_min(ltp, n) >= D.lag(ltp, n) - EPS
     _order(o, _first(ok & calm & touched & stalled), 1, OrderType.limit, ltp)
@@ -250,11 +262,10 @@ def iceberg_rule(day, spot, F, ok, cfg) -> OrderBook:
     ltp, lot = F["ltp"], F["lot"]
     with np.errstate(invalid="ignore"):
         heavy = F["vol"] >= p["min_lots"] * lot - EPS
-        same = np.abs(ltp - D.lag(ltp, 1)) < EPS
+        steady = D.run_length(np.abs(ltp - D.lag(ltp, 1)) < EPS) >= p["seconds"] - 1    # one side or the other
         for side, at_touch, shown in ((1, ltp >= F["ask"] - EPS, F["ask_qty0"]), (-1, ltp <= F["bid"] + EPS, F["bid_qty0"])):
             run = D.run_length(heavy & at_touch & (shown < p["max_touch_lots"] * lot))
-            steady = D.run_length(same)
-            hit = ok & (run >= p["seconds"]) & (steady >= p["seconds"] - 1)
+            hit = ok & (run >= p["seconds"]) & steady
             _order(o, _first(hit), side, OrderType.ioc, ltp)
     return o
 
@@ -310,7 +321,8 @@ def tape_burst_rule(day, spot, F, ok, cfg) -> OrderBook:
     out when the rate falls below the mean."""
     p, o = cfg.params, OrderBook(ok.shape)
     qc = F["quote_changes"]
-    mean, sd = D.lag(D.rolling_mean(qc, p["mean_s"]), 1), D.lag(D.rolling_std(qc, p["mean_s"]), 1)
+    mean = D.lag(_where_selectable(lambda x: D.rolling_mean(x, p["mean_s"]), qc, ok), 1)
+    sd = D.lag(_where_selectable(lambda x: D.rolling_std(x, p["mean_s"]), qc, ok), 1)
     with np.errstate(invalid="ignore"):
         burst = qc >= mean + p["sigmas"] * sd - EPS
         up = F["ltp"] > D.lag(F["ltp"], 1) + EPS
@@ -332,11 +344,12 @@ def gamma_push_rule(day, spot, F, ok, cfg) -> OrderBook:
     the first 0.50 pullback from the spike high: a limit at that price (puts on a fall)."""
     p, o, n = cfg.params, OrderBook(ok.shape), cfg.params["move_s"]
     ltp = F["ltp"]
+    high = D.rolling_max(ltp, n)          # the same for calls and puts: computed once
+    with np.errstate(invalid="ignore"):
+        spike = ok & (high - D.rolling_min(ltp, n) >= p["premium_jump"] - EPS) & (ltp <= high - p["pullback"] + EPS)
     for kind, move in (("CE", D.up_move_pct(day.spot, n)), ("PE", -D.down_move_pct(day.spot, n))):
         with np.errstate(invalid="ignore"):
-            high = D.rolling_max(ltp, n)
-            hit = (ok & _is(day, kind) & _spot_col(day, move >= p["index_move_pct"] - EPS)
-                   & (high - D.rolling_min(ltp, n) >= p["premium_jump"] - EPS) & (ltp <= high - p["pullback"] + EPS))
+            hit = spike & _is(day, kind) & _spot_col(day, move >= p["index_move_pct"] - EPS)
         _order(o, _first(hit), 1, OrderType.limit, high - p["pullback"])
     return o
 
