@@ -85,10 +85,11 @@ class WindowResult:
 
     @property
     def efficiency(self) -> float:
-        """Out-of-sample net P&L per day over in-sample net P&L per day (walk-forward efficiency)."""
+        """Out-of-sample net P&L per day over in-sample net P&L per day (walk-forward efficiency);
+        NaN when the in-sample best did not make money (a ratio of losses reads as no degradation)."""
         i = self.in_sample["net_pnl"] / len(self.window.train)
         o = self.out_sample["net_pnl"] / len(self.window.test)
-        return o / i if i else float("nan")
+        return o / i if i > 0 else float("nan")
 
 
 @dataclass

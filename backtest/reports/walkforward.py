@@ -39,7 +39,7 @@ def degradation(wf: WalkForward) -> str:
     """In-sample vs out-of-sample net P&L per day over all windows, and their ratio."""
     is_day = float(np.mean([w.in_sample["net_pnl"] / len(w.window.train) for w in wf.windows]))
     oos_day = float(np.mean([w.out_sample["net_pnl"] / len(w.window.test) for w in wf.windows]))
-    ratio = f"{oos_day / is_day:.2f}" if is_day else "–"
+    ratio = f"{oos_day / is_day:.2f}" if is_day > 0 else "– (the in-sample best lost money)"
     return (f"degradation: in-sample net/day {is_day:,.2f} (mean over windows), out-of-sample {oos_day:,.2f}; "
             f"OOS/IS {ratio} (1: no degradation; below 0: what won in sample lost out of sample)")
 
