@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=1024)     # a sweep summarises every config over the same days: one read a day
 def _pads(root: str, underlying: str, day: dt.date, version: str) -> dict[str, np.ndarray]:
     """symbol -> sorted padded seconds (int64 microseconds) of one day; `version` keys the cache to
     the partition's manifest, so a rewritten partition is read again."""

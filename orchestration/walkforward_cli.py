@@ -65,7 +65,7 @@ def register(group: click.Group, command, date_option) -> None:
             if not days:
                 continue
             if len(days) < train + test:
-                raise click.UsageError(f"{u}: {len(days)} days with data; --train {train}d --test {test}d needs "
+                raise click.UsageError(f"{u}: {len(days)} trading days with features; --train {train}d --test {test}d needs "
                                        f"at least {train + test}")
             progress = Progress(f"walkforward sweep {strategy} {u}", quiet=s.quiet, unit="config-days", row_unit=None)
             runs = sweep(s.root, get(strategy), cfg, list(sweeps), u, days, workers=workers, progress=progress)

@@ -1,6 +1,8 @@
 """Walk-forward over a sweep's runs: windows, the in-sample choice (ties, NaN), the stitched
 out-of-sample equity, degradation, on trade legs built so that every answer is known by hand."""
 import datetime as dt
+import subprocess
+import sys
 
 import pyarrow as pa
 import pytest
@@ -71,3 +73,19 @@ def test_a_lower_is_better_metric_and_an_unknown_one():
         walk_forward(["A"], [legs("A")], DAYS, 2, 1, metric="nett")
     with pytest.raises(ValueError, match="6 days with data: .* needs at least 7"):
         walk_forward(["A"], [legs("A")], DAYS, 4, 3)
+
+
+def test_the_command_says_how_many_days_it_needs_and_which_metrics_exist(landed):
+    _, root, _ = landed
+
+    def tl(*args):
+        return subprocess.run([sys.executable, "-m", "orchestration.cli", "--warehouse", str(root), "walkforward",
+                               "--strategy", "micro_ema_flip", "--sweep", "exits.target=1.5,2", *args],
+                              capture_output=True, text=True)
+
+    r = tl("--underlying", "NIFTY", "--train", "1d", "--test", "1d")
+    assert r.returncode == 2 and "NIFTY: 1 trading days with features; --train 1d --test 1d needs at least 2" in r.stderr
+    r = tl("--metric", "nett")
+    assert r.returncode == 2 and "--metric 'nett': one of trades, " in r.stderr
+    r = tl("--train", "2w")
+    assert r.returncode == 2 and "'2w': expected a number of trading days, e.g. 20d" in r.stderr
