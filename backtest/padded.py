@@ -30,17 +30,24 @@ def _pads(root: str, underlying: str, day: dt.date, version: str) -> dict[str, n
 
 def padded_trades(root, legs: pa.Table, versions: dict[tuple[str, dt.date], str]) -> int:
     """How many distinct trades of `legs` touch a padded second (`versions`: (underlying, day) -> the
-    features_options partition's version, backtest.run.partition_version)."""
+    features_options partition's version, backtest.run.partition_version). Vectorised per padded
+    contract: a day has few of them, a sweep's summary many legs."""
     if not legs.num_rows:
         return 0
-    cols = {k: legs[k].to_pylist() for k in ("trade_id", "underlying", "date", "symbol")}
+    und = legs["underlying"].to_numpy(zero_copy_only=False)
+    day = legs["date"].to_numpy(zero_copy_only=False)
+    sym = legs["symbol"].to_numpy(zero_copy_only=False)
     entry = legs["entry_ts"].cast(pa.int64()).to_numpy(zero_copy_only=False)
     exit_ = legs["exit_ts"].cast(pa.int64()).to_numpy(zero_copy_only=False)
-    hit = set()
-    for k, (tid, u, d, sym) in enumerate(zip(cols["trade_id"], cols["underlying"], cols["date"], cols["symbol"])):
-        if tid in hit:
+    touched = np.zeros(legs.num_rows, bool)
+    pairs = legs.select(["underlying", "date"]).group_by(["underlying", "date"]).aggregate([])
+    for u, d in zip(pairs["underlying"].to_pylist(), pairs["date"].to_pylist()):
+        pads = _pads(str(root), u, d, versions.get((u, d), ""))
+        if not pads:
             continue
-        p = _pads(str(root), u, d, versions.get((u, d), "")).get(sym)
-        if p is not None and np.searchsorted(p, entry[k], "left") < np.searchsorted(p, exit_[k], "right"):
-            hit.add(tid)
-    return len(hit)
+        on_day = (und == u) & (day == np.datetime64(d))
+        for s, p in pads.items():
+            k = np.nonzero(on_day & (sym == s))[0]
+            if len(k):
+                touched[k] = np.searchsorted(p, entry[k], "left") < np.searchsorted(p, exit_[k], "right")
+    return len(set(legs["trade_id"].filter(pa.array(touched)).to_pylist()))
