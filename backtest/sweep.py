@@ -58,11 +58,13 @@ def sweep(root, strategy: Strategy, base: StrategyConfig, specs: list[str], unde
           days: list[dt.date], write: bool = False, workers: int | None = None, executor=None,
           progress=None) -> list[tuple[str, RunResult]]:
     """(combination label, run) per combination of the specs; `write` stores every run. `workers`
-    processes (default: the cores) or the caller's `executor` run them (backtest.parallel)."""
+    processes (default: the cores) or the caller's `executor` run them (backtest.parallel). Trade
+    events are logged only when the runs are stored: nothing else reads a sweep's events, and they
+    are most of its checkpoints' bytes (the trades are the same either way)."""
     combos = grid(*specs)
     jobs = [(strategy, apply_overrides(copy.deepcopy(base), over)) for over in combos]
     runs = run_parallel(root, jobs, underlying, days, executor=executor, workers=workers, write=write,
-                        progress=progress)
+                        progress=progress, log_events=write)
     return list(zip((label(o) for o in combos), runs))
 
 
