@@ -1,6 +1,7 @@
 """Sweep speed on every core: a 100-config sweep (exits.target x exits.stop, 10 x 10) of one
 strategy over the demo days, configs per second with 1 and with 2 worker processes
-(backtest.parallel.run_parallel, each run into a fresh checkpoint directory so nothing is reused),
+(backtest.parallel.run_parallel, each run into a fresh checkpoint directory so nothing is reused;
+no trade events, as `ticklake backtest --sweep` without --write),
 and the old single-process `run_many` as the baseline. Target (issue #18): 2 processes >= 1.7x one.
 
 The machine is shared: the load average is printed with each timing, and the ratio is measured in
@@ -79,9 +80,10 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
 
     def parallel(workers: int, k: int):
-        return lambda: run_parallel(root, jobs, a.underlying, days, workers=workers, checkpoints=scratch / f"{workers}-{k}")
+        return lambda: run_parallel(root, jobs, a.underlying, days, workers=workers, log_events=False,
+                                    checkpoints=scratch / f"{workers}-{k}")
 
-    base, base_cpu, _ = timed(lambda: run_many(root, jobs, a.underlying, days, write=False))
+    base, base_cpu, _ = timed(lambda: run_many(root, jobs, a.underlying, days, log_events=False, write=False))
     print(f"baseline run_many (one process, no checkpoints): {base:6.2f} s  {len(jobs) / base:6.2f} configs/s  "
           f"{n / base:6.2f} config-days/s  CPU {base_cpu:5.2f} s  ({load()})")
     ratios, projected = [], []
