@@ -1,0 +1,53 @@
+"""Trades touching a padded second (a gap the warehouse filled: no real snapshot that second).
+
+The same definition as the leaderboard's SQL (backtest.reports.leaderboard.PADDED): a trade touches
+one when any of its legs' contract has a padded features_options row between the leg's entry and
+exit, both included. Above 0.5 % of trades the run's fills lean on invented quotes (a red flag)."""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+
+@lru_cache(maxsize=1024)     # a sweep summarises every config over the same days: one read a day
+def _pads(root: str, underlying: str, day: dt.date, version: str) -> dict[str, np.ndarray]:
+    """symbol -> sorted padded seconds (int64 microseconds) of one day; `version` keys the cache to
+    the partition's manifest, so a rewritten partition is read again."""
+    from warehouse.writer import read_partition
+
+    t = read_partition(Path(root), "features_options", {"underlying": underlying, "date": day},
+                       columns=["symbol", "ts", "is_pad"], filters=[("is_pad", "=", True)])
+    if t is None or not t.num_rows:
+        return {}
+    sym = t["symbol"].to_numpy(zero_copy_only=False)
+    ts = t["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return {s: np.sort(ts[sym == s]) for s in np.unique(sym)}
+
+
+def padded_trades(root, legs: pa.Table, versions: dict[tuple[str, dt.date], str]) -> int:
+    """How many distinct trades of `legs` touch a padded second (`versions`: (underlying, day) -> the
+    features_options partition's version, backtest.run.partition_version). Vectorised per padded
+    contract: a day has few of them, a sweep's summary many legs."""
+    if not legs.num_rows:
+        return 0
+    und = legs["underlying"].to_numpy(zero_copy_only=False)
+    day = legs["date"].to_numpy(zero_copy_only=False)
+    sym = legs["symbol"].to_numpy(zero_copy_only=False)
+    entry = legs["entry_ts"].cast(pa.int64()).to_numpy(zero_copy_only=False)
+    exit_ = legs["exit_ts"].cast(pa.int64()).to_numpy(zero_copy_only=False)
+    touched = np.zeros(legs.num_rows, bool)
+    pairs = legs.select(["underlying", "date"]).group_by(["underlying", "date"]).aggregate([])
+    for u, d in zip(pairs["underlying"].to_pylist(), pairs["date"].to_pylist()):
+        pads = _pads(str(root), u, d, versions.get((u, d), ""))
+        if not pads:
+            continue
+        on_day = (und == u) & (day == np.datetime64(d))
+        for s, p in pads.items():
+            k = np.nonzero(on_day & (sym == s))[0]
+            if len(k):
+                touched[k] = np.searchsorted(p, entry[k], "left") < np.searchsorted(p, exit_[k], "right")
+    return len(set(legs["trade_id"].filter(pa.array(touched)).to_pylist()))
