@@ -149,7 +149,8 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, out: KernelOutput, f
         "run_id": constant_column(run_id, m), "trade_id": ids.take(rows), "leg": leg[rows] if m else np.zeros(0, np.int32),
         "date": constant_column(day.date, m), "ts": _ts(day.t_s, ev["i"].astype(np.int64)),
         "event": _EVENT_KINDS.take(ev["code"]), "price": ev["price"], "stop": ev["stop"], "target": ev["target"],
-        "bid": ev["bid"], "ask": ev["ask"]},
+        "bid": ev["bid"], "ask": ev["ask"], "qty": pa.array(ev["qty"], pa.float64(), from_pandas=True),
+        "queue_ahead": pa.array(ev["queue_ahead"], pa.float64(), from_pandas=True)},
         schema=S.TRADE_EVENTS)
     return DayResult(legs, events, float(gross.sum()))
 
