@@ -171,12 +171,13 @@ class AtmBandSlippage:
 @dataclass(frozen=True)
 class NseFees:
     """NSE charges by trade date from the schedule in backtest/data (backtest.fees) plus the
-    broker's brokerage per executed order; calculator rounding per trade (the contract-note per-day
+    broker's brokerage per executed order (the broker profile's, backtest/data/brokers.csv, unless
+    `brokerage_per_order` names one); calculator rounding per trade (the contract-note per-day
     mode is backtest.fees.daily_charges)."""
 
     kind: ClassVar[str] = "nse"
-    broker: str = "zero"                     # a profile of backtest/data/brokers.csv
     brokerage_per_order: float | None = None  # None: the broker profile's
+    broker: str = "zero"                     # a profile of backtest/data/brokers.csv
 
     def __post_init__(self) -> None:
         broker_profile(self.broker)           # an unknown broker fails when the config is read

@@ -34,16 +34,20 @@ backtest.compile, backtest.conditions or backtest.selectors.
                      (decimal arithmetic, FEES.md's rounding), not by the engine's fee model
   lot_size           lot of the contract on the trade date; qty = lots x lot
   flat_at_close      every leg closed, before the session exit; end-of-data exits flagged (money)
+  queue_fill         each resting LIMIT entry's fills, replayed through the run's queue model from
+                     the grid's 5 levels, LTP and volume: the units of every fill      (queue)
 """
 from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute)
 
 from backtest.audit.inputs import AuditInput, audit_stored_run_io, config_of, load_run, sample_trades
 from backtest.audit.leg_exits import check_leg_exits
 from backtest.audit.money import check_arithmetic, expected_fees
 from backtest.audit.positions import check_positions
+from backtest.audit.queue import check_queue, grid_rows
 from backtest.audit.quotes import check_events, check_quotes
 from backtest.audit.series import Market
 from warehouse.schema import AUDIT_FINDINGS
@@ -54,7 +58,7 @@ __all__ = ["AuditInput", "audit_run", "audit_stored_run", "config_of", "expected
 
 def _slippage(config: dict) -> float:
     slip = config["execution"]["slippage"]
-    return max(slip.get("atm", 0.0), slip.get("otm", 0.0))
+    return max(slip.get("atm", 0.15), slip.get("otm", 0.30))
 
 
 def audit_run(inp: AuditInput) -> pa.Table:
@@ -70,9 +74,18 @@ def audit_run(inp: AuditInput) -> pa.Table:
     market = Market(inp.grid, inp.spot, inp.features)
     findings = (check_quotes(con, slip, inp.config) + check_events(con, slip, inp.config)
                 + check_arithmetic(legs, inp.config) + check_leg_exits(market, legs, events, inp.config)
-                + check_positions(market, legs, inp.config))
+                + check_positions(market, legs, inp.config) + _queue(inp, legs, events))
     con.close()
     return pa.Table.from_pylist(findings, schema=AUDIT_FINDINGS)
+
+
+def _queue(inp: AuditInput, legs: list[dict], events: list[dict]) -> list[dict]:
+    """queue_fill over the grid rows of the contracts that rested a limit order."""
+    if (inp.config["execution"].get("queue") or {}).get("model", "full_fill") == "full_fill":
+        return []
+    symbols = sorted({e_leg["symbol"] for e_leg in legs})
+    grid = inp.grid.filter(pa.compute.is_in(inp.grid["symbol"], pa.array(symbols, pa.string())))
+    return check_queue(grid_rows(grid), legs, events, inp.config)
 
 
 def summary(findings: pa.Table) -> list[tuple[str, str, int]]:
