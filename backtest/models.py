@@ -269,3 +269,21 @@ class Execution:
     def _slots(self) -> dict:
         return {"latency": self.latency, "fill": self.fill, "queue": self.queue, "slippage": self.slippage,
                 "fees": self.fees}
+
+
+def describe_execution(stored: dict) -> str:
+    """One line naming a stored run's execution models (its config's `execution` section), for
+    reports: the broker and its brokerage, the queue model, slippage, latency."""
+    fees, queue = stored.get("fees", {}), stored.get("queue", {"model": "full_fill"})
+    slip, latency = stored.get("slippage", {}), stored.get("latency", {})
+    broker = fees.get("broker", "-")
+    per_order = fees.get("brokerage_per_order")
+    if per_order is None and broker in broker_profiles():
+        per_order = broker_profiles()[broker]["brokerage_per_order"]
+    q = queue.get("model", "full_fill")
+    if q == "prob":
+        q += f" ({queue.get('func')}, n={queue.get('n')})"
+    if queue.get("skip_from_rank") is not None:
+        q += f", skip from place {queue['skip_from_rank']}"
+    return (f"broker {broker} (Rs {float(per_order or 0):g}/order); queue {q}; slippage Rs {slip.get('atm', 0):g} ATM / "
+            f"{slip.get('otm', 0):g} OTM crossing the spread; latency {latency.get('seconds', '-')} s")

@@ -110,3 +110,28 @@ def test_a_limit_quoted_or_traded_through_fills_its_rest_in_full_and_one_improvi
     (leg,), fills = run(day, cfg)
     assert (int(leg["entry_i"]), float(leg["qty"]), float(leg["entry_px"])) == (2, 25.0, 100.05)
     assert fills[0] == (2, "fill", 25.0, 0.0)
+
+
+def test_stress_jumps_gap_the_index_and_move_each_option_by_its_greeks_deterministically():
+    """One 0.6 % jump on a 25,000 index: D = +-150 from the jump second on. A CE with delta 0.5 and
+    gamma 0.001 moves by 0.5 x 150 + 0.5 x 0.001 x 150^2 = 86.25 up (or -75 + 11.25 = -63.75 down);
+    a Rs 10 PE with delta -0.4 moves -60 + 11.25 up -> floored at the tick, 0.05. Same seed: the
+    same bytes; the seconds before the jump keep their quotes."""
+    from backtest.stress import stress_day
+
+    n = 50
+    t, Q, B = book([[200.0] * n, [10.0] * n])
+    F = {"delta": np.tile([0.5, -0.4], (n, 1)), "gamma": np.full((n, 2), 0.001)}
+    day = day_of(Q, B, t, strikes=(25000, 25000), opt_types=("CE", "PE"), features=F, spot=np.full(n, 25000.0))
+    a, b = stress_day(day, 1, seed=7), stress_day(day, 1, seed=7)
+    assert np.array_equal(a.Q, b.Q, equal_nan=True) and np.array_equal(a.book, b.book, equal_nan=True)
+    k = int(np.flatnonzero(a.spot != 25000.0)[0])
+    D = a.spot[k] - 25000.0
+    assert abs(D) == 150.0 and (a.spot[k:] == 25000.0 + D).all()
+    ce = 86.25 if D > 0 else -63.75
+    assert np.allclose(a.Q[k:, 0, Quote.bid], 200.0 + ce) and np.allclose(a.Q[:k, 0, Quote.bid], 200.0)
+    assert np.allclose(a.book[0, a.book_row[k:, 0]], 200.0 + ce)          # the book's bid moves too
+    pe = max(10.0 + (-0.4 * D + 11.25), 0.05)
+    assert np.allclose(a.Q[k:, 1, Quote.bid], pe)
+    other = stress_day(day, 1, seed=8)
+    assert not np.array_equal(other.spot, a.spot)
