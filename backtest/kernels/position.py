@@ -232,12 +232,7 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
             _leg_gone(k, i, t_s, P, legs, li, lf, pi, pl, pf, ctr, acc)
     elif li[k, LI_STATE] == OPEN:        # the rest of a partly filled resting limit keeps its place
         qs = lf[k, LF_QUEUE:]
-        if session_over or i >= li[k, LI_EXPIRE]:
-            ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.cancel, lf[k, LF_PX], np.nan, np.nan,
-                                  bid, ask)
-            note_fill(ev, ctr[C_EV], log_events, qs[Q_REST], qs)
-            qs[Q_REST] = 0.0
-        elif tradable:
+        if tradable and not session_over:
             got, px, crossing, skip = limit_step(qs, book[:, book_row[i, c]], q[Quote.ltp], q[Quote.vol], side,
                                                  lf[k, LF_PX], 0.0, 0.0, P)
             if got > 0:
@@ -246,6 +241,11 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
                 ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.fill, px, lf[k, LF_STOP],
                                       lf[k, LF_TARGET], bid, ask)
                 note_fill(ev, ctr[C_EV], log_events, got, qs)
+        if qs[Q_REST] > 0 and (session_over or i >= li[k, LI_EXPIRE]):     # as an unfilled order: timed out
+            ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.cancel, lf[k, LF_PX], np.nan, np.nan,
+                                  bid, ask)
+            note_fill(ev, ctr[C_EV], log_events, qs[Q_REST], qs)
+            qs[Q_REST] = 0.0
     elif li[k, LI_STATE] == EXITING and tradable:
         want = tr["qty"] - lf[k, LF_XDONE]
         got, px = market_fill(book[:, book_row[i, c]], -side, want, True)
