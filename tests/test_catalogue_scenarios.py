@@ -9,7 +9,7 @@ import pytest
 from backtest.enums import Quote
 from backtest.simulate import simulate_day
 from backtest.strategies import get
-from tests.backtest_paths import NO_FILTERS, T0, book, day_of
+from tests.backtest_paths import NO_FILTERS, T0, book, day_of, pre_18_costs
 
 LOT = 75
 
@@ -19,7 +19,7 @@ def run(name, day, spot=None, **params):
     cfg = s.default()
     cfg.filters = NO_FILTERS
     cfg.params.update(params)
-    return simulate_day(s, cfg, day, "t", True, spot or {}).legs.to_pylist()
+    return simulate_day(s, pre_18_costs(cfg), day, "t", True, spot or {}).legs.to_pylist()
 
 
 def sec(leg, key, start=T0):
