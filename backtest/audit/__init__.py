@@ -8,7 +8,8 @@ records a finding when they disagree. It never imports backtest.kernels, backtes
 backtest.compile, backtest.conditions or backtest.selectors.
 
   price_achievable   entry/exit price within the touch (+ slippage, + a roll's penalty) of that
-                     second, or walkable depth                                       (quotes)
+                     second, or walkable depth; a resting limit's entry at its own price once
+                     the other side quotes or a trade prints at or through it       (quotes)
   fill_rule          each fill obeys its order type: a market buy pays at least the ask (a sell gets
                      at most the bid), walking no further than the book; a limit never fills
                      beyond its limit                                                 (quotes)
