@@ -20,7 +20,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# this file's folder first on sys.path would make it the standard library's `queue` for pyarrow:
+# the repository root takes its place
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from tabulate import tabulate  # noqa: E402
 
@@ -101,7 +103,7 @@ def main() -> None:
     print(f"\nfills and net P&L per strategy on the demo ({len(days)} underlying-days; strategies without a fill "
           f"under any model left out)")
     print(tabulate(rows, headers=["strategy", "legs full-fill", "legs queue", "partial", "legs prob",
-                                  "net full-fill", "net queue", "net prob"], tablefmt="github"))
+                                  "net full-fill", "net queue", "net prob"], tablefmt="github", disable_numparse=True))
 
 
 if __name__ == "__main__":
