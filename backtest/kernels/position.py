@@ -195,7 +195,7 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
             elif otype == OrderType.limit and P[Param.queue_model] != QueueKind.full_fill:
                 filled, px, crossing, skip = limit_step(
                     lf[k, LF_QUEUE:], book[:, book_row[i, c]], q[Quote.ltp], q[Quote.vol], side, lf[k, LF_PX],
-                    tr["qty"], tr["qty"] / (LS[tr["spec"], LegField.lots] * pf[p, PF_LOTS]), P)
+                    tr["qty"], tr["qty"] / (LS[tr["spec"], LegField.lots] * pf[p, PF_LOTS]), i >= li[k, LI_EXPIRE], P)
             elif otype == OrderType.limit:
                 px = limit_fill(book[:, book_row[i, c]], q[Quote.ltp], q[Quote.vol], side, lf[k, LF_PX],
                                 i == li[k, LI_ARRIVE])
@@ -234,7 +234,7 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
         qs = lf[k, LF_QUEUE:]
         if tradable and not session_over:
             got, px, crossing, skip = limit_step(qs, book[:, book_row[i, c]], q[Quote.ltp], q[Quote.vol], side,
-                                                 lf[k, LF_PX], 0.0, 0.0, P)
+                                                 lf[k, LF_PX], 0.0, 0.0, False, P)
             if got > 0:
                 tr["qty"] += got
                 tr["partial"] = qs[Q_REST] > 0

@@ -139,11 +139,11 @@ N_QUEUE_STATE = 5
 
 @nb.njit(cache=True)
 def limit_step(qs: np.ndarray, book: np.ndarray, ltp: float, traded: float, side: int, limit: float,
-               order_qty: float, lot: float, P: np.ndarray) -> tuple:
+               order_qty: float, lot: float, expiring: bool, P: np.ndarray) -> tuple:
     """One real second of a LIMIT order under a queue model (P[Param.queue_*]); `qs` its state.
     The first second it meets a real book it is placed: marketable there, it takes the touch in
     full (crossing the spread); else it joins the queue (and is cancelled at once when the skip rule
-    ranks it too far back). Later seconds: queue_fill. Returns (units filled, price, crossed the
+    ranks it too far back; an order `expiring` this second is not queued). Later seconds: queue_fill. Returns (units filled, price, crossed the
     spread, skipped)."""
     if qs[Q_PLACED] == 0:
         levels = book.shape[0] // 4
@@ -152,6 +152,8 @@ def limit_step(qs: np.ndarray, book: np.ndarray, ltp: float, traded: float, side
             return order_qty, ask, True, False
         if side < 0 and not math.isnan(bid) and bid >= limit - EPS:
             return order_qty, bid, True, False
+        if expiring:           # cancelled this second anyway (timeout 0): its queue is never read, and
+            return 0.0, np.nan, False, False    # a touch-only book needs no deeper levels for it
         front = level_qty(book, side, limit)
         qs[Q_PLACED], qs[Q_FRONT], qs[Q_PREV], qs[Q_REST], qs[Q_LOT] = 1.0, front, front, order_qty, lot
         rank = P[Param.queue_skip_rank]
