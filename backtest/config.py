@@ -67,5 +67,9 @@ def load_config(strategy: str, path: str | Path | None = None) -> StrategyConfig
 
 
 def config_of_run(strategy: str, stored: dict) -> StrategyConfig:
-    """The exact config a run used, rebuilt from its stored `to_dict()` form (backtest_runs.config)."""
-    return apply_overrides(get(strategy).default(), {k: stored[k] for k in SECTIONS if k in stored})
+    """The exact config a run used, rebuilt from its stored `to_dict()` form (backtest_runs.config);
+    a run stored before issue #18 (no queue model) filled resting limits in full."""
+    data = {k: stored[k] for k in SECTIONS if k in stored}
+    if "execution" in data and "queue" not in data["execution"]:
+        data["execution"] = {**data["execution"], "queue": {"model": "full_fill"}}
+    return apply_overrides(get(strategy).default(), data)

@@ -80,6 +80,28 @@ class PriceRefT(NamedTuple):
 PriceRef = PriceRefT()
 
 
+class QueueKindT(NamedTuple):
+    """How a resting LIMIT order's queue ahead advances (backtest.kernels.queue)."""
+    full_fill: int = 0     # no queue: fills in full once quoted or traded through (the engine before #18)
+    risk_averse: int = 1   # only trades at the level advance it; cancellations never do (hftbacktest)
+    prob: int = 2          # cancellations advance it with a probability from the position in the queue
+
+
+QueueKind = QueueKindT()
+
+
+class ProbFuncT(NamedTuple):
+    """hftbacktest's probability functions: the share of a cancellation that happened behind us."""
+    power: int = 0         # f(back) / (f(back) + f(front)), f(x) = x ** n
+    log: int = 1           # the same with f(x) = log(1 + x)
+    power2: int = 2        # f(back) / f(back + front), f(x) = x ** n
+    log2: int = 3          # the same with f(x) = log(1 + x)
+    power3: int = 4        # 1 - (front / (front + back)) ** n
+
+
+ProbFunc = ProbFuncT()
+
+
 class SizingT(NamedTuple):
     fixed: int = 0     # lots = risk.qty_lots
     risk: int = 1      # lots = floor(risk_rupees / (stop x lot size))
@@ -135,6 +157,11 @@ class ParamT(NamedTuple):
     # execution models
     latency_s: int
     partial_beyond_book: int
+    queue_model: int            # enums.QueueKind: how a resting limit's queue ahead advances
+    queue_func: int             # enums.ProbFunc of the probability model
+    queue_n: int                # the power of the power functions
+    queue_skip_rank: int        # cancel a limit that would rest this far back in its queue or worse (NaN: off)
+    queue_order_lots: int       # the typical order size ahead of us, in lots (estimates the rank)
     # entry rules (strategy level)
     qty_lots: int
     max_open: int               # concurrent positions (a stack)
@@ -257,5 +284,7 @@ LEG_DTYPE = np.dtype([("contract", np.int32), ("side", np.int8), ("qty", np.floa
 POSITION_DTYPE = np.dtype([("signal_i", np.int32), ("exit_i", np.int32), ("reason", np.int8),
                            ("credit", np.float64), ("lots", np.float64), ("rolled_from", np.int32),
                            ("legs", np.int8)])
+# qty and queue_ahead: an entry fill's quantity and the queue ahead of the order after it (NaN elsewhere)
 EVENT_DTYPE = np.dtype([("record", np.int32), ("i", np.int32), ("code", np.int8), ("price", np.float64),
-                        ("stop", np.float64), ("target", np.float64), ("bid", np.float64), ("ask", np.float64)])
+                        ("stop", np.float64), ("target", np.float64), ("bid", np.float64), ("ask", np.float64),
+                        ("qty", np.float64), ("queue_ahead", np.float64)])

@@ -162,7 +162,9 @@ def _tables(day: DayData, cfg: StrategyConfig, run_id: str, out: KernelOutput, f
         "run_id": constant_column(run_id, m), "trade_id": ids.take(rows), "leg": leg[rows] if m else np.zeros(0, np.int32),
         "date": constant_column(day.date, m), "ts": _ts(day.t_s, field("i").astype(np.int64)),
         "event": _EVENT_KINDS.take(field("code")), "price": field("price"), "stop": field("stop"),
-        "target": field("target"), "bid": field("bid"), "ask": field("ask")},
+        "target": field("target"), "bid": field("bid"), "ask": field("ask"),
+        "qty": pa.array(field("qty"), pa.float64(), from_pandas=True),
+        "queue_ahead": pa.array(field("queue_ahead"), pa.float64(), from_pandas=True)},
         schema=S.TRADE_EVENTS)
     return DayResult(legs, events, float(gross.sum()))
 

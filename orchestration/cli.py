@@ -250,9 +250,16 @@ def ui_cmd(s: Settings, port) -> None:
               help="sweep a config value (repeatable: every combination, each day read once)")
 @click.option("--write", is_flag=True, help="with --sweep: store every combination's run")
 @click.option("--workers", type=click.IntRange(min=1), help="with --sweep: worker processes (default: the cores)")
+@click.option("--broker", help="broker profile of backtest/data/brokers.csv (zero, rs20; config execution.broker)")
+@click.option("--queue", "queue_model", type=click.Choice(["risk_averse", "prob", "full_fill"]),
+              help="queue model of resting limits (config execution.queue.model; default risk_averse)")
+@click.option("--stress-jumps", type=click.IntRange(min=1), metavar="N",
+              help="also replay with N seeded 0.6 %% index jumps a day and print its P&L beside the plain run")
+@click.option("--stress-seed", type=int, default=0, show_default=True)
 def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying, start, end, no_events, sweeps,
-                 write, workers) -> None:
+                 write, workers, broker, queue_model, stress_jumps, stress_seed) -> None:
     from backtest.config import load_config
+    from backtest.models import describe_execution
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
     from backtest.sweep import sweep, sweep_table
@@ -270,6 +277,8 @@ def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying
         write_catalog(root)
         return
     cfg = load_config(strategy, config_path)
+    cfg.execution = cfg.execution.with_overrides({**({"broker": broker} if broker else {}),
+                                                  **({"queue": {"model": queue_model}} if queue_model else {})})
     # every underlying with feature partitions in the range (the one asked for must have some)
     todo = {u: available_days(root, u, start, end) for u in ([underlying] if underlying else UNDERLYINGS)}
     if not any(todo.values()) or (underlying and not todo[underlying]):
@@ -294,6 +303,14 @@ def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying
                    f"win {m['win_rate']:.1%}, net {m['net_pnl']:,.2f}, fees {m['fees']:,.2f}, "
                    f"PF {m['profit_factor']:.2f}, max DD {m['max_drawdown']:,.2f}" if m["trades"] else
                    f"{res.run_id} {u}: no trades in {len(days)} days")
+        click.echo(f"  execution: {describe_execution(cfg.execution.to_dict())}")
+        if stress_jumps:
+            from backtest.stress import JUMP_PCT, stress_run
+
+            st = stress_run(root, get(strategy), cfg, u, days, stress_jumps, stress_seed)
+            click.echo(f"  stress ({stress_jumps} jumps of {JUMP_PCT} % a day, seed {stress_seed}): "
+                       f"{st['trades']} trade legs, net {st['net_pnl']:,.2f} (plain {m['net_pnl']:,.2f}), "
+                       f"max DD {st['max_drawdown']:,.2f}")
     write_catalog(root)
 
 

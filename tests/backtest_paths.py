@@ -135,3 +135,14 @@ def reasons(legs) -> list[str]:
 
 def event_names(ev) -> list[str]:
     return [EVENT_KINDS[c] for c in ev["code"]]
+
+
+# the execution costs before issue #18 (no slippage, Rs 20 an order): the strategy scenario tests
+# pin prices and P&L worked out by hand for their rules, not for the cost defaults
+PRE_18_COSTS = {"slippage": {"atm": 0.0, "otm": 0.0}, "broker": "rs20"}
+
+
+def pre_18_costs(cfg: StrategyConfig) -> StrategyConfig:
+    """`cfg` with the costs its hand-worked numbers assume (PRE_18_COSTS); its queue model kept."""
+    cfg.execution = cfg.execution.with_overrides(PRE_18_COSTS)
+    return cfg

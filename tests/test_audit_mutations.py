@@ -21,7 +21,7 @@ import backtest.simulate
 from backtest.audit import audit_stored_run
 from backtest.config import apply_overrides
 from backtest.enums import Param
-from backtest.kernels import position
+from backtest.kernels import position, queue
 from backtest.kernels.exits import trailed_stop
 from backtest.kernels.fills import market_fill
 from backtest.run import run_backtest
@@ -215,3 +215,33 @@ def test_a_roll_that_ignores_the_pnl_condition_is_caught(materialised, monkeypat
     trades, errors, found = audit_errors(root, day, "dynamic_theta_straddle", cfg=_rolling_config())
     assert "position_rules" in errors, errors
     assert any("rolled with P&L" in f["detail"] for f in found)
+
+
+# --- the queue of a resting limit (issue #18) ------------------------------------------------------
+
+@nb.njit
+def nobody_ahead(book, side, price):
+    """Broken queue: the displayed quantity at the order's price is never ahead of it."""
+    return 0.0
+
+
+def engine_ignoring_the_queue():
+    """run_positions whose limit orders join every queue at its head (kernels.queue.level_qty -> 0)."""
+    step = recompiled(queue.limit_step, level_qty=nobody_ahead,
+                      queue_fill=recompiled(queue.queue_fill, level_qty=nobody_ahead))
+    return recompiled(position.run_positions, _fill=recompiled(position._fill, limit_step=step))
+
+
+def _resting_config():
+    """micro_ema_flip joining the touch with a limit (offset 0) that rests up to 2 minutes."""
+    return apply_overrides(CATALOGUE["micro_ema_flip"].default(), {
+        "params": {"limit_if_spread_le": 100.0, "offset": 0.0}, "legs": {"scalp": {"order": {"timeout_s": 120}}}})
+
+
+def test_a_queue_that_ignores_the_quantity_ahead_is_caught(materialised, monkeypatch):
+    root, day = materialised
+    trades, errors, _ = audit_errors(root, day, "micro_ema_flip", cfg=_resting_config())
+    assert trades > 0 and errors == set(), errors
+    monkeypatch.setattr(backtest.simulate, "run_positions", engine_ignoring_the_queue())
+    trades, errors, found = audit_errors(root, day, "micro_ema_flip", cfg=_resting_config())
+    assert trades > 0 and "queue_fill" in errors, errors

@@ -45,3 +45,22 @@ def test_a_sweep_with_write_prints_the_run_ids_it_stored(scratch):
     stored = {x for (x,) in connect(scratch).sql("select run_id from backtest_runs").fetchall()}
     assert len(printed) == 2 and printed <= stored
     assert "ticklake report RUN_ID" in r.stdout
+
+
+def test_broker_queue_and_stress_options_of_a_run_are_applied_stored_and_printed(scratch):
+    """--broker rs20 charges Rs 20 an order (the stored config names the broker and the queue);
+    --stress-jumps prints the stressed P&L beside the plain one; an unknown broker is refused."""
+    r = tl(scratch, "backtest", "--strategy", "micro_ema_flip", "--underlying", "NIFTY", "--broker", "rs20",
+           "--queue", "prob", "--stress-jumps", "2", "--stress-seed", "3")
+    assert r.returncode == 0, r.stderr
+    run_id = r.stdout.split()[0]
+    assert "execution: broker rs20 (Rs 20/order); queue prob (power, n=3.0)" in r.stdout
+    assert "stress (2 jumps of 0.6 % a day, seed 3):" in r.stdout and "(plain " in r.stdout
+    con = connect(scratch)
+    config, = con.sql("select config from backtest_runs where run_id = ?", params=[run_id]).fetchall()[0]
+    assert '"broker": "rs20"' in config and '"model": "prob"' in config
+    legs, brokerage = con.sql("""select count(*), min(fees) from trade_legs where run_id = ?""",
+                              params=[run_id]).fetchall()[0]
+    assert legs > 0 and brokerage >= 40.0          # two orders a round trip at Rs 20 each
+    bad = tl(scratch, "backtest", "--strategy", "micro_ema_flip", "--broker", "dhan")
+    assert bad.returncode != 0 and "unknown broker 'dhan'" in bad.stderr

@@ -9,7 +9,7 @@ import pytest
 
 from backtest.simulate import simulate_day
 from backtest.strategies import get
-from tests.backtest_paths import T0, book, day_of
+from tests.backtest_paths import T0, book, day_of, pre_18_costs
 
 AT_1030 = T0 + 75 * 60
 
@@ -23,7 +23,7 @@ def run(strategy, paths, strikes, types, spot, start=AT_1030, cfg=None, features
                  spot=np.full(n, spot) if np.isscalar(spot) else np.asarray(spot, float))
     quiet = {"rv_1m": np.full(n, 0.05), "atm_iv": np.full(n, 15.0), "roc_60s": np.zeros(n)}
     s = get(strategy)
-    return simulate_day(s, cfg or s.default(), day, "test", True, quiet).legs.to_pylist()
+    return simulate_day(s, pre_18_costs(cfg or s.default()), day, "test", True, quiet).legs.to_pylist()
 
 
 def first_trade(legs):

@@ -8,7 +8,7 @@ from backtest.compile import rules_vector
 from backtest.config import apply_overrides, config_of_run
 from backtest.enums import Param
 from backtest.models import (AtmBandSlippage, BookFill, ConstantLatency, Execution, FeeModel, FillModel,
-                             LatencyModel, NseFees, SlippageModel)
+                             FullFillQueue, LatencyModel, NseFees, RiskAverseQueue, SlippageModel)
 from backtest.strategies import get
 
 
@@ -22,12 +22,13 @@ def test_each_default_model_keeps_its_protocol():
 def test_a_config_names_its_models_and_a_run_rebuilds_them():
     cfg = apply_overrides(get("micro_ema_flip").default(), {"execution": {
         "latency": {"seconds": 2}, "fees": {"model": "nse", "brokerage_per_order": 0}}})
-    assert cfg.execution == Execution(ConstantLatency(2), BookFill(), AtmBandSlippage(), NseFees(0))
+    assert cfg.execution == Execution(ConstantLatency(2), BookFill(), RiskAverseQueue(), AtmBandSlippage(), NseFees(0))
     stored = json.loads(json.dumps(cfg.to_dict()))
     assert stored["execution"] == {"latency": {"model": "constant", "seconds": 2},
                                    "fill": {"model": "book", "beyond_book": "partial"},
-                                   "slippage": {"model": "atm_band", "atm": 0.0, "otm": 0.0, "atm_band": 1},
-                                   "fees": {"model": "nse", "brokerage_per_order": 0}}
+                                   "queue": {"model": "risk_averse", "skip_from_rank": None, "typical_order_lots": 1.0},
+                                   "slippage": {"model": "atm_band", "atm": 0.15, "otm": 0.3, "atm_band": 1},
+                                   "fees": {"model": "nse", "brokerage_per_order": 0, "broker": "zero"}}
     assert config_of_run("micro_ema_flip", stored).execution == cfg.execution
     P = rules_vector(cfg)
     assert (P[Param.latency_s], P[Param.partial_beyond_book]) == (2.0, 1.0)
@@ -35,7 +36,8 @@ def test_a_config_names_its_models_and_a_run_rebuilds_them():
     old = {"execution": {"latency": {"seconds": 3}, "fill": {"beyond_book": "reject"},
                          "slippage": {"atm": 0.1, "otm": 0.2, "atm_band": 1}, "fees": {"brokerage_per_order": 20.0}}}
     assert config_of_run("micro_ema_flip", old).execution == Execution(ConstantLatency(3), BookFill("reject"),
-                                                                        AtmBandSlippage(0.1, 0.2), NseFees(20.0))
+                                                                        FullFillQueue(), AtmBandSlippage(0.1, 0.2),
+                                                                        NseFees(20.0))
 
 
 def test_unknown_models_keys_and_values_fail_loudly():
@@ -44,8 +46,12 @@ def test_unknown_models_keys_and_values_fail_loudly():
         apply_overrides(base, {"execution": {"fees": {"model": "flat"}}})
     with pytest.raises(KeyError, match="execution.latency: unknown keys ms"):
         apply_overrides(base, {"execution": {"latency": {"ms": 10}}})
-    with pytest.raises(KeyError, match="execution: unknown sections queue"):
-        apply_overrides(base, {"execution": {"queue": {}}})
+    with pytest.raises(KeyError, match="execution: unknown sections latency2"):
+        apply_overrides(base, {"execution": {"latency2": {}}})
+    with pytest.raises(KeyError, match="unknown broker 'dhan'; known: rs20, zero"):
+        apply_overrides(base, {"execution": {"broker": "dhan"}})
+    with pytest.raises(ValueError, match="execution.queue.func: 'cube' is not one of power, log"):
+        rules_vector(apply_overrides(base, {"execution": {"queue": {"model": "prob", "func": "cube"}}}))
     with pytest.raises(ValueError, match="beyond_book: 'drop' is not 'partial' or 'reject'"):
         apply_overrides(base, {"execution": {"fill": {"beyond_book": "drop"}}})
 

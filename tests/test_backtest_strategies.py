@@ -11,7 +11,7 @@ from backtest.simulate import simulate_day
 from backtest.strategies import get
 from backtest.strategies import single_leg as SL
 from backtest.strategies.base import OrderBook
-from tests.backtest_paths import T0, day_of, path
+from tests.backtest_paths import T0, day_of, path, pre_18_costs
 
 S = 12
 
@@ -26,7 +26,7 @@ def ok(n=S):
 
 def legs_of(strategy: str, day, cfg=None) -> list[dict]:
     s = get(strategy)
-    res = simulate_day(s, cfg or s.default(), day, "test", True)
+    res = simulate_day(s, pre_18_costs(cfg or s.default()), day, "test", True)
     return res.legs.to_pylist()
 
 

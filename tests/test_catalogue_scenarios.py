@@ -10,7 +10,7 @@ from backtest.enums import Quote
 from backtest.simulate import simulate_day
 from backtest.strategies import get
 from features.chain import ROUND_STEPS, candle_streak, round_distance
-from tests.backtest_paths import NO_FILTERS, T0, book, day_of
+from tests.backtest_paths import NO_FILTERS, T0, book, day_of, pre_18_costs
 
 LOT = 75
 
@@ -20,7 +20,7 @@ def run(name, day, spot=None, **params):
     cfg = s.default()
     cfg.filters = NO_FILTERS
     cfg.params.update(params)
-    return simulate_day(s, cfg, day, "t", True, spot or {}).legs.to_pylist()
+    return simulate_day(s, pre_18_costs(cfg), day, "t", True, spot or {}).legs.to_pylist()
 
 
 def index_features(day) -> dict:

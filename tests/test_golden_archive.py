@@ -53,6 +53,15 @@ CHANGES = {
         "position.roll.penalty": "rolls charged Rs 0.15 per leg (L6044)",
     },
 }
+# issue #18 changed every strategy's execution defaults: the trader's broker (no brokerage, was Rs 20
+# an order), the conversation's slippage when crossing the spread (was none), resting limits queued
+ISSUE_18 = {
+    "execution.fees.broker": "the trader's broker charges no brokerage (L138-150); rs20 was the default",
+    "execution.slippage.atm": "Rs 0.15 per side ATM when crossing the spread (L823, L1123-1125); was 0",
+    "execution.slippage.otm": "Rs 0.30 per side OTM when crossing the spread; was 0",
+    "execution.queue.model": "resting limits fill only after the queue ahead traded (risk-averse); was in full",
+}
+CHANGES = {s: {**c, **ISSUE_18} for s, c in CHANGES.items()}
 # the engine's own change: within a second every order fills before entries are taken, so a slot
 # an exit or a cancel frees at second i is free for every candidate at i; the old single-leg engine
 # walked the contracts in strike order within a second, so a lower strike's signal did not see a

@@ -125,6 +125,7 @@ TRADE_LEGS = pa.schema([
 TRADE_EVENTS = pa.schema([
     ("run_id", STR), ("trade_id", STR), ("leg", I32), ("date", DATE), ("ts", IST_TS), ("event", STR),
     ("price", F64), ("stop", F64), ("target", F64), ("bid", F64), ("ask", F64),
+    ("qty", F64), ("queue_ahead", F64),   # an entry fill's units and the queue ahead after it (issue #18)
 ])
 BACKTEST_RUNS = pa.schema([   # `trades`, `win_rate`, ... count trade legs (backtest.metrics)
     ("run_id", STR), ("strategy", STR), ("underlying", STR), ("start", DATE), ("end", DATE), ("days", I32),

@@ -8,7 +8,8 @@ records a finding when they disagree. It never imports backtest.kernels, backtes
 backtest.compile, backtest.conditions or backtest.selectors.
 
   price_achievable   entry/exit price within the touch (+ slippage, + a roll's penalty) of that
-                     second, or walkable depth                                       (quotes)
+                     second, or walkable depth; a resting limit's entry at its own price once
+                     the other side quotes or a trade prints at or through it       (quotes)
   fill_rule          each fill obeys its order type: a market buy pays at least the ask (a sell gets
                      at most the bid), walking no further than the book; a limit never fills
                      beyond its limit                                                 (quotes)
@@ -34,16 +35,20 @@ backtest.compile, backtest.conditions or backtest.selectors.
                      (decimal arithmetic, FEES.md's rounding), not by the engine's fee model
   lot_size           lot of the contract on the trade date; qty = lots x lot
   flat_at_close      every leg closed, before the session exit; end-of-data exits flagged (money)
+  queue_fill         each resting LIMIT entry's fills, replayed through the run's queue model from
+                     the grid's 5 levels, LTP and volume: the units of every fill      (queue)
 """
 from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute)
 
 from backtest.audit.inputs import AuditInput, audit_stored_run_io, config_of, load_run, sample_trades
 from backtest.audit.leg_exits import check_leg_exits
 from backtest.audit.money import check_arithmetic, expected_fees
 from backtest.audit.positions import check_positions
+from backtest.audit.queue import check_queue, grid_rows
 from backtest.audit.quotes import check_events, check_quotes
 from backtest.audit.series import Market
 from warehouse.schema import AUDIT_FINDINGS
@@ -54,7 +59,7 @@ __all__ = ["AuditInput", "audit_run", "audit_stored_run", "config_of", "expected
 
 def _slippage(config: dict) -> float:
     slip = config["execution"]["slippage"]
-    return max(slip.get("atm", 0.0), slip.get("otm", 0.0))
+    return max(slip.get("atm", 0.15), slip.get("otm", 0.30))
 
 
 def audit_run(inp: AuditInput) -> pa.Table:
@@ -71,8 +76,9 @@ def audit_run(inp: AuditInput) -> pa.Table:
     findings = check_quotes(con, slip, inp.config) + check_arithmetic(legs, inp.config) + \
         check_positions(market, legs, inp.config)
     if events or not legs:
-        findings += check_events(con, slip, inp.config) + check_leg_exits(market, legs, events, inp.config)
-    else:       # stored with --no-events: the stop paths and decisions the replay needs were not logged
+        findings += check_events(con, slip, inp.config) + check_leg_exits(market, legs, events, inp.config) + \
+            _queue(inp, legs, events)
+    else:       # stored with --no-events: the stop paths, decisions and fills the replay needs were not logged
         findings.append(events_not_logged(legs[0]["run_id"], len(legs)))
     con.close()
     return pa.Table.from_pylist(findings, schema=AUDIT_FINDINGS)
@@ -83,8 +89,17 @@ def events_not_logged(run_id: str, n_legs: int) -> dict:
     auditable, which is not an error of its trades)."""
     return {"run_id": run_id, "trade_id": None, "leg": None, "check": "events_not_logged", "severity": "warning",
             "detail": f"the run was stored without trade events (backtest --no-events): decision_quotes, fill_rule, "
-                      f"exit_timing and stop_never_loosens are not checked for its {n_legs} legs; "
+                      f"exit_timing, stop_never_loosens and queue_fill are not checked for its {n_legs} legs; "
                       f"run it again with events for a full audit"}
+
+
+def _queue(inp: AuditInput, legs: list[dict], events: list[dict]) -> list[dict]:
+    """queue_fill over the grid rows of the contracts that rested a limit order."""
+    if (inp.config["execution"].get("queue") or {}).get("model", "full_fill") == "full_fill":
+        return []
+    symbols = sorted({e_leg["symbol"] for e_leg in legs})
+    grid = inp.grid.filter(pa.compute.is_in(inp.grid["symbol"], pa.array(symbols, pa.string())))
+    return check_queue(grid_rows(grid), legs, events, inp.config)
 
 
 def summary(findings: pa.Table) -> list[tuple[str, str, int]]:

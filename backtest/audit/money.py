@@ -64,7 +64,18 @@ def _brokerage_per_order(config: dict) -> float:
     fees = config["execution"]["fees"]
     if fees.get("model", "nse") != "nse":
         raise ValueError(f"the audit knows the NSE fee schedule only, not fee model {fees['model']!r}")
-    return float(fees["brokerage_per_order"])
+    if fees.get("brokerage_per_order") is not None:
+        return float(fees["brokerage_per_order"])
+    return _broker_rows()[fees.get("broker", "zero")]
+
+
+def _broker_rows() -> dict[str, float]:
+    """The broker profiles, read from backtest/data/brokers.csv here (not through the fee model)."""
+    import csv
+    from pathlib import Path
+
+    with open(Path(__file__).resolve().parents[1] / "data" / "brokers.csv", newline="") as f:
+        return {r["broker"]: float(r["brokerage_per_order"]) for r in csv.DictReader(f)}
 
 
 def _money_findings(r: dict, brokerage: float) -> list[dict]:

@@ -18,7 +18,9 @@ select t.run_id, t.trade_id, t.leg, t.side, t.entry_px, t.exit_px, t.exit_reason
        gx.is_pad as exit_pad, gx.price as exit_ltp, gx.bid_px0 as exit_bid, gx.ask_px0 as exit_ask,
        greatest(gx.ask_px0, gx.ask_px1, gx.ask_px2, gx.ask_px3, gx.ask_px4) as exit_ask_worst,
        least(gx.bid_px0, gx.bid_px1, gx.bid_px2, gx.bid_px3, gx.bid_px4) as exit_bid_worst,
-       ge.ts is null as entry_missing, gx.ts is null as exit_missing
+       ge.ts is null as entry_missing, gx.ts is null as exit_missing,
+       (select o.price from events o where o.trade_id = t.trade_id and o.leg = t.leg and o.event = 'order'
+        order by o.ts limit 1) as limit_px
 from legs t
 left join grid ge on ge.symbol = t.symbol and ge.ts = t.entry_ts
 left join grid gx on gx.symbol = t.symbol and gx.ts = t.exit_ts
@@ -36,11 +38,25 @@ def check_quotes(con, slip: float, config: dict) -> list[dict]:
             if r[f"{when}_missing"] or r[f"{when}_pad"] or r[f"{when}_ltp"] in (None, 0):
                 out.append(_finding(r, "real_quote", "error", f"{when} at a padded/absent/zero-price second"))
                 continue
+            if when == "entry" and _resting_limit_fill(r, px, taking):
+                continue
             lo, hi = (r[f"{when}_bid"], r[f"{when}_ask_worst"]) if taking > 0 else (r[f"{when}_bid_worst"], r[f"{when}_ask"])
             if lo is None or hi is None or not (lo - tol - EPS <= px <= hi + tol + EPS):
                 out.append(_finding(r, "price_achievable", "error",
                                     f"{when} {px} outside [{lo}, {hi}] +- slippage {tol} (buying={taking > 0})"))
     return out
+
+
+def _resting_limit_fill(r: dict, px: float, taking: int) -> bool:
+    """A resting limit fills at its own price when the other side quotes at or through it or a trade
+    prints at or through it: the price may then lie outside the second's book (issue #18)."""
+    limit = r.get("limit_px")
+    if limit is None or limit != limit or abs(px - limit) > EPS:
+        return False
+    other, ltp = (r["entry_ask"], r["entry_ltp"]) if taking > 0 else (r["entry_bid"], r["entry_ltp"])
+    if taking > 0:
+        return (other is not None and other <= px + EPS) or (ltp is not None and ltp <= px + EPS)
+    return (other is not None and other >= px - EPS) or (ltp is not None and ltp >= px - EPS)
 
 
 _EVENT_QUOTES_SQL = """

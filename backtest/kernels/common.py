@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
 
 @nb.njit(cache=True)
@@ -24,5 +25,6 @@ def log_event(ev, n_ev: int, on: bool, record: int, i: int, code: int, price: fl
         e = ev[n_ev]
         e["record"], e["i"], e["code"], e["price"] = record, i, code, price
         e["stop"], e["target"], e["bid"], e["ask"] = stop, target, bid, ask
+        e["qty"], e["queue_ahead"] = np.nan, np.nan          # a fill's own (kernels.queue.note_fill)
         return n_ev + 1
     return n_ev

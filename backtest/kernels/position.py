@@ -39,10 +39,11 @@ import numba as nb
 import numpy as np
 
 from backtest.enums import (EVENT_DTYPE, LEG_DTYPE, POSITION_DTYPE, Action, AdjField, EventKind, ExitReason, LegField,
-                            OrderType, Param, PriceRef, Quote, Sizing, Trigger)
+                            OrderType, Param, PriceRef, QueueKind, Quote, Sizing, Trigger)
 from backtest.kernels.common import arrival, log_event
 from backtest.kernels.exits import initial_levels, price_trigger, trailed_stop
 from backtest.kernels.fills import limit_fill, market_fill, walk_book
+from backtest.kernels.queue import N_QUEUE_STATE, Q_REST, limit_step, note_fill
 
 DAY_S = 86400
 MAX_POSITION_LEGS = 8
@@ -51,6 +52,7 @@ PENDING, OPEN, EXITING, CLOSED, CANCELLED = 0, 1, 2, 3, 4
 # per-leg integer state li[k, _] and float state lf[k, _]
 LI_STATE, LI_ARRIVE, LI_EXPIRE, LI_TYPE, LI_TRIED = 0, 1, 2, 3, 4
 LF_STOP, LF_TARGET, LF_FAV, LF_MARK, LF_XDONE, LF_XCOST, LF_PX, LF_RATIO, LF_PENALTY = 0, 1, 2, 3, 4, 5, 6, 7, 8
+LF_QUEUE = 9        # lf[k, LF_QUEUE:] a resting limit's queue state (kernels.queue)
 # per-position integer state pi[p, _] and float state pf[p, _]
 PI_N, PI_PENDING, PI_ALIVE, PI_DONE, PI_READY, PI_SIGNAL_I, PI_FIRST_FILL, PI_ROLLED_FROM, PI_DIR, PI_FILLED = \
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9
@@ -184,20 +186,29 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
     if li[k, LI_STATE] == PENDING:
         filled, px = 0.0, np.nan
         otype = li[k, LI_TYPE]
+        crossing, skip = otype != OrderType.limit, False     # slippage only when crossing the spread
         if session_over:
             pass
         elif tradable:
             if otype == OrderType.market:
                 filled, px = market_fill(book[:, book_row[i, c]], side, tr["qty"], allow_partial)
+            elif otype == OrderType.limit and P[Param.queue_model] != QueueKind.full_fill:
+                filled, px, crossing, skip = limit_step(
+                    lf[k, LF_QUEUE:], book[:, book_row[i, c]], q[Quote.ltp], q[Quote.vol], side, lf[k, LF_PX],
+                    tr["qty"], tr["qty"] / (LS[tr["spec"], LegField.lots] * pf[p, PF_LOTS]), i >= li[k, LI_EXPIRE], P)
             elif otype == OrderType.limit:
                 px = limit_fill(book[:, book_row[i, c]], q[Quote.ltp], q[Quote.vol], side, lf[k, LF_PX],
                                 i == li[k, LI_ARRIVE])
                 filled = tr["qty"] if not math.isnan(px) else 0.0
+                crossing = i == li[k, LI_ARRIVE] and ((side > 0 and ask <= lf[k, LF_PX] + 1e-9) or
+                                                      (side < 0 and bid >= lf[k, LF_PX] - 1e-9))
             else:
                 filled, px = walk_book(book[:, book_row[i, c]], side, tr["qty"], lf[k, LF_PX])
         if filled > 0:
-            px = px + side * q[Quote.slip]
+            if crossing:
+                px = px + side * q[Quote.slip]
             tr["partial"] = filled < tr["qty"]
+            lf[k, LF_QUEUE + Q_REST] = tr["qty"] - filled if otype == OrderType.limit else 0.0
             tr["qty"] = filled
             tr["entry_i"], tr["entry_px"] = i, px
             s0, t0 = initial_levels(LS[tr["spec"]], side, px)
@@ -207,6 +218,7 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
             tr["mfe"], tr["mae"] = 0.0, 0.0
             li[k, LI_STATE] = OPEN
             ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.fill, px, s0, t0, bid, ask)
+            note_fill(ev, ctr[C_EV], log_events, filled, lf[k, LF_QUEUE:])
             if tr["partial"]:
                 ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.partial, filled, s0, t0, bid, ask)
             pi[p, PI_FILLED] = 1
@@ -214,9 +226,26 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
                 pi[p, PI_FIRST_FILL] = i
             if pi[p, PI_READY] == 0:
                 pi[p, PI_PENDING] -= 1
-        elif session_over or otype == OrderType.ioc and tradable or i >= li[k, LI_EXPIRE]:
+        elif session_over or otype == OrderType.ioc and tradable or i >= li[k, LI_EXPIRE] or skip:
             _cancel(k, i, Q, legs, li, lf, pi, ev, ctr, log_events)
+            note_fill(ev, ctr[C_EV], log_events, tr["qty"], lf[k, LF_QUEUE:])
             _leg_gone(k, i, t_s, P, legs, li, lf, pi, pl, pf, ctr, acc)
+    elif li[k, LI_STATE] == OPEN:        # the rest of a partly filled resting limit keeps its place
+        qs = lf[k, LF_QUEUE:]
+        if tradable and not session_over:
+            got, px, crossing, skip = limit_step(qs, book[:, book_row[i, c]], q[Quote.ltp], q[Quote.vol], side,
+                                                 lf[k, LF_PX], 0.0, 0.0, False, P)
+            if got > 0:
+                tr["qty"] += got
+                tr["partial"] = qs[Q_REST] > 0
+                ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.fill, px, lf[k, LF_STOP],
+                                      lf[k, LF_TARGET], bid, ask)
+                note_fill(ev, ctr[C_EV], log_events, got, qs)
+        if qs[Q_REST] > 0 and (session_over or i >= li[k, LI_EXPIRE]):     # as an unfilled order: timed out
+            ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.cancel, lf[k, LF_PX], np.nan, np.nan,
+                                  bid, ask)
+            note_fill(ev, ctr[C_EV], log_events, qs[Q_REST], qs)
+            qs[Q_REST] = 0.0
     elif li[k, LI_STATE] == EXITING and tradable:
         want = tr["qty"] - lf[k, LF_XDONE]
         got, px = market_fill(book[:, book_row[i, c]], -side, want, True)
@@ -226,6 +255,7 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
             lf[k, LF_XCOST] += got * fill_px
             ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.exit_fill, fill_px, lf[k, LF_STOP],
                                   lf[k, LF_TARGET], bid, ask)
+            note_fill(ev, ctr[C_EV], log_events, got, lf[k, LF_QUEUE:LF_QUEUE])
         if lf[k, LF_XDONE] >= tr["qty"] - 1e-9:
             _book_closed_leg(k, i, legs, lf, pf, acc, lf[k, LF_XCOST] / lf[k, LF_XDONE])
             li[k, LI_STATE] = CLOSED
@@ -275,6 +305,7 @@ def _new_leg(p, spec, c, side, qty, i, otype, opx, multi, t_s, Q, LS, P, legs, l
     lf[k, LF_STOP], lf[k, LF_TARGET], lf[k, LF_FAV], lf[k, LF_MARK] = np.nan, np.nan, np.nan, np.nan
     lf[k, LF_XDONE], lf[k, LF_XCOST], lf[k, LF_PX] = 0.0, 0.0, opx
     lf[k, LF_RATIO], lf[k, LF_PENALTY] = L[LegField.lots], 0.0
+    lf[k, LF_QUEUE:] = 0.0                  # no queue state until the order rests (kernels.queue)
     bid, ask = _bidask(Q, i, c)
     ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, signal_code, signal_px if multi or signal_code !=
                           EventKind.signal else Q[i, c, Quote.ltp], np.nan, np.nan, bid, ask)
@@ -387,7 +418,7 @@ def run_positions(t_s, Q, book, book_row, lot, last_real, entry_i, entry_c, entr
     positions = np.empty(max_legs, POSITION_DTYPE)
     ev = np.empty(max_events if log_events else 1, EVENT_DTYPE)
     li = np.empty((max_legs, 5), np.int64)
-    lf = np.empty((max_legs, 9), np.float64)
+    lf = np.empty((max_legs, LF_QUEUE + N_QUEUE_STATE), np.float64)
     pi = np.empty((max_legs, 10), np.int64)
     pl = np.empty((max_legs, MAX_POSITION_LEGS), np.int64)
     pf = np.empty((max_legs, 4), np.float64)
@@ -426,8 +457,8 @@ def run_positions(t_s, Q, book, book_row, lot, last_real, entry_i, entry_c, entr
             for a in range(n_active):
                 k = active[a]
                 st = li[k, LI_STATE]
-                if (st == PENDING or st == EXITING) and i >= li[k, LI_ARRIVE] and not (phase == 1 and
-                                                                                        li[k, LI_TRIED] == i):
+                if (st == PENDING or st == EXITING or st == OPEN and lf[k, LF_QUEUE + Q_REST] > 0) and \
+                        i >= li[k, LI_ARRIVE] and not (phase == 1 and li[k, LI_TRIED] == i):
                     p = legs[k]["position"]
                     done0, r0, rs0, cool0, next0 = pi[p, PI_DONE], acc[A_DAY_R], acc[A_DAY_RUPEES], \
                         acc[A_COOLDOWN_UNTIL], acc[A_NEXT_ENTRY_T]

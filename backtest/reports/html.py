@@ -83,8 +83,20 @@ def run_rows(r: RunReport) -> list[dict]:
                  ", ".join(f"{c} ({s}): {n}" for (c, s), n in sorted(counts.items())) or "clean")
         rows.append({"run_id": run["run_id"], "underlying": run["underlying"],
                      "dates": _dates(r.selection.days[run["run_id"]]), "legs": legs.get(run["run_id"], 0),
-                     "audit": audit})
+                     "audit": audit, "execution": _execution(run)})
     return rows
+
+
+def _execution(run: dict) -> str:
+    """The run's broker, queue, slippage and latency, from its stored config."""
+    import json
+
+    from backtest.models import describe_execution
+
+    try:
+        return describe_execution(json.loads(run.get("config") or "{}").get("execution", {}))
+    except (ValueError, AttributeError):
+        return "-"
 
 
 def _section(r: RunReport) -> dict:
