@@ -239,3 +239,117 @@ def test_vwap_tag_and_go_buys_the_tag_and_leaves_on_the_index_or_the_stop():
         [(("CE", 25000, 1, 1, 16, 100.35, "stop", 25, 98.8), -116.25)]
     # the index already 0.24 % off its open: not calm, nothing
     assert one("vwap_tag_and_go", tag, start, spot=col(S, 25_000.0, (5, 25_060.0)), feats={"vwap": vwap}) == []
+
+
+# --- #17 tape-speed burst: quote changes >= their 5-minute mean + 2 sigma with the LTP up: market buy --------------------------
+def test_tape_speed_burst_buys_the_burst_and_leaves_on_the_trail_or_when_the_tape_slows():
+    S = 340
+    qc = np.r_[np.tile([4.0, 6.0], 155), [20.0], np.full(S - 311, 6.0)]   # mean 5, sigma 1.0: 20 >= 7 at 310
+    # the LTP up at 310 (100.05 -> 100.55): bought at 311's ask 100.6; the trail 1.00 behind the LTP from the fill
+    qc_slow = qc.copy()
+    qc_slow[320:] = 3.0                                # under the mean at 320: out, sold at 321's bid 100.5
+    assert one("tape_speed_burst", col(S, 100.0, (310, 100.5)), T9, feats={"quote_changes": qc_slow}) == \
+        [(("CE", 25000, 1, 1, 311, 100.6, "signal_exit", 320, 100.5), -7.5)]
+    # LTP 102.05 at 315: the trail 101.05; the bid 100.9 (LTP 100.95) at 318: sold at 319's 100.9: (100.9-100.6)*75
+    assert one("tape_speed_burst", col(S, 100.0, (310, 100.5), (315, 102.0), (318, 100.9)), T9,
+               feats={"quote_changes": qc}) == [(("CE", 25000, 1, 1, 311, 100.6, "trailing_stop", 318, 100.9), 22.5)]
+
+
+# --- #18 gamma-momentum push: the index +0.25 % and the ATM call +2 over 90 s; a limit 0.50 under the spike high -----------------
+def test_gamma_momentum_push_buys_the_pullback_and_exits_by_stop_or_trail():
+    S = 140
+    spot = col(S, 24_990.0, (100, 25_060.0))        # +0.28 % over its 90-s low at 100; ATM 25,050
+    # LTP 100.05 -> 102.65 at 100 (2.6 over the 90-s low), 102.15 at 102 (0.50 under the high): a limit at 102.15;
+    # the ask 102.15 at 103 fills it
+    base = [(100, 102.6), (102, 102.1), (103, 102.05)]
+    # the stop 100.65: the bid 100.6 at 110: (100.6-102.15)*75 = -116.25
+    assert one("gamma_momentum_push", col(S, 100.0, *base, (110, 100.6)), T9, strikes=(25050,), spot=spot) == \
+        [(("CE", 25050, 1, 1, 103, 102.15, "stop", 110, 100.6), -116.25)]
+    # LTP 103.75 at 110 (+1.6): the stop to 102.15 - 0.50 and the trail to 103.75 - 0.8 = 102.95; the bid 102.8
+    # (LTP 102.85) at 115: sold at 116's 102.8: (102.8-102.15)*75 = 48.75
+    assert one("gamma_momentum_push", col(S, 100.0, *base, (110, 103.7), (115, 102.8)), T9, strikes=(25050,),
+               spot=spot) == [(("CE", 25050, 1, 1, 103, 102.15, "trailing_stop", 115, 102.8), 48.75)]
+
+
+# --- #19 VWAP trend ride: 120 s over VWAP + 2 with the VWAP rising; a limit on a <= 0.50 pullback; SL -1.5, no target ---------
+def test_vwap_trend_ride_buys_the_pullback_has_no_target_and_stops_at_minus_1_5():
+    S = 200
+    vwap = 95.0 + 0.01 * np.arange(S)                # rising 0.6 a minute; the LTP >= 3.4 over it to 200
+    # the LTP 100.05 from 0; 99.75 at 130 (0.30 under its 120-s high): a limit at 99.75; the ask 99.75 at 131 fills it
+    base = [(130, 99.7), (131, 99.65)]
+    assert one("vwap_trend_ride", col(S, 100.0, *base, (140, 98.2)), T9, feats={"vwap": vwap}) == \
+        [(("CE", 25000, 1, 1, 131, 99.75, "stop", 140, 98.2), -116.25)]         # the stop 98.25
+    # +5.25 and no target: held to the day's last second (199), closed there at the bid 105: (105-99.75)*75
+    assert one("vwap_trend_ride", col(S, 100.0, *base, (140, 105.0)), T9, feats={"vwap": vwap}) == \
+        [(("CE", 25000, 1, 1, 131, 99.75, "end_of_data", 199, 105.0), 393.75)]
+
+
+# --- #13 iceberg reveal (proxy): 5 seconds of >= 100 lots at the offer at one LTP, the offer showing < 50 lots: IOC buy --------
+def test_iceberg_reveal_follows_the_hidden_buyer_to_the_4_rupee_cap_or_the_trail():
+    S = 30
+    ltp = np.full(S, 100.05)
+    ltp[3:8] = 100.10                                # at the ask, unchanged, 3..7
+    vol = np.full(S, 10.0)
+    vol[3:8] = 8000.0                                # >= 7,500 (100 lots)
+    feats = {"ask_qty0": np.full(S, 1000.0), "bid_qty0": np.full(S, 1000.0)}   # < 50 lots shown
+    # IOC at 100.10 at 7, the ask 100.10 at 8; the cap +4: the bid 104.2 at 12: sold at 13's 104.3: (104.3-100.1)*75
+    assert one("iceberg_reveal", col(S, 100.0, (12, 104.2), (13, 104.3)), T9, ltp=ltp, vol=vol, feats=feats) == \
+        [(("CE", 25000, 1, 1, 8, 100.1, "target", 12, 104.3), 315.0)]
+    # the trail 1.00 behind the LTP: LTP 101.55 at 12 -> stop 100.55; the bid 100.4 (LTP 100.45) at 14: sold at 15's 100.4
+    ltp2 = ltp.copy()
+    ltp2[12:14], ltp2[14:] = 101.55, 100.45
+    assert one("iceberg_reveal", col(S, 100.0, (12, 101.5), (14, 100.4)), T9, ltp=ltp2, vol=vol, feats=feats) == \
+        [(("CE", 25000, 1, 1, 8, 100.1, "trailing_stop", 14, 100.4), 22.5)]
+    # the offer showing 50 lots: no iceberg
+    assert one("iceberg_reveal", col(S, 100.0, (12, 104.2)), T9, ltp=ltp, vol=vol,
+               feats={**feats, "ask_qty0": np.full(S, 3750.0)}) == []
+
+
+# --- #14 cross-gamma flip: |delta| crosses 0.25 with OI +50 k lots: a resting bid at the bid for 120 s ---------------------------
+def test_cross_gamma_flip_rests_a_bid_then_stops_or_locks():
+    S = 40
+    feats = {"delta": col(S, 0.2, (5, 0.3)), "oi": col(S, 1e7, (5, 1e7 + 50_000 * 75))}
+    # a limit at the bid 100.00 at 5; the ask comes down to 100.00 at 10 (bid 99.9): filled at 100.00
+    base = [(10, 99.9), (11, 100.0)]
+    # the stop 98.5: the bid 98.4 at 20: (98.4-100)*75 = -120
+    assert one("cross_gamma_flip", col(S, 100.0, *base, (20, 98.4)), T9, feats=feats) == \
+        [(("CE", 25000, 1, 1, 10, 100.0, "stop", 20, 98.4), -120.0)]
+    # +1.6 at 20: the stop to 100 - 0.30 = 99.7; the bid 99.6 at 25: sold at 26's 99.6: (99.6-100)*75 = -30
+    assert one("cross_gamma_flip", col(S, 100.0, *base, (20, 101.6), (25, 99.6)), T9, feats=feats) == \
+        [(("CE", 25000, 1, 1, 10, 100.0, "trailing_stop", 25, 99.6), -30.0)]
+    # OI up one lot short of 50 k: nothing
+    assert one("cross_gamma_flip", col(S, 100.0, *base), T9,
+               feats={**feats, "oi": col(S, 1e7, (5, 1e7 + 50_000 * 75 - 75))}) == []
+
+
+# --- #12 skew-rebal kick: the index +0.40 % over its 150-s low and the call skew +2 in 3 s: the 25-delta call -------------------
+def test_skew_rebal_kick_buys_the_25_delta_call_and_exits_by_stop_or_after_90_s():
+    S = 300
+    spot = col(S, 25_000.0, (160, 25_110.0))        # +0.44 % at 160; ATM 25,100
+    spot_feats = {"iv_25d_call": col(S, 15.0, (160, 17.5)), "iv_25d_put": np.full(S, 15.0), "atm_iv": np.full(S, 14.0)}
+    delta = np.tile([0.5, 0.26, 0.2], (S, 1))       # 25,300 is the nearest 0.25
+    kw = dict(strikes=(25100, 25300, 25400), types=("CE", "CE", "CE"), spot=spot, spot_feats=spot_feats,
+              feats={"delta": delta})
+    # the skew 1 -> 3.5 at 160: the 25,300 call bought at 161's ask 20.1; the stop 18.6: the bid 18.5 at 170
+    assert one("skew_rebal_kick", [np.full(S, 60.0), col(S, 20.0, (170, 18.5)), np.full(S, 15.0)], T9, **kw) == \
+        [(("CE", 25300, 1, 1, 161, 20.1, "stop", 170, 18.5), -120.0)]
+    # nothing happens: out 90 s after the fill (251), sold at 252's bid 20: (20-20.1)*75 = -7.5
+    assert one("skew_rebal_kick", [np.full(S, 60.0), np.full(S, 20.0), np.full(S, 15.0)], T9, **kw) == \
+        [(("CE", 25300, 1, 1, 161, 20.1, "time_stop", 251, 20.0), -7.5)]
+
+
+# --- C-1 opening range 5 min: 09:20-09:30, the price 3 over the 09:15-09:20 high with 2x volume: IOC; TP +2 / 60 s ---------------
+def test_orb_5min_breaks_out_of_the_5_minute_range():
+    start, S = at(9, 19, 50), 90
+    feats = {"or5_high": np.full(S, 100.0), "or5_low": np.full(S, 95.0), "vol_10s": np.full(S, 20.0),
+             "vol_avg_2m": np.full(S, 1.0), "vol_10s_ok": np.ones(S)}
+    # the price 103.05 >= 100 + 3 at 15 (09:20:05): IOC at 103.05; the ask 103.05 at 16 fills it
+    up = col(S, 100.0, (15, 103.0), (16, 102.95), (20, 105.1), (21, 105.2))
+    assert one("orb_5min", up, start, feats={**feats, "price": up + 0.05}) == \
+        [(("CE", 25000, 1, 1, 16, 103.05, "target", 20, 105.2), 161.25)]           # (105.2-103.05)*75
+    flat = col(S, 100.0, (15, 103.0), (16, 102.95))
+    # 60 s after the fill (76): sold at 77's bid 102.95: (102.95-103.05)*75 = -7.5
+    assert one("orb_5min", flat, start, feats={**feats, "price": flat + 0.05}) == \
+        [(("CE", 25000, 1, 1, 16, 103.05, "time_stop", 76, 102.95), -7.5)]
+    # the 10-s volume under 2x: nothing
+    assert one("orb_5min", up, start, feats={**feats, "price": up + 0.05, "vol_10s": np.full(S, 19.0)}) == []
