@@ -324,3 +324,69 @@ def test_friday_theta_donuts_rests_a_bid_under_the_bid_and_takes_a_dime_or_leave
     assert one(steps(S, 6.0, (10, 4.0), (13, 3.85))) == [("CE", 25500, 1, 1, 13, 3.95, "time_stop", 43, 3.85)]
     # the ask never reaches 3.95 within 5 s: cancelled, no trade
     assert one(steps(S, 6.0, (10, 4.0))) == []
+
+
+def vs_fire_features(S, C, at_second, col_):
+    """The volume-spike ladder's features with the spike on contract `col_` at one second only."""
+    vol30 = np.zeros((S, C))
+    vol30[at_second, col_] = 30.0                      # >= 3 x (100 / 10)
+    return {"vol_30s": vol30, "vol_5m": np.full((S, C), 100.0), "vol_30s_ok": np.ones((S, C)),
+            "vol_5m_ok": np.ones((S, C)), "higher_highs": np.full((S, C), 3.0), "spread": np.full((S, C), 0.1)}
+
+
+# --- S-3 momentum-hedge short leg: the ladder fires on the call: 3 lots of the ATM call long, the ATM put short; the long's exit closes both
+def test_momentum_hedge_short_longs_3_lots_shorts_the_other_side_and_closes_both_with_the_long():
+    start, S = at(9, 44, 50), 40
+    strikes, types = (25000, 25000), ("CE", "PE")
+
+    def run_(ce, pe, fire_col=0):
+        t, Q, _ = book([ce, pe], start=start)
+        feats = {**vs_fire_features(S, 2, 10, fire_col), "bid_px0": Q[:, :, 0]}
+        return legs_of("momentum_hedge_short", [ce, pe], strikes, types, start, feats=feats)
+
+    # 09:45:00 (10): market orders filled at 11: 3 x CE at 100.1, 1 x PE sold at 90. The long's stop 1.00: 99.1;
+    # the bid 99.0 at 20: sold at 21's 99.0; the short is closed with it (leg_closed -> close_position), the
+    # same second the long's exit is decided, bought back at 21's ask 90.1. (99-100.1)*3*75 + (90-90.1)*75
+    legs = run_(steps(S, 100.0, (20, 99.0)), np.full(S, 90.0))
+    assert [brief(x, start) for x in legs] == [("CE", 25000, 1, 3, 11, 100.1, "stop", 20, 99.0),
+                                               ("PE", 25000, -1, 1, 11, 90.0, "adjustment", 20, 90.1)]
+    assert gross(legs) == pytest.approx(-255.0)
+    # the trail 1.00 behind the LTP: 102.05 at 20 -> 101.05; the bid 100.9 (LTP 100.95) at 25: (100.9-100.1)*225 = 180
+    legs = run_(steps(S, 100.0, (20, 102.0), (25, 100.9)), np.full(S, 90.0))
+    assert [brief(x, start)[6:] for x in legs] == [("trailing_stop", 25, 100.9), ("adjustment", 25, 90.1)]
+    # the ladder fires on the put: the mirror, 3 x PE long, the CE short
+    legs = run_(np.full(S, 100.0), np.full(S, 90.0), fire_col=1)
+    assert [(x["opt_type"], x["side"], x["lots"]) for x in legs] == [("PE", 1, 3), ("CE", -1, 1)]
+
+
+# --- T-3 gamma-clip scalper: the micro-EMA flip's long plus the 25-delta OTM put short; the short stays for theta -------
+def test_gamma_clip_scalper_holds_the_short_after_the_long_exits_then_takes_half_or_cuts_on_the_index():
+    start, S = at(9, 30), 50
+    strikes, types = (25000, 25000, 24900, 24800), ("CE", "PE", "PE", "PE")
+    delta = np.tile([0.5, -0.5, -0.35, -0.25], (S, 1))    # the 24,800 put is the 25-delta OTM one
+
+    def run_(ce, pe_short, spot=None, cross_back=None):
+        paths = [ce, np.full(S, 90.0), np.full(S, 40.0), pe_short]
+        t, Q, _ = book(paths, start=start)
+        ema18 = np.full((S, 4), 100.0)
+        ema6 = ema18.copy()
+        ema6[:5, 0], ema6[5:, 0] = 99.9, 100.2        # the call's EMA6 crosses up at 5
+        if cross_back is not None:
+            ema6[cross_back:, 0] = 99.8                # and back down
+        slope = np.zeros((S, 4))
+        slope[5, 0] = 0.05
+        feats = {"ema6": ema6, "ema18": ema18, "ema6_slope": slope, "spread": np.full((S, 4), 0.5),
+                 "bid_px0": Q[:, :, 0], "ask_px0": Q[:, :, 1], "delta": delta}
+        return legs_of("gamma_clip_scalper", paths, strikes, types, start, spot=spot, feats=feats)
+
+    # the spread 0.5 > 0.25: a market buy, the call at 6's ask 100.1, the put sold at 20.0. The EMA crosses back
+    # at 15: the long out at 16's bid 100.5 ((100.5-100.1)*75 = 30); the short ignores that and is bought back
+    # when its ask 9.9 <= 50 % of 20 at 30, at 31's ask 9.9 ((20-9.9)*75 = 757.5)
+    legs = run_(steps(S, 100.0, (10, 100.5)), steps(S, 20.0, (30, 9.8)), cross_back=15)
+    assert [brief(x, start) for x in legs] == [("CE", 25000, 1, 1, 6, 100.1, "signal_exit", 15, 100.5),
+                                               ("PE", 24800, -1, 1, 6, 20.0, "target", 30, 9.9)]
+    assert gross(legs) == pytest.approx(787.5)
+    # the long's stop 98.6: the bid 98.5 at 15 (-120); the index -0.32 % at 20: the short bought back at 21's 20.1
+    legs = run_(steps(S, 100.0, (15, 98.5)), np.full(S, 20.0), spot=steps(S, 25_000.0, (20, 24_920.0)))
+    assert [brief(x, start)[6:] for x in legs] == [("stop", 15, 98.5), ("adjustment", 20, 20.1)]
+    assert gross(legs) == pytest.approx(-127.5)
