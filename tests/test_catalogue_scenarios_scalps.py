@@ -353,3 +353,23 @@ def test_orb_5min_breaks_out_of_the_5_minute_range():
         [(("CE", 25000, 1, 1, 16, 103.05, "time_stop", 76, 102.95), -7.5)]
     # the 10-s volume under 2x: nothing
     assert one("orb_5min", up, start, feats={**feats, "price": up + 0.05, "vol_10s": np.full(S, 19.0)}) == []
+
+
+# --- #11 VWAP -0.5 sigma band tap: mid-day calm, the LTP touched VWAP - 0.5 sigma(15 min) 5 s ago, no lower since: limit at the LTP
+def test_vwap_sigma_tap_buys_the_stalled_touch_with_a_stop_and_no_target():
+    start, S = at(10, 15), 960                      # 10:30:00 (the window) is second 900
+    early = np.tile([100.0, 101.0], 450)            # LTP 100.05 / 101.05: sigma(900 s) = 0.5 (sample: 0.50028)
+    vwap = np.full(S, 100.55)                       # the band: 100.55 - 0.5 x ~0.50 = ~100.30
+    qc = col(S, 5.0, (910, 1.0))                    # the quote rate under its session mean from 910: calm
+    # 900-909 LTP 100.55 (over the band); 910 LTP 100.05 (the touch); 911-915 LTP 100.25 (none lower): at 915 a
+    # limit at 100.25; the ask 100.25 at 916 (bid 100.15) fills it
+    def bids(*after):
+        return np.r_[early, col(S - 900, 100.5, (10, 100.0), (11, 100.2), (16, 100.15), (17, 100.2), *after)]
+    # the stop 98.75: the bid 98.7 at 930: (98.7-100.25)*75 = -116.25
+    assert one("vwap_sigma_tap", bids((30, 98.7)), start, feats={"vwap": vwap, "quote_changes": qc}) == \
+        [(("CE", 25000, 1, 1, 916, 100.25, "stop", 930, 98.7), -116.25)]
+    # no target: +4.75 held to the last second (959), closed at the bid 105: (105-100.25)*75 = 356.25
+    assert one("vwap_sigma_tap", bids((30, 105.0)), start, feats={"vwap": vwap, "quote_changes": qc}) == \
+        [(("CE", 25000, 1, 1, 916, 100.25, "end_of_data", 959, 105.0), 356.25)]
+    # the quote rate never under its mean (not calm): nothing
+    assert one("vwap_sigma_tap", bids((30, 105.0)), start, feats={"vwap": vwap, "quote_changes": np.full(S, 5.0)}) == []
