@@ -168,7 +168,9 @@ def test_magnet_short_sells_both_100_point_strikes_and_buys_the_future_when_the_
     S = at(15, 20) - start + 5                         # 15:20:00 is second 21,010
     spot = steps(S, 25_000.0, (50, 25_070.0))          # on the round level; +0.28 % >= 0.25 % at 50
     paths = [steps(S, 50.0, (50, 70.0)), steps(S, 45.0, (50, 30.0)), steps(S, 25_080.0, (1000, 25_100.0))]
-    legs = legs_of("magnet_short", paths, (25100, 24900, 0), ("CE", "PE", "FUT"), start, spot=spot)
+    # the registry's distance from the round 1,000 (features_spot round_dist_1000), by hand: 0, then 70
+    rounds = {"round_dist_1000": spot - 25_000.0, "round_dist_100": (spot + 50) % 100 - 50}
+    legs = legs_of("magnet_short", paths, (25100, 24900, 0), ("CE", "PE", "FUT"), start, spot=spot, spot_feats=rounds)
     # in at 09:30:00 (second 10), filled 11: CE 25,100 at 50, PE 24,900 at 45; the break up at 50 buys the
     # future (the index went up) at 51's ask 25,080.1; all out at 15:20:00, filled 21,011:
     # (50-70.1)*75 + (45-30.1)*75 + (25,100-25,080.1)*75 = -1507.5 + 1117.5 + 1492.5 = 1102.5
@@ -251,7 +253,13 @@ def test_retail_fade_short_sells_after_three_green_candles_stops_at_twice_the_pr
     spot = np.r_[np.linspace(24_850, 25_000, 1800), np.full(S - 1800, 25_000.0)]   # green candles to 09:45
     types, strikes = ("CE", "CE"), (25200, 25300)
     paths = [steps(S, 20.0, (1850, 40.0)), np.full(S, 12.0)]
-    legs = legs_of("retail_fade_short", paths, strikes, types, start, spot=spot)
+    # the registry's 5-minute candle streak (features_spot candle_streak_5m), by hand: the candles ending 09:20 ..
+    # 09:45 are green, each complete from its end: 1 at 09:20 (300) ... 6 at 09:45 (1800); the flat 09:45-09:50
+    # candle ends the run at 2100
+    streak = np.zeros(S)
+    for n in range(1, 7):
+        streak[300 * n:300 * n + 300] = n
+    legs = legs_of("retail_fade_short", paths, strikes, types, start, spot=spot, spot_feats={"candle_streak_5m": streak})
     # 09:45:00 (second 1800) opens the window with 6 green candles behind: in at 1801, 2 x CE 25,200 at 20,
     # 1 x CE 25,300 at 12.1; the short's ask 40.1 >= 2 x 20 at 1850: bought back alone at 1851's ask 40.1;
     # the wing runs to the 20-minute hold: 1801 + 1200 = 3001
