@@ -1,6 +1,8 @@
 """Trades a day against the conversation's expectations (issue #17): every card whose strategy the
 conversation gives a frequency for carries it, and the leaderboard flags a run far from it using the
 card's data alone (backtest.reports.leaderboard.render reads `expected` from the card)."""
+import pytest
+
 from backtest.reports.leaderboard import COLUMNS, far_off, render
 from backtest.strategies.cards import card, card_of_strategy, cards
 
@@ -46,3 +48,22 @@ def test_the_leaderboard_flags_trade_counts_far_from_the_card_for_every_strategy
         cells = page.split("</tr>")
         far_row = next(r for r in cells if f"{2 * hi + 1:,.2f}" in r)
         assert "(far off)" in far_row and f"{lo:g}-{hi:g}" in far_row, name
+
+
+def test_the_leaderboard_counts_trades_a_day_in_positions_not_legs(landed):
+    """'2-4 straddles a day' counts straddles: a two-leg position is one trade. backtest_runs counts
+    legs (its metrics are per leg), so the leaderboard counts each run's trade ids itself."""
+    from backtest.reports.leaderboard import load_rows
+    from warehouse.catalog import connect
+
+    root = landed[1]
+    rows = load_rows(root)
+    con = connect(root)
+    counts = dict(con.sql("select run_id, count(distinct trade_id) from trade_legs group by 1").fetchall())
+    legs = dict(con.sql("select run_id, count(*) from trade_legs group by 1").fetchall())
+    for r in rows:
+        n = counts.get(r["run_id"], 0)
+        assert r["trades"] == n and r["trades_per_day"] == pytest.approx(n / r["days"]), r["strategy"]
+    # the session's runs include multi-leg positions (the guarded straddle and its variants), so the two differ
+    multi = [r for r in rows if legs.get(r["run_id"], 0) > counts.get(r["run_id"], 0)]
+    assert any(r["strategy"].startswith("guarded_") for r in multi), [(r["strategy"], r["trades"]) for r in rows]
