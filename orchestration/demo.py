@@ -153,8 +153,8 @@ def _run(out: Path, root: Path, quiet: bool, sized: bool, n_days: int, n_strikes
     print(metrics_table(root))
     runs, trades, errors = run_sql_row(root, """select (select count(*) from backtest_runs), (select count(*) from trade_legs),
                                                  (select count(*) from audit_findings where severity = 'error')""")
-    print(f"catalogue: {n_strategies} strategies run over {n_days} days, each day read once (ticklake backtest --all); "
-          f"leaderboard {board}")
+    print(f"catalogue: {n_strategies} strategies run over {n_days} day{'s' if n_days != 1 else ''}, each day read "
+          f"once (ticklake backtest --all); leaderboard {board}")
     print(f"audit: {runs} runs, {trades} trade legs replayed independently, {errors} error findings")
     clock.seconds["summary"], clock.cpu["summary"] = time.perf_counter() - t, time.process_time() - c
     print(f"\ndemo finished in {sum(clock.seconds.values()):,.0f}s; time per stage:\n{clock.table()}")
