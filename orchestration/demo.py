@@ -50,12 +50,15 @@ def run_sql_row(root: Path, query: str) -> tuple:
 
 
 def metrics_table(root: Path) -> str:
-    """Per strategy, its latest run per underlying and day: the report's own metrics."""
+    """Per daily strategy (the Dagster assets), its latest run per underlying and day: the report's own
+    metrics (the whole catalogue is on the leaderboard: one report per strategy is seconds each)."""
     from backtest.reports.load import load_report
     from backtest.reports.tables import metrics_table as table
+    from backtest.strategies import DAILY
     from warehouse.catalog import connect
 
-    strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
+    strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()
+                  if r[0] in DAILY]
     return table([(s, load_report(root, s).metrics) for s in strategies],
                  ("trades", "win_rate", "net_pnl", "fees", "expectancy", "profit_factor", "sharpe", "max_drawdown",
                   "fee_share_of_gross", "end_of_data_exits"), first="strategy").text()
