@@ -17,7 +17,7 @@ START = dt.date(2025, 11, 3)
 SEED = 7
 DEFAULT = (2, 2)      # trading days, ATM +- strikes: the quick demo
 FULL = (3, 5)         # the bigger archive: a holiday skipped, a missing day, a partial day
-GROUPS = ("ingest", "gaps", "quality", "features", "backtests", "audits")   # materialised one by one, timed
+GROUPS = ("ingest", "gaps", "quality", "features", "backtests")   # materialised one by one, timed
 
 
 @dataclass
@@ -50,12 +50,15 @@ def run_sql_row(root: Path, query: str) -> tuple:
 
 
 def metrics_table(root: Path) -> str:
-    """Per strategy, its latest run per underlying and day: the report's own metrics."""
+    """Per daily strategy (the Dagster assets), its latest run per underlying and day: the report's own
+    metrics (the whole catalogue is on the leaderboard: one report per strategy is seconds each)."""
     from backtest.reports.load import load_report
     from backtest.reports.tables import metrics_table as table
+    from backtest.strategies import DAILY
     from warehouse.catalog import connect
 
-    strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()]
+    strategies = [r[0] for r in connect(root).sql("select distinct strategy from backtest_runs order by 1").fetchall()
+                  if r[0] in DAILY]
     return table([(s, load_report(root, s).metrics) for s in strategies],
                  ("trades", "win_rate", "net_pnl", "fees", "expectancy", "profit_factor", "sharpe", "max_drawdown",
                   "fee_share_of_gross", "end_of_data_exits"), first="strategy").text()
@@ -69,6 +72,30 @@ def quality_summary(root: Path) -> tuple[str, Path]:
     lines = [f"quality: {len(report.outcomes)} batches validated, {len(report.failures)} failed expectations"]
     lines += [f"  {suite} {batch}: {check}" for suite, batch, check in report.failures]
     return "\n".join(lines), report.docs_index
+
+
+def run_catalogue(root: Path, quiet: bool) -> tuple[int, int]:
+    """Every runnable strategy of the catalogue over every demo day of both underlyings, each day read
+    once (`ticklake backtest --all`); stored like any run. (strategies, trading days) run."""
+    from backtest.run import available_days, run_each
+    from orchestration.progress import Progress
+    from orchestration.strategies_cli import catalogue_jobs
+    from transforms.expiry import UNDERLYINGS
+    from warehouse.catalog import write_catalog
+
+    jobs = catalogue_jobs(None)
+    days_of = {u: d for u in UNDERLYINGS if (d := available_days(root, u, None, None))}
+    progress = Progress(f"backtest --all ({len(jobs)} strategies)", quiet=quiet, unit="days")
+    run_each(root, jobs, days_of, progress=progress)
+    progress.done()
+    write_catalog(root)
+    return len(jobs), len({d for days in days_of.values() for d in days})
+
+
+def leaderboard(root: Path) -> Path:
+    from backtest.reports.leaderboard import write_leaderboard
+
+    return write_leaderboard(root, root / "reports" / "leaderboard.html")
 
 
 def demo_size(full: bool, days: int | None, strikes: int | None) -> tuple[int, int]:
@@ -105,9 +132,14 @@ def _run(out: Path, root: Path, quiet: bool, sized: bool, n_days: int, n_strikes
     say(f"[1/4] generating {len(p.days)} trading days, BANKNIFTY+NIFTY ATM+-{n_strikes} into {source}: "
         f"{p.describe()}" + ("" if sized else "  (ticklake demo --full: 3 days, ATM+-5)"))
     manifest = clock.run("generate", generate, cfg, progress=Progress("generate", total_bytes=p.total_bytes, quiet=quiet))
-    say(f"[2/4] materialising every asset group into {root}")
+    say(f"[2/4] materialising every asset group into {root}; the whole catalogue, audited")
     os.environ["TICKLAKE_LANDING"] = str((source / "sqldump").resolve())
     summaries = [clock.run(g, materialize_groups, root, groups=[g], quiet=quiet) for g in GROUPS]
+    # the rest of the catalogue the way a user runs it (Dagster backtests only the daily strategies:
+    # an asset per strategy x day costs minutes), then the audit asset replays every stored run
+    n_strategies, n_days = clock.run("catalogue", run_catalogue, root, quiet)
+    summaries.append(clock.run("audits", materialize_groups, root, groups=["audits"], quiet=quiet))
+    board = clock.run("leaderboard", leaderboard, root)
     say("[3/4] validating every partition, building the Data Docs")
     quality, docs = clock.run("data docs", quality_summary, root)
     say("[4/4] summary")
@@ -124,14 +156,16 @@ def _run(out: Path, root: Path, quiet: bool, sized: bool, n_days: int, n_strikes
     print(metrics_table(root))
     runs, trades, errors = run_sql_row(root, """select (select count(*) from backtest_runs), (select count(*) from trade_legs),
                                                  (select count(*) from audit_findings where severity = 'error')""")
+    print(f"catalogue: {n_strategies} strategies run over {n_days} day{'s' if n_days != 1 else ''}, each day read "
+          f"once (ticklake backtest --all); leaderboard {board}")
     print(f"audit: {runs} runs, {trades} trade legs replayed independently, {errors} error findings")
     clock.seconds["summary"], clock.cpu["summary"] = time.perf_counter() - t, time.process_time() - c
     print(f"\ndemo finished in {sum(clock.seconds.values()):,.0f}s; time per stage:\n{clock.table()}")
-    print(where_and_next(source, root, docs, dagster_home(root), sized))
+    print(where_and_next(source, root, docs, dagster_home(root), sized, board))
     return 0
 
 
-def where_and_next(source: Path, root: Path, docs: Path, dagster: Path, sized: bool) -> str:
+def where_and_next(source: Path, root: Path, docs: Path, dagster: Path, sized: bool, board: Path) -> str:
     cli = ".venv/bin/ticklake"
     env = "" if root.resolve() == (Path.cwd() / "warehouse").resolve() else f"TICKLAKE_WAREHOUSE={root} "
     lines = [
@@ -140,6 +174,7 @@ def where_and_next(source: Path, root: Path, docs: Path, dagster: Path, sized: b
         f"  warehouse        {root}/  (Parquet; SQL views in {root / 'catalog.duckdb'})",
         f"  backtest report  {root / 'reports' / 'backtest_summary.html'}",
         f"  guarded family   {root / 'reports' / 'guarded_variants.html'}  (the straddle and its variants 2A-2D side by side)",
+        f"  leaderboard      {board}  (every strategy of the catalogue, sortable; ticklake report --all)",
         f"  data quality     {docs}",
         f"  Dagster runs     {dagster}",
         "next:",

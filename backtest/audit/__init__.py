@@ -109,8 +109,8 @@ def summary(findings: pa.Table) -> list[tuple[str, str, int]]:
     return sorted((c, s, n) for (c, s), n in rows.items())
 
 
-def audit_stored_run(root, run_id: str, sample_per_day: int | None = None) -> tuple[dict, AuditInput, pa.Table]:
+def audit_stored_run(root, run_id: str, sample_per_day: int | None = None, con=None) -> tuple[dict, AuditInput, pa.Table]:
     """Load a stored run and audit it (every trade, or a seeded sample per day) against its own
-    stored config (latency, slippage, brokerage, rules)."""
-    row, inp = audit_stored_run_io(root, run_id, sample_per_day)
+    stored config (latency, slippage, brokerage, rules); `con` an open warehouse connection to reuse."""
+    row, inp = audit_stored_run_io(root, run_id, sample_per_day, con)
     return row, inp, audit_run(inp)

@@ -53,14 +53,16 @@ def _conds(config: dict) -> tuple[set[str], set[str]]:
     return opts, spot
 
 
-def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
-    """Read a run's trade legs, events, config and the market rows of its traded contracts."""
+def load_run(root, run_id: str, con=None) -> tuple[dict, AuditInput]:
+    """Read a run's trade legs, events, config and the market rows of its traded contracts (`con`:
+    an open warehouse connection to reuse, as auditing many runs does; default a new one)."""
     import warnings
 
     from warehouse.catalog import connect
 
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")  # parameterised reads need it
-    con = connect(root)
+    own = con is None
+    con = connect(root) if own else con
     runs = con.execute("select * from backtest_runs where run_id = ?", [run_id]).to_arrow_table().to_pylist()
     if not runs:
         raise LookupError(f"no backtest run {run_id!r} in the warehouse")
@@ -70,7 +72,7 @@ def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
     legs = legs.select([c for c in legs.column_names if c not in ("run_id",)]) \
         .append_column("run_id", pa.array([run_id] * legs.num_rows, pa.string()))
     events = con.execute("select * from trade_events where run_id = ?", [run_id]).to_arrow_table()
-    con.execute("create temp table traded as select distinct underlying, date, symbol, opt_type = 'FUT' as fut "
+    con.execute("create or replace temp table traded as select distinct underlying, date, symbol, opt_type = 'FUT' as fut "
                 "from trade_legs where run_id = ?", [run_id])
     cols = ", ".join(f"g.{c}" for c in GRID_COLUMNS)
     grid = con.sql(f"""select {cols} from options_grid g
@@ -98,7 +100,8 @@ def load_run(root, run_id: str) -> tuple[dict, AuditInput]:
         if want:
             features = con.sql(f"""select underlying, date, symbol, ts, {want} from features_options
                                    where (underlying, date, symbol) in (select underlying, date, symbol from traded)""").to_arrow_table()
-    con.close()
+    if own:
+        con.close()
     return runs[0], AuditInput(legs, events, grid, config, spot, features)
 
 
@@ -118,8 +121,8 @@ def sample_trades(inp: AuditInput, per_day: int, seed: int = 0) -> AuditInput:
                       inp.spot, inp.features)
 
 
-def audit_stored_run_io(root, run_id: str, sample_per_day: int | None = None) -> tuple[dict, AuditInput]:
-    row, inp = load_run(root, run_id)
+def audit_stored_run_io(root, run_id: str, sample_per_day: int | None = None, con=None) -> tuple[dict, AuditInput]:
+    row, inp = load_run(root, run_id, con)
     if sample_per_day:
         inp = sample_trades(inp, sample_per_day)
     return row, inp

@@ -4,7 +4,9 @@ its own that was met before it left by another reason.
 
 The order a leg's rules are read in within one second (and so which one names a second where
 several are met): the price rules (stop before target), the exit signal, the time stop; the
-position's rules come after them (backtest.audit.positions), the end of data last.
+position's rules come after them (backtest.audit.positions), the end of data last. An exit signal
+the strategy's plan computes itself (no declared condition) cannot be replayed here: its second is
+taken as logged, with an info finding, and the other rules are still checked against it.
 """
 from __future__ import annotations
 
@@ -67,6 +69,11 @@ def _signal_hits(m: Market, q, r: dict, exits: dict, a: int, b: int) -> int | No
     return _first(holds[s] & real, f.t[s])
 
 
+def _plan_signal(exits: dict, side: int) -> bool:
+    """The leg takes exit signals and none is declared for its side: only the plan can send one."""
+    return exits.get("signal", True) and not exits.get("close_long_when" if side > 0 else "close_short_when")
+
+
 def check_leg_exits(m: Market, legs: list[dict], events: list[dict], config: dict) -> list[dict]:
     out = []
     by_leg: dict[tuple, list] = {}
@@ -92,6 +99,13 @@ def check_leg_exits(m: Market, legs: list[dict], events: list[dict], config: dic
         sig = _signal_hits(m, q, r, exits, entry, d)
         if sig is not None:
             expected.append((sig, "signal_exit"))
+        elif reason == "signal_exit" and _plan_signal(exits, r["side"]):
+            # the plan's own exit signal (computed by the strategy, e.g. from IV; no declared condition):
+            # not replayable without the strategy's code, so its second is taken as logged (said so);
+            # every rule the audit can replay must still not have been due before it
+            expected.append((d, "signal_exit"))
+            out.append(_finding(r, "signal_not_replayed", "info", f"the plan's exit signal at {r['exit_signal_ts']} "
+                                                                 "is the strategy's own; its timing is not replayed"))
         if exits.get("time_stop_s") is not None:
             late = q.t[(q.t >= entry) & (q.t - entry >= exits["time_stop_s"])]
             if len(late):

@@ -59,16 +59,21 @@ def _group(table: pa.Table | None, keys: tuple[str, ...], columns: list[str]) ->
     if table is None or not table.num_rows:
         return out
     t = table.sort_by([(k, "ascending") for k in keys] + [("ts", "ascending")])
-    key_cols = [t[k].to_pylist() for k in keys]
     ts = _epoch(t["ts"])
     data = {c: (_f(t[c]) if c != "is_pad" else t[c].to_numpy(zero_copy_only=False).astype(bool))
             for c in columns if c in t.column_names}
     n = t.num_rows
-    start = 0
-    for r in range(1, n + 1):
-        if r == n or any(kc[r] != kc[start] for kc in key_cols):
-            out[tuple(kc[start] for kc in key_cols)] = Series(ts[start:r], {c: v[start:r] for c, v in data.items()})
-            start = r
+    # a group starts where any key differs from the row before (sorted: each key run is one group);
+    # found on whole columns, not row by row in Python (the audit of a run reads whole days)
+    changed = np.zeros(n, bool)
+    for k in keys:
+        v = t[k].to_numpy(zero_copy_only=False)
+        changed[1:] |= v[1:] != v[:-1]
+    starts = np.r_[0, np.flatnonzero(changed)]
+    ends = np.r_[starts[1:], n]
+    firsts = [t[k].take(pa.array(starts)).to_pylist() for k in keys]
+    for g, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
+        out[tuple(kc[g] for kc in firsts)] = Series(ts[a:b], {c: v[a:b] for c, v in data.items()})
     return out
 
 

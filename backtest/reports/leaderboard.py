@@ -1,5 +1,5 @@
 """The catalogue's leaderboard (`ticklake report --all`): one row per strategy and underlying (its
-latest run), the headline metrics, the share of trades touching a padded second, the trades a day
+latest run), the headline metrics, the share of trades touching a padded second, the trades (positions) a day
 against the conversation's expectation (the card's `trades_per_day`), each row linking to the
 strategy's own report. Sortable by any column (a click on its header)."""
 from __future__ import annotations
@@ -101,7 +101,10 @@ def load_rows(root: Path) -> list[dict]:
     for r in runs:
         c = card_of_strategy(r["strategy"])
         n = trades.get(r["run_id"], 0)
-        rows.append({**r, "card": c.id if c else "", "family": c.family if c else "",
+        # positions, not legs: backtest_runs counts legs (its per-leg metrics), but the conversation's
+        # "2-4 straddles a day" counts a two-leg straddle once
+        rows.append({**r, "trades": n, "trades_per_day": n / r["days"] if r["days"] else float("nan"),
+                     "card": c.id if c else "", "family": c.family if c else "",
                      "expected": c.expected_trades() if c else None,
                      "padded_share": padded.get(r["run_id"], 0) / n if n else float("nan"),
                      "report": f"{r['strategy']}.html"})
