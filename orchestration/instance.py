@@ -2,6 +2,12 @@
 
 Its `dagster.yaml` turns off what a trader on a laptop does not want: telemetry, and the community
 sign-up pop-up ("nux") the UI otherwise opens over the first page of every new browser profile.
+
+For a cluster (many machines, one run history) the instance's storage is PostgreSQL instead of the
+local SQLite files: set `TICKLAKE_DAGSTER_PG=postgresql://user@host:5432/db` and dagster.yaml gets a
+`storage: postgres:` block that reads the URL from that variable when the instance loads (the URL,
+password included, is never written into the file). Unset, the block is removed: SQLite again.
+A warehouse on an object store keeps its Dagster home in the local scratch directory.
 """
 from __future__ import annotations
 
@@ -11,15 +17,24 @@ from pathlib import Path
 import yaml
 
 SETTINGS = {"telemetry": {"enabled": False}, "nux": {"enabled": False}}
+PG_ENV = "TICKLAKE_DAGSTER_PG"
+PG_STORAGE = {"postgres": {"postgres_url": {"env": PG_ENV}}}
 
 
 def dagster_home(root: Path) -> Path:
-    """`<root>/.dagster`, with our settings merged into its dagster.yaml (other keys are kept)."""
-    home = root / ".dagster"
+    """`<root>/.dagster` (the scratch dir's for an object store), with our settings merged into its
+    dagster.yaml (other keys are kept)."""
+    from warehouse.store import scratch_dir
+
+    home = scratch_dir(root) / ".dagster"
     home.mkdir(parents=True, exist_ok=True)
     path = home / "dagster.yaml"
     current = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
     wanted = {**current, **SETTINGS}
+    if os.environ.get(PG_ENV):
+        wanted["storage"] = PG_STORAGE
+    elif wanted.get("storage") == PG_STORAGE:
+        del wanted["storage"]
     if wanted != current:
         from warehouse.files import atomic_write
 
