@@ -15,7 +15,7 @@ from expectations.overview import render_overview
 from expectations.suites import SUITES
 from expectations.validate import SuiteOutcome, quiet_context, validate, validation_definition
 from warehouse.files import atomic_write
-from warehouse.store import fs_path
+from warehouse.store import fs_path, scratch_dir
 from warehouse.writer import current_files
 
 QUALITY_DIR = "quality"
@@ -69,7 +69,8 @@ def _read(path) -> pa.Table:
 
 
 def docs_dir(root: Path) -> Path:
-    return root / QUALITY_DIR / "gx" / "uncommitted" / "data_docs" / "local_site"
+    # GX's file context and its Data Docs need a local folder: an object-store warehouse's scratch dir
+    return scratch_dir(root) / QUALITY_DIR / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 
 def heatmap_path(root: Path, label: str) -> Path:
@@ -87,7 +88,7 @@ def run_quality(root: Path, params: dict | None = None,
     """Validate every partition of every suite's table, build Data Docs and the heatmaps.
     `progress` gets the progress protocol's dicts (orchestration.progress): batches and heatmaps
     done of all, each batch's rows and bytes."""
-    ctx = quiet_context("file", project_root_dir=str(root / QUALITY_DIR))
+    ctx = quiet_context("file", project_root_dir=str(scratch_dir(root) / QUALITY_DIR))
     report = QualityReport(docs_dir(root) / OVERVIEW)
     total = sum(len(batch_files(root, s.table)) for s in SUITES.values()) + len(batch_files(root, "options"))
     done = 0

@@ -145,10 +145,10 @@ def test_readers_never_see_a_partial_partition_while_it_is_replaced(where, duck,
 
 QUERIES = [
     "select count(*), count(distinct symbol), min(ts)::varchar, max(ts)::varchar from options_ticks",
-    "select underlying, count(*), sum(ltp)::decimal(18,2) from spot_ticks group by 1 order by 1",
-    "select count(*), sum(rows), sum(written) from ingest_runs",
-    "select count(*) from gaps",
-    "select count(*), sum(case when filled then 1 else 0 end) from options_grid",
+    "select underlying, count(*), sum(price)::decimal(18,2) from spot_ticks group by 1 order by 1",
+    "select count(*), sum(source_rows), sum(written), sum(deduped), sum(quarantined) from ingest_runs",
+    "select count(*), sum(seconds) from gaps",
+    "select count(*), sum(is_pad::int), sum(bid_px0)::decimal(18,2) from options_grid",
     "select count(*) from features_options",
     "select strategy, underlying, date::varchar, count(*), sum(net_pnl)::decimal(18,2), sum(fees)::decimal(18,2) "
     "from trades group by all order by all",
@@ -163,22 +163,19 @@ def s3_landed(s3, landed, tmp_path_factory):
     from orchestration.run import materialize_groups
     from warehouse.layout import warehouse_root
 
-    src = landed[0]
     root = warehouse_root(s3.make_bucket("landed") + "/lake")
-    keys = ("TICKLAKE_LANDING", "TICKLAKE_SCRATCH")
-    old = {k: os.environ.get(k) for k in keys}
-    os.environ["TICKLAKE_LANDING"] = str(src)
-    os.environ["TICKLAKE_SCRATCH"] = str(tmp_path_factory.mktemp("scratch"))
+    env = {"TICKLAKE_LANDING": str(landed[0]), "TICKLAKE_SCRATCH": str(tmp_path_factory.mktemp("scratch"))}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         summary = materialize_groups(root, quiet=True)
-    finally:
-        os.environ.pop("TICKLAKE_LANDING", None) if old["TICKLAKE_LANDING"] is None else \
-            os.environ.__setitem__("TICKLAKE_LANDING", old["TICKLAKE_LANDING"])
-    yield root, summary
-    if old["TICKLAKE_SCRATCH"] is None:
-        os.environ.pop("TICKLAKE_SCRATCH", None)
-    else:
-        os.environ["TICKLAKE_SCRATCH"] = old["TICKLAKE_SCRATCH"]
+    finally:   # restored at once: later tests (and the CLI processes they start) must not see this landing folder
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return root, summary
 
 
 def _sql(root, query: str, env: dict | None = None) -> str:
