@@ -152,14 +152,14 @@ QUERIES = [
     "select count(*) from features_options",
     "select strategy, underlying, date::varchar, count(*), sum(net_pnl)::decimal(18,2), sum(fees)::decimal(18,2) "
     "from trades group by all order by all",
-    "select count(*) from audit_findings",
 ]
+S3_GROUPS = ["ingest", "gaps", "features", "backtests"]   # quality and audits: see the README's "Not yet on S3"
 
 
 @pytest.fixture(scope="session")
 def s3_landed(s3, landed, tmp_path_factory):
     """`landed`'s landing folder materialised through Dagster into an S3 warehouse: ingest, gaps,
-    quality, features, backtests and audits, the same asset groups as the local fixture."""
+    features and the daily strategies' backtests, as the local fixture does."""
     from orchestration.run import materialize_groups
     from warehouse.layout import warehouse_root
 
@@ -168,7 +168,7 @@ def s3_landed(s3, landed, tmp_path_factory):
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        summary = materialize_groups(root, quiet=True)
+        summary = materialize_groups(root, groups=S3_GROUPS, quiet=True)
     finally:   # restored at once: later tests (and the CLI processes they start) must not see this landing folder
         for k, v in old.items():
             if v is None:
@@ -195,16 +195,19 @@ def test_the_s3_warehouse_answers_every_query_as_the_local_one(landed, s3_landed
         want = lc.execute(q).fetchall()
         assert want and want != [(0,)], q                    # the local warehouse holds the data asked about
         assert sc.execute(q).fetchall() == want, q
-    # the views really read the object store: every file they list is an s3:// object
-    assert all(f.startswith("s3://landed/lake/") for (f,) in sc.sql(
-        "select distinct filename from read_parquet(" +
-        sc.execute("select sql from duckdb_views() where view_name = 'options_ticks'").fetchone()[0]
-        .split("read_parquet(", 1)[1].split(", hive_partitioning")[0] + ", filename = true)").fetchall())
     # `ticklake sql`, a separate process with the endpoint from the environment, reads the same rows
     q = QUERIES[0]
     assert _sql(s3_root, q) == _sql(local, q)
-    first = lc.execute("select run_id from backtest_runs limit 1").fetchone()
-    assert first is not None
+    # independent of DuckDB: the Parquet footers of the files the pointers name hold the rows the view counts
+    import pyarrow.parquet as pq
+
+    from warehouse.writer import current_files
+
+    files = current_files(s3_root, "options")
+    assert all(str(f).startswith("s3://landed/lake/ticks/options/") for f in files)
+    footer_rows = sum(pq.ParquetFile(f.path, filesystem=f.fs).metadata.num_rows for f in files)
+    assert sc.execute("select count(*) from options_ticks").fetchone()[0] == footer_rows > 0
+    assert len(files) == lc.execute("select count(distinct (underlying, date)) from options_ticks").fetchone()[0]
 
 
 def test_no_credential_reaches_the_command_line_or_the_warehouse(s3_landed):
