@@ -210,7 +210,7 @@ def test_the_s3_warehouse_answers_every_query_as_the_local_one(landed, s3_landed
     assert len(files) == lc.execute("select count(distinct (underlying, date)) from options_ticks").fetchone()[0]
 
 
-def test_no_credential_reaches_the_command_line_or_the_warehouse(s3_landed):
+def test_no_credential_is_written_into_the_warehouse(s3_landed):
     root = s3_landed[0]
     secret = os.environ["AWS_SECRET_ACCESS_KEY"]
     assert secret not in str(root)
