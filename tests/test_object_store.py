@@ -118,16 +118,19 @@ def test_readers_never_see_a_partial_partition_while_it_is_replaced(where, duck,
     whole = {(1000, 1000.0), (1500, 3000.0)}
     seen, bad, stop = [], [], threading.Event()
 
+    writes = [0]
+
     def writer():
-        i = 0
         while not stop.is_set():
+            i = writes[0]
             _write(root, 1500 if i % 2 == 0 else 1000, 2 if i % 2 == 0 else 1)
-            i += 1
+            writes[0] += 1
 
     t = threading.Thread(target=writer)
     t.start()
     try:
-        while len(seen) + len(bad) < 16:
+        # read while the writer switches: at least 16 reads and 4 switches, until both versions were read
+        while len(seen) + len(bad) < 16 or writes[0] < 4 or (set(seen) != whole and writes[0] < 60):
             got = read_partition(root, "gaps", KEYS)
             states = [(got.num_rows, sum(got["b"].to_pylist()))]
             if duck:
