@@ -15,7 +15,8 @@ from expectations.overview import render_overview
 from expectations.suites import SUITES
 from expectations.validate import SuiteOutcome, quiet_context, validate, validation_definition
 from warehouse.files import atomic_write
-from warehouse.layout import DATA_FILE, table_dir
+from warehouse.store import fs_path, scratch_dir
+from warehouse.writer import current_files
 
 QUALITY_DIR = "quality"
 OVERVIEW = "overview.html"     # ours; GX's own index.html needs CDN scripts (see expectations.overview)
@@ -45,7 +46,7 @@ def _keys(path: Path) -> dict[str, str]:
 
 def batch_files(root: Path, table: str) -> list[list[Path]]:
     """The files of each batch: one per stored partition, or all of a small whole table at once."""
-    files = sorted(table_dir(root, table).rglob(DATA_FILE))
+    files = current_files(root, table)
     if table in WHOLE_TABLE:
         return [files] if files else []
     return [[f] for f in files]
@@ -55,15 +56,21 @@ def batches(root: Path, table: str) -> Iterator[tuple[str, pa.Table, dt.date | N
     """(label, table, date) per stored partition, or one batch for the small whole tables."""
     for files in batch_files(root, table):
         if table in WHOLE_TABLE:
-            yield table, pa.concat_tables(pq.read_table(f) for f in files), None
+            yield table, pa.concat_tables(_read(f) for f in files), None
             continue
         keys = _keys(files[0])
         day = dt.date.fromisoformat(keys["date"]) if "date" in keys else None
-        yield "/".join(keys.values()), pq.read_table(files[0]), day
+        yield "/".join(keys.values()), _read(files[0]), day
+
+
+def _read(path) -> pa.Table:
+    fs, where = fs_path(path)
+    return pq.read_table(where, filesystem=fs)
 
 
 def docs_dir(root: Path) -> Path:
-    return root / QUALITY_DIR / "gx" / "uncommitted" / "data_docs" / "local_site"
+    # GX's file context and its Data Docs need a local folder: an object-store warehouse's scratch dir
+    return scratch_dir(root) / QUALITY_DIR / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 
 def heatmap_path(root: Path, label: str) -> Path:
@@ -81,7 +88,7 @@ def run_quality(root: Path, params: dict | None = None,
     """Validate every partition of every suite's table, build Data Docs and the heatmaps.
     `progress` gets the progress protocol's dicts (orchestration.progress): batches and heatmaps
     done of all, each batch's rows and bytes."""
-    ctx = quiet_context("file", project_root_dir=str(root / QUALITY_DIR))
+    ctx = quiet_context("file", project_root_dir=str(scratch_dir(root) / QUALITY_DIR))
     report = QualityReport(docs_dir(root) / OVERVIEW)
     total = sum(len(batch_files(root, s.table)) for s in SUITES.values()) + len(batch_files(root, "options"))
     done = 0

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from ingest.route import Normalized, Rejection
+from warehouse.store import scratch_dir
 from warehouse.files import FileLock, atomic_path, atomic_write_json, crash_point, is_locked, remove_empty_dirs
 
 PartKey = tuple[str, str, dt.date | None]  # (kind, underlying, date); date None = unplaced
@@ -45,7 +46,8 @@ SOURCE_LEVEL: PartKey = ("options", "unknown", None)   # rows that belong to no 
 
 
 def pending_root(root: Path) -> Path:
-    return root / "_pending"
+    """Staging is local scratch space: the warehouse root, or for an object store its scratch dir."""
+    return scratch_dir(root) / "_pending"
 
 
 def key_dir(pending: Path, key: PartKey) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from orchestration import strategies_cli, walkforward_cli
+from orchestration import store_cli, strategies_cli, walkforward_cli
 from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
 
@@ -438,6 +438,7 @@ def demo_cmd(ctx: click.Context, s: Settings, out, full, days, strikes) -> None:
 
 strategies_cli.register(cli)
 walkforward_cli.register(cli, command, _date)
+store_cli.register(cli, command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from transforms.expiry import UNDERLYINGS
-from warehouse.layout import DATA_FILE, table_dir
+from warehouse.writer import current_files
 
 # asset checks take these partitions (a result per partition, shown on the check's page): "preview" in 1.13
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=dg.PreviewWarning)
@@ -52,7 +52,7 @@ def stored_tick_partitions(root: Path) -> list[tuple[str, dt.date, str]]:
     """Every stored (kind, date, underlying) tick partition."""
     out = []
     for kind in TICK_KINDS:
-        for data in sorted(table_dir(root, kind).glob(f"underlying=*/date=*/{DATA_FILE}")):
+        for data in current_files(root, kind):
             underlying = data.parent.parent.name.split("=", 1)[1]
             if underlying in UNDERLYINGS:
                 out.append((kind, dt.date.fromisoformat(data.parent.name.split("=", 1)[1]), underlying))

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 from pydantic import PrivateAttr
 
 from warehouse.catalog import write_catalog
-from warehouse.layout import DATA_FILE, partition_dir, warehouse_root
-from warehouse.writer import PartitionManifest, read_partition, write_partition
+from warehouse.layout import warehouse_root
+from warehouse.store import fs_path, scratch_dir
+from warehouse.writer import PartitionManifest, data_file, read_partition, write_partition
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -31,7 +32,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def landing(self) -> Path:
-        return Path(self.landing_dir or os.environ.get("TICKLAKE_LANDING") or self.path / "landing")
+        # a local folder (files are dropped there); for an object-store warehouse, in its scratch dir
+        return Path(self.landing_dir or os.environ.get("TICKLAKE_LANDING") or scratch_dir(self.path) / "landing")
 
     def read(self, table: str, keys: dict, columns: list[str] | None = None,
              dictionary: tuple[str, ...] = ()) -> pa.Table | None:
@@ -40,8 +42,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def rows(self, table: str, keys: dict) -> int:
         """Rows stored in one partition (from the Parquet footer; 0 when absent)."""
-        path = partition_dir(self.path, table, keys) / DATA_FILE
-        return pq.read_metadata(path).num_rows if path.exists() else 0
+        path = data_file(self.path, table, keys)
+        if path is None:
+            return 0
+        fs, where = fs_path(path)
+        return pq.ParquetFile(where, filesystem=fs).metadata.num_rows
 
     def write(self, table: str, keys: dict, data: pa.Table, schema: pa.Schema, run_id: str, code_version: str,
               extra: dict | None = None) -> int:

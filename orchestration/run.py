@@ -184,8 +184,9 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
     from orchestration.progress import Progress
     from orchestration.register import mirror_ingest
     from orchestration.resources import WarehouseResource
+    from warehouse.layout import warehouse_root
 
-    root = Path(root)
+    root = warehouse_root(root)
     t0 = time.perf_counter()
     requested = _requested(partitions)
     warehouse = WarehouseResource(root=str(root))

@@ -9,6 +9,10 @@ every view refuses to answer in any zone but Asia/Kolkata (a session opened on `
 directly starts in the machine's zone, often UTC, and would silently select other rows). Column
 descriptions (a field's "description" metadata, e.g. the feature registry's) become column comments.
 Paths are SQL string literals, quoted (a warehouse path may hold an apostrophe).
+
+On an object store the views list the files the partition pointers name (writer.py) when the
+connection is made, and DuckDB reads them through the registered fsspec filesystem: a connection
+sees the warehouse as it was when it opened (retired files outlive a switch by the grace period).
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ import pyarrow as pa
 from warehouse import schema as S
 from warehouse.files import temp_name
 from warehouse.layout import glob, table_dir
+from warehouse.store import is_remote
+from warehouse.writer import current_files, current_files_of
 
 # view name -> (warehouse table, Arrow schema): every view of the warehouse, declared here
 VIEWS: dict[str, tuple[str, pa.Schema]] = {
@@ -76,9 +82,17 @@ def duckdb_type(t: pa.DataType) -> str:
     return simple[t]
 
 
-def view_sql(root: Path, view: str) -> str:
+def view_sql(root: Path, view: str, files: list | None = None) -> str:
+    """The view over its table's files (on an object store: `files`, what the pointers name now;
+    retired versions are kept for a while and must not be read)."""
     table, schema = VIEWS[view]
-    if any(table_dir(root, table).rglob("*.parquet")):
+    if is_remote(root):
+        files = current_files(root, table) if files is None else files
+        if files:
+            listed = "[" + ", ".join(sql_string(str(f)) for f in files) + "]"
+            src = f"read_parquet({listed}, hive_partitioning = true, union_by_name = true)"
+            return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {src} WHERE {IST_GUARD}"
+    elif any(table_dir(root, table).rglob("*.parquet")):
         # files carry the schema they were written with (a feature selection may store fewer columns)
         src = f"read_parquet({sql_string(glob(root, table))}, hive_partitioning = true, union_by_name = true)"
         return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {src} WHERE {IST_GUARD}"
@@ -100,9 +114,12 @@ def comments_sql(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
 
 
 def _install_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    if is_remote(root):     # DuckDB reads s3:// through the same fsspec client (no httpfs needed)
+        con.register_filesystem(root.fs)
     con.execute(f"SET TimeZone = {sql_string(TIME_ZONE)}")
-    for view in VIEWS:
-        con.execute(view_sql(root, view))
+    files = current_files_of(root, [t for t, _ in VIEWS.values()]) if is_remote(root) else {}
+    for view, (table, _) in VIEWS.items():
+        con.execute(view_sql(root, view, files.get(table)))
         for stmt in comments_sql(con, view):
             con.execute(stmt)
     for view, sql in DERIVED_VIEWS.items():
@@ -118,10 +135,13 @@ def connect(root: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection
     return con
 
 
-def write_catalog(root: Path) -> Path:
+def write_catalog(root: Path) -> Path | None:
     """Persist the views into <root>/catalog.duckdb (absolute paths) for outside tools: built in a
     temp file and renamed over the old one, so concurrent writers never fight over DuckDB's file lock
-    and a reader holding the old file keeps a consistent one."""
+    and a reader holding the old file keeps a consistent one. Not on an object store (None): its
+    views need the fsspec filesystem registered, which only `connect` (and so `ticklake sql`) does."""
+    if is_remote(root):
+        return None
     root.mkdir(parents=True, exist_ok=True)
     path = root / CATALOG_FILE
     tmp = temp_name(path)

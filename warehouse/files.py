@@ -19,6 +19,8 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+from warehouse.store import is_remote, local_mirror
+
 
 def temp_name(path: Path) -> Path:
     """A unique temp file beside `path` (same filesystem, so the rename is atomic)."""
@@ -28,7 +30,12 @@ def temp_name(path: Path) -> Path:
 @contextlib.contextmanager
 def atomic_path(path: Path, fsync: bool = True) -> Iterator[Path]:
     """Yield a temp path to write `path`'s new content to; renamed into place on success, removed
-    on failure (a failed write never leaves a temp file that a rerun would trip over)."""
+    on failure (a failed write never leaves a temp file that a rerun would trip over). On an object
+    store the temp file is local and uploaded on success: one PUT, which S3 makes visible whole."""
+    if is_remote(path):
+        with _uploaded(path) as tmp:
+            yield tmp
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(path)
     try:
@@ -41,8 +48,22 @@ def atomic_path(path: Path, fsync: bool = True) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _uploaded(path) -> Iterator[Path]:
+    tmp = temp_name(local_mirror(path))
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield tmp
+        path.fs.put_file(str(tmp), path.path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, data: bytes | str, fsync: bool = True) -> Path:
     """Replace `path` with `data` atomically (text is written as UTF-8)."""
+    if is_remote(path):                 # one PUT: visible whole or not at all
+        path.fs.pipe_file(path.path, data.encode() if isinstance(data, str) else data)
+        return path
     with atomic_path(path, fsync) as tmp:
         tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     return path
@@ -60,6 +81,8 @@ def read_json(path: Path, default=None):
 def sweep_temp_files(directory: Path) -> int:
     """Remove temp files a killed writer left in `directory`; returns how many."""
     n = 0
+    if is_remote(directory):            # uploads are whole objects: no temp files on the store
+        return 0
     if directory.exists():
         for p in directory.glob(".*.tmp"):
             p.unlink(missing_ok=True)
@@ -70,6 +93,8 @@ def sweep_temp_files(directory: Path) -> int:
 def sweep_temp_files_under(root: Path) -> int:
     """`sweep_temp_files` for every directory below `root` (what a writer killed anywhere left)."""
     n = 0
+    if is_remote(root):
+        return 0
     if root.exists():
         for p in root.rglob(".*.tmp"):
             if p.is_file():
@@ -80,7 +105,7 @@ def sweep_temp_files_under(root: Path) -> int:
 
 def remove_empty_dirs(root: Path, keep_root: bool = True) -> None:
     """Delete empty directories below `root`, deepest first (what consumed inputs leave behind)."""
-    if not root.exists():
+    if is_remote(root) or not root.exists():     # an object store has no empty directories
         return
     for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         with contextlib.suppress(OSError):
@@ -90,12 +115,20 @@ def remove_empty_dirs(root: Path, keep_root: bool = True) -> None:
             root.rmdir()
 
 
+def _lock_path(path) -> Path:
+    """An object store has no flock: a local file (in scratch space) stands in for a remote path."""
+    if not is_remote(path):
+        return path
+    mirror = local_mirror(path)
+    return mirror.with_name(mirror.name + ".lock")
+
+
 class FileLock:
     """An exclusive advisory lock (flock) on a file, released when closed or when the process dies in
     any way (the kernel drops it with the file descriptor, SIGKILL included): who holds it is alive."""
 
     def __init__(self, path: Path):
-        self.path = path
+        self.path = _lock_path(path)
         self.fd: int | None = None
 
     def acquire(self, blocking: bool = True) -> bool:
@@ -136,7 +169,7 @@ class FileLock:
 def is_locked(path: Path) -> bool:
     """Does a live process hold the FileLock at `path`? (False when there is no such file.)"""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(_lock_path(path), os.O_RDWR)
     except FileNotFoundError:
         return False
     try:

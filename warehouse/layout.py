@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from warehouse.store import is_remote, is_url, open_root
+
 # table -> directory under the warehouse root, and its hive partition keys in order
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "options": ("ticks/options", ("underlying", "date")),
@@ -32,8 +34,14 @@ MANIFEST_FILE = "_manifest.json"
 
 
 def warehouse_root(root: str | os.PathLike | None = None) -> Path:
-    """The warehouse root: explicit argument, else $TICKLAKE_WAREHOUSE, else ./warehouse."""
-    return Path(root or os.environ.get("TICKLAKE_WAREHOUSE") or DEFAULT_ROOT).resolve()
+    """The warehouse root: explicit argument, else $TICKLAKE_WAREHOUSE, else ./warehouse. An
+    object-store URL (s3://bucket/prefix) gives a UPath over its filesystem (warehouse/store.py)."""
+    root = root or os.environ.get("TICKLAKE_WAREHOUSE") or DEFAULT_ROOT
+    if is_url(root):
+        return open_root(root)
+    if is_remote(root):          # already a UPath
+        return root
+    return Path(root).resolve()
 
 
 def table_dir(root: Path, table: str) -> Path:

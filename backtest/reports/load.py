@@ -16,8 +16,8 @@ from backtest.simulate import summarize_run
 from transforms.calendar import session_seconds
 from warehouse.catalog import connect
 from warehouse.files import atomic_write
-from warehouse.layout import DATA_FILE, partition_dir
-from warehouse.writer import read_manifest
+from warehouse.layout import partition_dir
+from warehouse.writer import data_file, read_manifest
 
 
 def _arrow(con, sql: str, params: list) -> pa.Table:
@@ -26,7 +26,7 @@ def _arrow(con, sql: str, params: list) -> pa.Table:
 
 def audited(root: Path, run_id: str) -> bool:
     """Has the audit stored this run's findings (a clean run stores an empty partition)?"""
-    return (partition_dir(root, "audit_findings", {"run_id": run_id}) / DATA_FILE).exists()
+    return data_file(root, "audit_findings", {"run_id": run_id}) is not None
 
 
 def audit_sample(root: Path, run_ids: list[str]) -> int | None:
