@@ -1,0 +1,123 @@
+"""`ticklake materialize --cluster`: the same named-job runs as in-process (orchestration.run), each
+executed by dagster-dask's executor, so every step of a run is a Dask task on the cluster's workers;
+the (date, underlying) partitions' runs are launched side by side, as many at once as the cluster
+has worker threads.
+
+Why this shape: dagster-dask 0.29 (Dagster 1.13) offers one thing, an executor that turns the steps
+of one run into Dask futures (`cluster: {existing: {address}}`); we use it with its task keys made
+run-scoped (`_RunScopedDaskExecutor`: its own keys collide between concurrent runs of one job). A run is one partition of an asset
+job, so the partition fan-out is ours: one run per partition, launched from threads here, their
+steps on Dask. The executor needs a reconstructable job (the worker rebuilds it from this module,
+`dask_job`) and a persistent instance (the warehouse's own, `<root>/.dagster`, on the shared
+filesystem), and it does not retry a step itself (RetryMode.DISABLED): a worker lost mid-step has
+its task rerun on another worker by the Dask scheduler, and the step's partition write is an
+atomic replace, so a rerun writes the partition once, never twice.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+
+class _RunScopedDaskExecutor:
+    """dagster-dask's executor with one change: its Dask task keys name the run. dagster-dask keys a
+    step's task `<job>.<step>`, the same for every run of a job, and Dask treats equal keys as one
+    task: two partitions' runs of `gaps` at once would share one task (one partition built, the
+    other's run "succeeding" with nothing written)."""
+
+    @staticmethod
+    def build(address: str) -> dg.ExecutorDefinition:
+        import dask.distributed
+        from dagster._core.definitions.executor_definition import executor as executor_decorator
+        from dagster_dask.executor import DaskExecutor, get_dask_resource_requirements, query_on_dask_worker
+
+        class Executor(DaskExecutor):
+            def execute(self, plan_context, execution_plan):
+                run_id = plan_context.dagster_run.run_id
+                with dask.distributed.Client(self.cluster_configuration["address"]) as client:
+                    futures: dict[str, object] = {}
+                    for level in execution_plan.get_steps_to_execute_by_level():
+                        for step in level:
+                            deps = [futures[k] for i in step.step_inputs for k in i.dependency_keys]
+                            futures[step.key] = client.submit(
+                                query_on_dask_worker, deps, plan_context.reconstructable_job,
+                                plan_context.dagster_run, plan_context.run_config, [step.key],
+                                plan_context.instance.get_ref(), execution_plan.known_state,
+                                key=f"{plan_context.job_name}.{step.key}.{run_id}",
+                                resources=get_dask_resource_requirements(step.tags))
+                    for _future, events in dask.distributed.as_completed(list(futures.values()), with_results=True):
+                        yield from events
+
+        @executor_decorator(name="dask", requirements=dg.multiple_process_executor_requirements())
+        def run_scoped_dask(_init_context):
+            return Executor("existing", {"address": address})
+
+        return run_scoped_dask
+
+
+def dask_job(group: str, root: str, landing: str, address: str) -> dg.JobDefinition:
+    """The named job `group` bound to the warehouse `root` and `landing` folder (as this process
+    resolves them: a worker's environment is not ours), its steps on the Dask scheduler at `address`
+    (rebuilt on each worker from these arguments)."""
+    from orchestration.definitions import build_definitions
+    from orchestration.resources import WarehouseResource
+
+    executor = _RunScopedDaskExecutor.build(address)
+    defs = build_definitions(WarehouseResource(root=root, landing_dir=landing), executor=executor)
+    return defs.resolve_job_def(group)
+
+
+def execute_on_dask(address: str, root: Path, landing: Path, instance: dg.DagsterInstance, job: str, keys: list[dg.AssetKey],
+                    partition: str | None, run_config: dict) -> dg.ExecutionResult:
+    """One named-job run whose steps run on the cluster; raises when a step failed."""
+    recon = dg.build_reconstructable_job("orchestration.cluster_runs", "dask_job",
+                                         reconstructable_args=(job, str(root), str(landing), address))
+    tags = {}
+    if partition is not None:
+        tags = dict(recon.get_definition().get_tags_for_partition_key(partition, keys))
+    from orchestration.run import TAGS
+
+    with dg.execute_job(recon, instance, run_config=run_config, tags={**TAGS, **tags}, asset_selection=keys,
+                        raise_on_error=True) as result:
+        return result
+
+
+def _build_partition(target: tuple[str, Path, Path], chain: list, key: str, force: bool) -> list[tuple[int, int]]:
+    """In an orchestrating process: one partition's steps in order, where stale (all with `force`),
+    each a run whose steps are Dask tasks; returns (index in `chain`, rows) of the steps run."""
+    from orchestration.definitions import build_definitions
+    from orchestration.instance import instance_for
+    from orchestration.resources import WarehouseResource
+    from orchestration.run import Freshness, execute, rows_of
+
+    _address, root, landing = target
+    defs = build_definitions(WarehouseResource(root=str(root), landing_dir=str(landing)))
+    instance = instance_for(root)
+    fresh = Freshness(instance, defs.resolve_asset_graph())
+    out = []
+    for i, step in enumerate(chain):
+        if force or fresh.needs(step, key):
+            result = execute(defs, instance, step.group, step.keys, key, None, target)
+            fresh.built(step, key)
+            out.append((i, rows_of(result)))
+    return out
+
+
+def build_on_cluster(target: tuple[str, Path, Path], slots: int, chain: list, keys: list[str], force: bool):
+    """Every key's chain of steps, `slots` partitions at once. Dagster's run orchestration is not
+    thread-safe (each run configures the process's logging), so each partition is orchestrated by
+    a process of its own (a light one: it waits on its runs' Dask tasks). Yields (step, key, rows)
+    per step run, as partitions finish."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max(1, min(slots, len(keys))), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_build_partition, target, chain, key, force): key for key in keys}
+        try:
+            for f in as_completed(futures):
+                for i, rows in f.result():
+                    yield chain[i], futures[f], rows
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
