@@ -50,3 +50,17 @@ def summarize(net: np.ndarray, gross: np.ndarray, fees: np.ndarray, hold_s: np.n
         "trades_per_day": _ratio(n, len(days)), "time_in_market": _ratio(float(hold_s.sum()), session_s * len(days)),
         "fee_share_of_gross": _ratio(float(fees.sum()), gross_total) if gross_total > 0 else float("nan"),
     }
+
+
+def trade_metrics(net: np.ndarray, qty: np.ndarray, mfe_rs: np.ndarray, mae_rs: np.ndarray, tick: float) -> dict:
+    """Per-trade metrics (a trade = its legs together: net P&L summed, quantity summed):
+    breakeven: |net| <= 1 tick x the trade's quantity (the legs' quantities added up), counted apart
+    from wins and losses; the per-trade Sharpe is mean / sd of the trades' net P&L (not annualised:
+    trades are not evenly spaced in time); MFE / MAE in rupees per trade (see summarize_run)."""
+    n = len(net)
+    even = np.abs(net) <= tick * qty + 1e-9
+    sd = float(net.std(ddof=1)) if n > 1 else float("nan")
+    return {"trade_count": n, "trade_wins": int(((net > 0) & ~even).sum()), "trade_losses": int(((net < 0) & ~even).sum()),
+            "trade_breakevens": int(even.sum()),
+            "sharpe_per_trade": float(net.mean()) / sd if sd and not math.isnan(sd) else float("nan"),
+            "avg_mfe": float(mfe_rs.mean()) if n else float("nan"), "avg_mae": float(mae_rs.mean()) if n else float("nan")}

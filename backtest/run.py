@@ -20,6 +20,7 @@ from backtest.compile import required_features
 from backtest.data import (DEPTH_COLUMNS, FUTURE_COLUMNS, QUOTE_COLUMNS, DayData, dense_spot, listed_expiries, load_day,
                            nearest_future, resolve_expiry)
 from backtest.models import FeeModel
+from backtest.padded import padded_trades
 from backtest.simulate import DayResult, make_run_id, simulate_day, summarize_run
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
@@ -148,7 +149,9 @@ def _finish(root, j: _Job, underlying: str, days: list[dt.date], versions: list[
     legs = pa.concat_tables(j.legs) if j.legs else S.TRADE_LEGS.empty_table()
     events = pa.concat_tables(j.events) if j.events else S.TRADE_EVENTS.empty_table()
     session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
-    metrics = summarize_run(legs, days, session_s)
+    fo = {(underlying, d): partition_version(root, "features_options", {"underlying": underlying, "date": d})
+          for d in days}
+    metrics = summarize_run(legs, days, session_s, padded_trades=padded_trades(root, legs, fo))
     if write:
         row = {"run_id": j.run_id, "strategy": j.cfg.name, "underlying": underlying,
                "start": min(days) if days else None, "end": max(days) if days else None, "days": len(days),

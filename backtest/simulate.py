@@ -161,8 +161,10 @@ def make_run_id(cfg: StrategyConfig, underlying: str, days: list[dt.date], data_
     return f"{cfg.name}-{h.hexdigest()[:12]}"
 
 
-def summarize_run(legs: pa.Table, days: list[dt.date], session_s: float, capital: float = DEFAULT_CAPITAL) -> dict:
-    """Headline metrics of trade legs over the run's days (backtest.metrics)."""
+def summarize_run(legs: pa.Table, days: list[dt.date], session_s: float, capital: float = DEFAULT_CAPITAL,
+                  padded_trades: int | None = None) -> dict:
+    """Headline metrics of trade legs over the run's days (backtest.metrics); `padded_trades`: how
+    many of its trades touch a padded second (backtest.padded; None: not known, the share is NaN)."""
     def col(name: str) -> np.ndarray:
         return legs[name].to_numpy(zero_copy_only=False) if legs.num_rows else np.zeros(0)
 
@@ -172,4 +174,34 @@ def summarize_run(legs: pa.Table, days: list[dt.date], session_s: float, capital
     # legs alive when their contract's data ended (closed at its last quote): every report counts them
     out["end_of_data_exits"] = int(sum(1 for r in (legs["exit_reason"].to_pylist() if legs.num_rows else [])
                                        if r == "end_of_data"))
+    out.update(M.trade_metrics(*_per_trade(legs), tick=_tick(legs)))
+    out["padded_share"] = padded_trades / out["trade_count"] if padded_trades is not None and out["trade_count"] \
+        else float("nan")
     return out
+
+
+def _per_trade(legs: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Net P&L, quantity, MFE and MAE in rupees per trade (trade_id), trades in first-leg order. A
+    trade's MFE/MAE is the sum of its legs' (per-unit excursion x quantity): exact for one leg, a
+    bound for several (their extremes may fall on different seconds)."""
+    if not legs.num_rows:
+        return (np.zeros(0),) * 4
+    ids = legs["trade_id"].to_numpy(zero_copy_only=False)
+    _, first, trade = np.unique(ids, return_index=True, return_inverse=True)
+    qty = legs["qty"].to_numpy(zero_copy_only=False).astype(np.float64)
+    n = len(first)
+
+    def add(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(n)
+        np.add.at(out, trade, values)
+        return out[np.argsort(first, kind="stable")]
+
+    col = {k: legs[k].to_numpy(zero_copy_only=False).astype(np.float64) for k in ("net_pnl", "mfe", "mae")}
+    return add(col["net_pnl"]), add(qty), add(col["mfe"] * qty), add(col["mae"] * qty)
+
+
+def _tick(legs: pa.Table) -> float:
+    from transforms.expiry import tick_size
+
+    names = set(legs["underlying"].to_pylist()) if legs.num_rows else set()
+    return max((tick_size(u) for u in names if u), default=0.05)

@@ -2,7 +2,9 @@
 
 `grid("exits.target=1.5,2,2.5", "exits.stop=1,1.5")` gives the override dicts; `sweep()` builds a
 config per combination (backtest.config.apply_overrides: unknown keys fail loudly) and runs them all
-with `run_many`, which reads each day once.
+with `backtest.parallel.run_parallel`: chunks of configs on worker processes (or a caller's
+executor), each reading a day once, checkpointed per (config, day) so a killed sweep resumes; the
+results are those of `run_many` in one process, byte for byte.
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import itertools
 
 from backtest.config import apply_overrides
 from backtest.reports.tables import metrics_table
-from backtest.run import RunResult, run_many
+from backtest.parallel import run_parallel
+from backtest.run import RunResult
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
 
@@ -52,11 +55,15 @@ def label(over: dict, prefix: str = "") -> str:
 
 
 def sweep(root, strategy: Strategy, base: StrategyConfig, specs: list[str], underlying: str,
-          days: list[dt.date], write: bool = False) -> list[tuple[str, RunResult]]:
-    """(combination label, run) per combination of the specs; `write` stores every run."""
+          days: list[dt.date], write: bool = False, workers: int | None = None, executor=None,
+          progress=None) -> list[tuple[str, RunResult]]:
+    """(combination label, run) per combination of the specs; `write` stores every run. `workers`
+    processes (default: the cores) or the caller's `executor` run them (backtest.parallel)."""
     combos = grid(*specs)
     jobs = [(strategy, apply_overrides(copy.deepcopy(base), over)) for over in combos]
-    return list(zip((label(o) for o in combos), run_many(root, jobs, underlying, days, write=write)))
+    runs = run_parallel(root, jobs, underlying, days, executor=executor, workers=workers, write=write,
+                        progress=progress)
+    return list(zip((label(o) for o in combos), runs))
 
 
 def sweep_table(results: list[tuple[str, RunResult]]) -> str:

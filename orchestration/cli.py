@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from orchestration import strategies_cli
+from orchestration import strategies_cli, walkforward_cli
 from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
 
@@ -249,8 +249,9 @@ def ui_cmd(s: Settings, port) -> None:
 @click.option("--sweep", "sweeps", multiple=True, metavar="SECTION.KEY=V1,V2",
               help="sweep a config value (repeatable: every combination, each day read once)")
 @click.option("--write", is_flag=True, help="with --sweep: store every combination's run")
+@click.option("--workers", type=click.IntRange(min=1), help="with --sweep: worker processes (default: the cores)")
 def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying, start, end, no_events, sweeps,
-                 write) -> None:
+                 write, workers) -> None:
     from backtest.config import load_config
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
@@ -278,7 +279,10 @@ def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying
         if not days:
             continue
         if sweeps:
-            results = sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write)
+            progress = Progress(f"sweep {strategy} {u}", quiet=s.quiet, unit="config-days", row_unit=None)
+            results = sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write, workers=workers,
+                            progress=progress)
+            progress.done()
             click.echo(f"{u} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
             click.echo(sweep_table(results))
             continue
@@ -416,6 +420,7 @@ def demo_cmd(ctx: click.Context, s: Settings, out, full, days, strikes) -> None:
 
 
 strategies_cli.register(cli)
+walkforward_cli.register(cli, command, _date)
 
 
 def main(argv: list[str] | None = None) -> int:

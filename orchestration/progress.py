@@ -31,8 +31,9 @@ class Progress:
     """Callable progress sink for one command (see the module docstring for the protocol)."""
 
     def __init__(self, label: str, quiet: bool = False, unit: str = "files", total_bytes: int | None = None,
-                 file: TextIO | None = None, every_s: float | None = None):
-        self.label, self.quiet, self.unit = label, quiet, unit
+                 file: TextIO | None = None, every_s: float | None = None, row_unit: str | None = "rows"):
+        # row_unit None: work counted in units only (a sweep's config-days): their rate, not rows/s
+        self.label, self.quiet, self.unit, self.row_unit = label, quiet, unit, row_unit
         self.file = file or sys.stderr
         self.tty = bool(getattr(self.file, "isatty", lambda: False)())
         default = 0.2 if self.tty else float(os.environ.get(INTERVAL_ENV) or 5.0)
@@ -110,8 +111,11 @@ class Progress:
         elif self.files_done:
             parts.append(f"{self.files_done} {self.unit}")
         rows, size = self.rows, self.bytes
-        parts.append(f"{rows:,} rows")
-        parts.append(f"{rows / el:,.0f} rows/s")
+        if self.row_unit is None:
+            parts.append(f"{self.files_done / el:,.2f} {self.unit}/s")
+        else:
+            parts.append(f"{rows:,} {self.row_unit}")
+            parts.append(f"{rows / el:,.0f} {self.row_unit}/s")
         if size:
             parts.append(f"{size / el / 1e6:,.1f} MB/s")
         frac = self.fraction()

@@ -133,6 +133,10 @@ BACKTEST_RUNS = pa.schema([   # `trades`, `win_rate`, ... count trade legs (back
     ("gross_pnl", F64), ("fees", F64), ("sharpe", F64), ("sortino", F64), ("max_drawdown", F64),
     ("max_drawdown_pct", F64), ("trades_per_day", F64), ("time_in_market", F64), ("fee_share_of_gross", F64),
     ("end_of_data_exits", I64),   # legs closed at their contract's last real second (the data ended)
+    # per trade (legs together; backtest.metrics.trade_metrics): breakevens apart from wins and losses
+    ("trade_count", I64), ("trade_wins", I64), ("trade_losses", I64), ("trade_breakevens", I64),
+    ("sharpe_per_trade", F64), ("avg_mfe", F64), ("avg_mae", F64),
+    ("padded_share", F64),        # share of trades touching a padded second (backtest.padded)
 ])
 # --- audit (backtest.audit): one row per finding of the independent replay --------------------
 AUDIT_FINDINGS = pa.schema([("run_id", STR), ("trade_id", STR), ("leg", I32), ("check", STR), ("severity", STR),

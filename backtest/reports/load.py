@@ -10,6 +10,8 @@ import pyarrow as pa
 from backtest.reports.charts import LegPath, trade_png
 from backtest.reports.html import RunReport, render_html
 from backtest.reports.selection import resolve
+from backtest.padded import padded_trades
+from backtest.run import partition_version
 from backtest.simulate import summarize_run
 from transforms.calendar import session_seconds
 from warehouse.catalog import connect
@@ -48,7 +50,9 @@ def load_report(root: Path, selector: str) -> RunReport:
                       [ids]) if all(audited(root, i) for i in ids) else None
     days = sel.all_days()
     session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
-    return RunReport(selector, sel, legs, findings, days, summarize_run(legs, days, session_s),
+    pads = padded_trades(root, legs, {(u, d): partition_version(root, "features_options", {"underlying": u, "date": d})
+                                      for u, d in set(zip(legs["underlying"].to_pylist(), legs["date"].to_pylist()))})
+    return RunReport(selector, sel, legs, findings, days, summarize_run(legs, days, session_s, padded_trades=pads),
                      audit_sample(root, ids) if findings is not None else None)
 
 

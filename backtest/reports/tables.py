@@ -46,6 +46,20 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("end_of_data_exits", "legs closed at the end of data", "EOD", "{:,.0f}",
            "EOD: legs still open when their contract's data ended early, closed at its last real quote "
            "(decided and filled there; the audit flags each)"),
+    Metric("trade_count", "trades (legs together)", "trades", "{:,.0f}"),
+    Metric("trade_wins", "winning trades", "won", "{:,.0f}"),
+    Metric("trade_losses", "losing trades", "lost", "{:,.0f}"),
+    Metric("trade_breakevens", "breakeven trades", "b/e", "{:,.0f}",
+           "b/e: trades whose net P&L is within ±1 tick x their quantity, counted apart from wins and losses"),
+    Metric("sharpe_per_trade", "Sharpe (per trade)", "Sharpe/trade", "{:.3f}",
+           "Sharpe/trade: mean over standard deviation of the trades' net P&L, not annualised"),
+    Metric("avg_mfe", "MFE / trade (Rs)", "MFE", "{:,.2f}",
+           "MFE / MAE: the best / worst open P&L of a trade before its exit, in rupees, averaged over trades "
+           "(several legs: the sum of the legs' extremes, a bound)"),
+    Metric("avg_mae", "MAE / trade (Rs)", "MAE", "{:,.2f}"),
+    Metric("padded_share", "trades touching a padded second", "padded", "{:.2%}",
+           "padded: share of trades with a padded (gap-filled) second between entry and exit; above 0.5 % "
+           "the fills lean on invented quotes"),
 )}
 ALL = tuple(METRICS)
 MISSING_NOTE = "–: not defined for these trades (no trades, or a single day for a daily ratio)"

@@ -1,0 +1,324 @@
+"""Sweeps over worker processes (or a cluster): configs split into chunks, each chunk runs every day
+of the sweep in order, every (config, day) result checkpointed, results merged as `run_many` would.
+
+`run_parallel(root, jobs, underlying, days, executor=...)` is the one entry point; see its docstring
+for the contract an executor (a ProcessPoolExecutor, Dask's `client.get_executor()`) must meet.
+
+Why a chunk is "a set of configs x every day" and not "configs x one day":
+- a config's days are not independent: the Kelly sizing carries the tracked capital from one day to
+  the next (backtest.run's `_Job.capital`), so one config's days run in order in one task;
+- sweeps have many more configs than days (the demo has 2 days, a sweep 100 configs): splitting by
+  config keeps every core busy where splitting by day could not;
+- a chunk reads each day once (two threads read ahead, as in `run_many`) and runs all its configs on
+  it; with the default of one chunk per worker, each worker reads each day once.
+Progress and resume do not need small tasks: a chunk writes a checkpoint per (config, day) as it
+goes, the parent counts them for progress, and a rerun skips them.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from backtest.models import FeeModel
+from backtest.run import Needs, RunResult, _finish, _Job, _write_day, load_inputs, partition_version
+from backtest.simulate import DayResult, make_run_id, simulate_day
+from backtest.strategies import CATALOGUE, Strategy
+from backtest.strategies.base import StrategyConfig
+from warehouse import schema as S
+from warehouse.files import atomic_path, atomic_write_json, read_json
+from warehouse.readahead import map_ahead
+from warehouse.version import code_version
+
+SWEEPS_DIR = "backtests/sweeps"     # under the warehouse root: one directory per sweep
+POLL_S = 0.5                        # how often the parent counts checkpoints for progress
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """One config of a chunk: its position in the sweep, its strategy (a catalogue name, resolved in
+    the worker: the catalogue's signal functions are closures and do not pickle; or a picklable
+    Strategy), config, fee model and run id."""
+
+    index: int
+    strategy: str | Strategy
+    cfg: StrategyConfig
+    fees: FeeModel
+    run_id: str
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs, all picklable: the warehouse root and the checkpoint directory
+    (both paths the worker must see: a local disk or a shared file system), the days in order, the
+    columns/expiries every config of the whole sweep needs (the same for every chunk, so each day
+    loads exactly as in a single-process run)."""
+
+    root: str
+    checkpoints: str
+    underlying: str
+    days: tuple[dt.date, ...]
+    needs: Needs
+    jobs: tuple[ChunkJob, ...]
+    log_events: bool = True
+    write: bool = False
+
+
+@dataclass
+class ChunkReport:
+    """What `run_chunk` returns (small: the rows stay in the checkpoint files): the sweep indexes of
+    its configs, and the (config index, day) pairs it computed and those it found checkpointed."""
+
+    indexes: list[int]
+    computed: list[tuple[int, str]] = field(default_factory=list)
+    reused: list[tuple[int, str]] = field(default_factory=list)
+    pid: int = 0
+
+
+# -- checkpoints --------------------------------------------------------------------------------
+def _paths(checkpoints: str | Path, index: int, day: dt.date) -> tuple[Path, Path, Path]:
+    base = Path(checkpoints) / f"c{index:05d}" / day.isoformat()
+    return base.with_suffix(".legs.arrow"), base.with_suffix(".events.arrow"), base.with_suffix(".json")
+
+
+def _write_table(path: Path, table: pa.Table) -> None:
+    # no fsync: a checkpoint must survive a killed process (the page cache does), not a power cut
+    with atomic_path(path, fsync=False) as tmp, ipc.new_file(tmp, table.schema) as w:
+        w.write_table(table)
+
+
+def _read_table(path: Path) -> pa.Table:
+    with ipc.open_file(path) as r:
+        return r.read_all()
+
+
+def write_checkpoint(checkpoints: str | Path, index: int, day: dt.date, res: DayResult | None,
+                     engine_s: float = 0.0, cells: int = 0) -> None:
+    """One (config, day) result: legs and events as Arrow IPC files, then the JSON marker (written
+    last, atomically: it is what says the checkpoint is complete). `res` None: the day had no
+    option features (the run skips it)."""
+    legs_p, events_p, marker = _paths(checkpoints, index, day)
+    if res is not None:
+        _write_table(legs_p, res.legs)
+        _write_table(events_p, res.events)
+    atomic_write_json(marker, {"loaded": res is not None, "gross": res.gross if res else 0.0,
+                               "engine_s": engine_s, "cells": cells}, fsync=False)
+
+
+def read_checkpoint(checkpoints: str | Path, index: int, day: dt.date) -> tuple[dict, DayResult | None] | None:
+    """The marker and the day's result of a finished (config, day), or None when it is not finished
+    (no marker, or files a killed writer left unreadable)."""
+    legs_p, events_p, marker = _paths(checkpoints, index, day)
+    try:
+        m = read_json(marker)
+        if m is None:
+            return None
+        if not m["loaded"]:
+            return m, None
+        return m, DayResult(_read_table(legs_p), _read_table(events_p), m["gross"])
+    except (OSError, ValueError, KeyError, pa.ArrowInvalid):
+        return None
+
+
+def count_checkpoints(checkpoints: str | Path) -> int:
+    """Finished (config, day) pairs in a sweep's checkpoint directory."""
+    base = Path(checkpoints)
+    if not base.exists():
+        return 0
+    return sum(1 for d in os.scandir(base) if d.is_dir() for f in os.scandir(d.path) if f.name.endswith(".json"))
+
+
+# -- the task -----------------------------------------------------------------------------------
+def _strategy(ref: str | Strategy) -> Strategy:
+    return CATALOGUE[ref] if isinstance(ref, str) else ref
+
+
+def run_chunk(task: ChunkTask) -> ChunkReport:
+    """Run a chunk (executed in a worker): each day in order, read once when one of the chunk's
+    configs has not finished it, every unfinished config simulated on it and checkpointed (with
+    `write`, its trade_legs/trade_events partitions written first, as `run_many` does). A finished
+    (config, day) is not recomputed: its marker gives the day's gross P&L, which moves the Kelly
+    sizing's tracked capital exactly as the run did."""
+    report = ChunkReport([j.index for j in task.jobs], pid=os.getpid())
+    jobs = [(j, _strategy(j.strategy)) for j in task.jobs]
+    done = {(j.index, day): _finished(task.checkpoints, j.index, day) for j in task.jobs for day in task.days}
+    work = [day for day in task.days if any(done[j.index, day] is None for j in task.jobs)]
+    to_read = set(work)
+    loaded_days = iter(map_ahead(lambda d: load_inputs(Path(task.root), task.underlying, d, task.needs), work,
+                                 workers=2))
+    capital: dict[int, float | None] = {j.index: None for j in task.jobs}
+    for day in task.days:
+        loaded = next(loaded_days) if day in to_read else None
+        for j, s in jobs:
+            marker = done[j.index, day]
+            if marker is not None:
+                capital[j.index] = _moved(capital[j.index], j.cfg, marker["gross"], marker["loaded"])
+                report.reused.append((j.index, day.isoformat()))
+                continue
+            if loaded is None:
+                write_checkpoint(task.checkpoints, j.index, day, None)
+            else:
+                data, spot = loaded
+                t0 = time.perf_counter()
+                res = simulate_day(s, j.cfg, data, j.run_id, task.log_events, spot, j.fees, capital[j.index])
+                engine_s = time.perf_counter() - t0
+                if task.write:
+                    _write_day(Path(task.root), j.run_id, {"underlying": task.underlying, "date": day}, res)
+                write_checkpoint(task.checkpoints, j.index, day, res, engine_s, data.Q.shape[0] * data.Q.shape[1])
+                capital[j.index] = _moved(capital[j.index], j.cfg, res.gross, True)
+            report.computed.append((j.index, day.isoformat()))
+    return report
+
+
+def _finished(checkpoints: str, index: int, day: dt.date) -> dict | None:
+    """The marker of a finished (config, day), or None (no marker, or its legs file missing)."""
+    legs_p, _, marker = _paths(checkpoints, index, day)
+    try:
+        m = read_json(marker)
+    except ValueError:          # cannot happen with an atomic write; treated as unfinished
+        return None
+    return m if m is not None and (not m["loaded"] or legs_p.exists()) else None
+
+
+def _moved(capital: float | None, cfg: StrategyConfig, gross: float, loaded: bool) -> float | None:
+    """The tracked capital after a day, exactly as run_many moves it (a day without data leaves it)."""
+    if not loaded:
+        return capital
+    return (cfg.risk.capital if capital is None else capital) + gross
+
+
+# -- the parent ---------------------------------------------------------------------------------
+def sweep_id(run_ids: list[str], underlying: str, log_events: bool, write: bool, fees: FeeModel | None) -> str:
+    """Names a sweep's checkpoint directory: the same configs, days, data and code (the run ids hash
+    them) with the same options give the same directory, so a rerun resumes."""
+    key = json.dumps([run_ids, underlying, log_events, write, repr(fees), code_version("backtest")])
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def chunked(n: int, slots: int, chunk_configs: int | None = None) -> list[range]:
+    """Config indexes 0..n-1 in contiguous chunks: `chunk_configs` each, default one chunk per slot."""
+    size = chunk_configs or max(1, math.ceil(n / max(slots, 1)))
+    return [range(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_parallel(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: str, days: list[dt.date], *,
+                 executor: cf.Executor | None = None, workers: int | None = None, chunk_configs: int | None = None,
+                 log_events: bool = True, fees: FeeModel | None = None, write: bool = False,
+                 progress=None, checkpoints: str | os.PathLike | None = None) -> list[RunResult]:
+    """The runs of `jobs` (strategy, config) over `days` of one underlying, spread over an executor;
+    the same RunResults (run ids, legs, events, metrics, stored partitions) as
+    `run_many(root, jobs, underlying, days, log_events, fees, write)`, in the same order.
+
+    Contract (for a caller passing its own executor, e.g. Dask's `client.get_executor()`):
+    - `executor.submit(run_chunk, task)` is called once per chunk; `task` is a `ChunkTask` (a frozen
+      dataclass of str paths, dates, dataclass configs, FeeModels and catalogue strategy names: all
+      picklable; a Strategy outside the catalogue is sent as the object and must pickle). `run_chunk`
+      is a module-level function of this module: workers must import the same ticklake code.
+    - Workers read the warehouse at `task.root` and write checkpoints under `task.checkpoints`: both
+      must be the same directories for the parent and every worker (one machine, or a shared file
+      system). With `write`, workers also write the runs' trade_legs/trade_events partitions.
+    - A task returns a small `ChunkReport` (config indexes, the (index, day) pairs computed and
+      reused); the rows stay in the checkpoint files. The executor is not shut down here.
+    - Chunks: `chunk_configs` configs each (default: n / `workers`, one chunk per worker), each
+      running every day in order. `workers` defaults to the cores; with a caller's executor pass its
+      worker count (it only sizes the chunks).
+    - Checkpoints: `<checkpoints>/c<index>/<day>.legs.arrow`, `.events.arrow` and `.json` (written
+      last, atomically: the marker of a finished (config, day)); `checkpoints` defaults to
+      `<root>/backtests/sweeps/<sweep_id>`, a hash of the run ids and options, so a rerun of the same
+      sweep after a kill skips every finished (config, day). They are kept after the sweep (a
+      finished sweep reruns from them); deleting the directory frees the space.
+    - Merge: for each config in sweep order, its days' checkpoints in day order are concatenated
+      and summarised by backtest.run's own `_finish` (which writes the backtest_runs row with
+      `write`): the bytes of a single-process run whatever the executor, chunking or completion
+      order.
+    - Progress: `progress(dict)` (orchestration.progress protocol) gets the (config, day) pairs done
+      out of the total, counted from the checkpoint files every POLL_S seconds.
+    A chunk's failure is raised here (the other chunks' checkpoints stay for the rerun)."""
+    root = Path(root)
+    versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
+                for t in ("options_grid", "features_options")]
+    states = [_Job(s, c, fees or c.execution.fees, make_run_id(c, underlying, days, versions), [], []) for s, c in jobs]
+    ckpt = Path(checkpoints) if checkpoints else root / SWEEPS_DIR / sweep_id([j.run_id for j in states], underlying,
+                                                                               log_events, write, fees)
+    ckpt.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(ckpt / "sweep.json", {"underlying": underlying, "days": [d.isoformat() for d in days],
+                                            "runs": [j.run_id for j in states], "log_events": log_events,
+                                            "write": write})
+    needs = Needs.of(jobs)
+    n_workers = workers or _default_workers()
+    refs = [s.name if CATALOGUE.get(s.name) is s else s for s, _ in jobs]
+    tasks = [ChunkTask(str(root), str(ckpt), underlying, tuple(days), needs,
+                       tuple(ChunkJob(i, refs[i], states[i].cfg, states[i].fees, states[i].run_id) for i in rng),
+                       log_events, write)
+             for rng in chunked(len(jobs), n_workers, chunk_configs)]
+    _execute(tasks, executor, n_workers, ckpt, len(jobs) * len(days), progress)
+    for i, j in enumerate(states):
+        for day in days:
+            got = read_checkpoint(ckpt, i, day)
+            if got is None:
+                raise RuntimeError(f"sweep {ckpt}: config {i} ({j.run_id}) has no finished checkpoint for {day}")
+            marker, res = got
+            if res is None:
+                continue
+            j.engine_s += marker["engine_s"]
+            j.cells += marker["cells"]
+            j.legs.append(_cast(res.legs, S.TRADE_LEGS))
+            j.events.append(_cast(res.events, S.TRADE_EVENTS))
+    return [_finish(root, j, underlying, days, versions, write) for j in states]
+
+
+def _cast(t: pa.Table, schema: pa.Schema) -> pa.Table:
+    return t if t.schema.equals(schema, check_metadata=True) else t.cast(schema)
+
+
+def _execute(tasks: list[ChunkTask], executor: cf.Executor | None, workers: int, ckpt: Path, total: int,
+             progress) -> list[ChunkReport]:
+    """Run the tasks on the given executor, else on a ProcessPoolExecutor of `workers` (one worker:
+    a thread of this process); progress from the checkpoint count while they run. The chunks'
+    reports are also written to `<ckpt>/last_run.json` (what was computed, what was reused)."""
+    start = count_checkpoints(ckpt)
+    own = executor is None
+    if own:
+        one = workers <= 1 or len(tasks) <= 1
+        executor = cf.ThreadPoolExecutor(1) if one else cf.ProcessPoolExecutor(workers, mp_context=_context())
+    try:
+        futures = [executor.submit(run_chunk, t) for t in tasks]
+        pending = set(futures)
+        while pending:
+            _, pending = cf.wait(pending, timeout=POLL_S, return_when=cf.FIRST_EXCEPTION)
+            failed = next((f for f in futures if f.done() and f.exception() is not None), None)
+            if failed is not None:
+                raise failed.exception()
+            if progress:
+                progress({"files_done": count_checkpoints(ckpt) - start, "files_total": total - start,
+                          "source": f"{len(futures) - len(pending)}/{len(futures)} chunks done"})
+        reports = [f.result() for f in futures]
+    finally:
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+    atomic_write_json(ckpt / "last_run.json", {
+        "computed": sum(len(r.computed) for r in reports), "reused": sum(len(r.reused) for r in reports),
+        "chunks": [{"configs": r.indexes, "pid": r.pid, "computed": r.computed, "reused": r.reused} for r in reports]},
+        fsync=False)
+    return reports
+
+
+def _context():
+    """fork where there is one (workers start in milliseconds with the parent's imports); the parent
+    starts no threads before the pool, so forking is safe."""
+    import multiprocessing as mp
+
+    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")

@@ -1,0 +1,89 @@
+"""Sweep speed on every core: a 100-config sweep (exits.target x exits.stop, 10 x 10) of one
+strategy over the demo days, configs per second with 1 and with 2 worker processes
+(backtest.parallel.run_parallel, each run into a fresh checkpoint directory so nothing is reused),
+and the old single-process `run_many` as the baseline. Target (issue #18): 2 processes >= 1.7x one.
+
+The machine is shared: the load average is printed before and after each timing, and the ratio is
+measured in rounds timed back to back (1 process, then 2), the median reported. Kernels are
+compiled (or loaded from Numba's cache) by a warm-up first; the pool forks after it, so workers
+start warm.
+
+    .venv/bin/python benchmarks/sweep.py [--warehouse ./warehouse] [--strategy micro_ema_flip]   (after `make demo`)
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backtest.config import apply_overrides  # noqa: E402
+from backtest.parallel import run_parallel  # noqa: E402
+from backtest.run import available_days, run_many  # noqa: E402
+from backtest.strategies import get  # noqa: E402
+from backtest.sweep import grid  # noqa: E402
+from warehouse.layout import warehouse_root  # noqa: E402
+
+TARGETS = "exits.target=" + ",".join(f"{1 + 0.25 * k:g}" for k in range(10))
+STOPS = "exits.stop=" + ",".join(f"{0.5 + 0.25 * k:g}" for k in range(10))
+TARGET_SCALING = 1.7
+
+
+def load() -> str:
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--warehouse")
+    ap.add_argument("--strategy", default="micro_ema_flip")
+    ap.add_argument("--underlying", default="NIFTY")
+    ap.add_argument("--rounds", type=int, default=2)
+    a = ap.parse_args()
+    root = warehouse_root(a.warehouse)
+    days = available_days(root, a.underlying, None, None)
+    s = get(a.strategy)
+    jobs = [(s, apply_overrides(copy.deepcopy(s.default()), o)) for o in grid(TARGETS, STOPS)]
+    n = len(jobs) * len(days)
+    print(f"{a.strategy} {a.underlying}: {len(jobs)} configs x {len(days)} days = {n} config-days; "
+          f"{os.cpu_count()} cores; {load()}")
+    run_many(root, jobs[:1], a.underlying, days[:1], write=False)          # JIT warm-up
+    scratch = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
+
+    def parallel(workers: int, k: int):
+        return lambda: run_parallel(root, jobs, a.underlying, days, workers=workers, checkpoints=scratch / f"{workers}-{k}")
+
+    base = timed(lambda: run_many(root, jobs, a.underlying, days, write=False))
+    print(f"baseline run_many (one process, no checkpoints): {base:6.2f} s  {len(jobs) / base:6.2f} configs/s  "
+          f"{n / base:6.2f} config-days/s  ({load()})")
+    ratios = []
+    try:
+        for k in range(a.rounds):
+            one = timed(parallel(1, k))
+            print(f"round {k + 1}: 1 process  {one:6.2f} s  {len(jobs) / one:6.2f} configs/s  ({load()})")
+            two = timed(parallel(2, k))
+            print(f"round {k + 1}: 2 processes {two:6.2f} s  {len(jobs) / two:6.2f} configs/s  ({load()})")
+            ratios.append(one / two)
+            print(f"round {k + 1}: scaling {ratios[-1]:.2f}x")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    med = statistics.median(ratios)
+    print(f"median ratio (scaling) 2 vs 1 process: {med:.2f}x (target >= {TARGET_SCALING}x: "
+          f"{'met' if med >= TARGET_SCALING else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Walk-forward over a sweep's runs: windows, the in-sample choice (ties, NaN), the stitched
+out-of-sample equity, degradation, on trade legs built so that every answer is known by hand."""
+import datetime as dt
+import subprocess
+import sys
+
+import pyarrow as pa
+import pytest
+
+from backtest.reports import walkforward as report
+from backtest.walkforward import best, parse_days, walk_forward, windows
+from warehouse import schema as S
+
+DAYS = [dt.date(2025, 11, 3) + dt.timedelta(days=k) for k in (0, 1, 2, 3, 4, 7)]   # Mon..Fri, Mon
+NET = {"A": [100, 100, -50, 0, 30, 10],      # one leg a day each, Rs 10 fees
+       "B": [50, 200, 20, 40, -10, 5],
+       "C": [0, 0, 500, -100, 0, 60]}
+
+
+def legs(name: str) -> pa.Table:
+    rows = [{"run_id": name, "trade_id": f"{name}-{d:%Y%m%d}-00000", "leg": 0, "date": d, "net_pnl": float(x),
+             "gross_pnl": float(x + 10), "fees": 10.0, "hold_s": 60, "qty": 75, "exit_reason": "target",
+             "mfe": 1.0, "mae": 0.5} for d, x in zip(DAYS, NET[name])]
+    return pa.Table.from_pylist(rows, schema=S.TRADE_LEGS)
+
+
+def test_windows_roll_or_anchor_by_the_test_length_and_only_whole_ones_are_made():
+    w = windows(DAYS, 2, 1)
+    assert [(x.train, x.test) for x in w] == [((DAYS[k], DAYS[k + 1]), (DAYS[k + 2],)) for k in range(4)]
+    assert [x.train for x in windows(DAYS, 2, 2, anchored=True)] == [tuple(DAYS[:2]), tuple(DAYS[:4])]
+    assert windows(DAYS, 4, 3) == []
+    assert parse_days("20d") == 20 and parse_days("5") == 5
+    with pytest.raises(ValueError, match="number of trading days"):
+        parse_days("2w")
+
+
+def test_the_best_is_the_highest_or_lowest_nan_last_ties_to_the_first():
+    nan = float("nan")
+    assert best([nan, 1.0, 1.0], "sharpe") == 1
+    assert best([3.0, 1.0, 1.0], "max_drawdown") == 1
+    assert best([nan, nan], "net_pnl") == 0
+
+
+def test_rolling_walk_forward_picks_the_known_in_sample_best_and_stitches_its_out_of_sample_days():
+    wf = walk_forward(["A", "B", "C"], [legs(n) for n in "ABC"], DAYS, train=2, test=1)
+    # in sample: d0-1 A 200 B 250 C 0 -> B; d1-2 A 50 B 220 C 500 -> C; d2-3 A -50 B 60 C 400 -> C;
+    # d3-4 A 30 B 30 C -100 -> A (tie with B: the first in sweep order)
+    assert [w.chosen for w in wf.windows] == [1, 2, 2, 0]
+    assert [w.scores for w in wf.windows][3] == [30.0, 30.0, -100.0]
+    assert [w.out_sample["net_pnl"] for w in wf.windows] == [20.0, -100.0, 0.0, 10.0]
+    assert wf.daily() == [(DAYS[2], 20.0, 20.0), (DAYS[3], -100.0, -80.0), (DAYS[4], 0.0, -80.0),
+                          (DAYS[5], 10.0, -70.0)]
+    assert wf.out_sample["net_pnl"] == -70.0 and wf.out_sample["trades"] == 4
+    assert wf.out_sample["max_drawdown"] == 100.0                     # the peak 20 down to -80
+    assert wf.windows[0].efficiency == pytest.approx(20 / 125)      # OOS net/day over IS net/day
+    text = report.text(wf)
+    assert "-70.00" in text
+    assert "degradation: in-sample net/day 147.50 (mean over windows), out-of-sample -17.50" in text
+
+
+def test_anchored_walk_forward_trains_from_the_first_day():
+    wf = walk_forward(["A", "B", "C"], [legs(n) for n in "ABC"], DAYS, train=2, test=1, anchored=True)
+    # d0-1 B 250; d0-2 C 500 (B 270); d0-3 C 400 (B 310); d0-4 C 400 (B 300)
+    assert [w.chosen for w in wf.windows] == [1, 2, 2, 2]
+    assert [c for _, _, c in wf.daily()] == [20.0, -80.0, -80.0, -20.0]
+
+
+def test_a_lower_is_better_metric_and_an_unknown_one():
+    wf = walk_forward(["A", "B", "C"], [legs(n) for n in "ABC"], DAYS, train=2, test=2, metric="max_drawdown")
+    # d0-1: drawdowns A 0, B 0, C 0 -> A; d2-3: A 50 (-50 then 0), B 0, C 100 -> B
+    assert [w.chosen for w in wf.windows] == [0, 1]
+    with pytest.raises(ValueError, match="--metric 'nett'"):
+        walk_forward(["A"], [legs("A")], DAYS, 2, 1, metric="nett")
+    with pytest.raises(ValueError, match="6 days with data: .* needs at least 7"):
+        walk_forward(["A"], [legs("A")], DAYS, 4, 3)
+
+
+def test_the_command_says_how_many_days_it_needs_and_which_metrics_exist(landed):
+    _, root, _ = landed
+
+    def tl(*args):
+        return subprocess.run([sys.executable, "-m", "orchestration.cli", "--warehouse", str(root), "walkforward",
+                               "--strategy", "micro_ema_flip", "--sweep", "exits.target=1.5,2", *args],
+                              capture_output=True, text=True)
+
+    r = tl("--underlying", "NIFTY", "--train", "1d", "--test", "1d")
+    assert r.returncode == 2 and "NIFTY: 1 trading days with features; --train 1d --test 1d needs at least 2" in r.stderr
+    r = tl("--metric", "nett")
+    assert r.returncode == 2 and "--metric 'nett': one of trades, " in r.stderr
+    r = tl("--train", "2w")
+    assert r.returncode == 2 and "'2w': expected a number of trading days, e.g. 20d" in r.stderr
