@@ -102,3 +102,22 @@ def free_port() -> int:
 
 def worker_count(client) -> int:
     return len(client.nthreads())
+
+
+class cluster_executor:
+    """`with cluster_executor(address, root) as (executor, threads)`: the cluster's Executor and its
+    worker-thread count, or (None, None) when `address` is None (in-process: callers keep their own
+    default). The client is closed on exit."""
+
+    def __init__(self, address: str | None, root: Path):
+        self.address, self.root, self.client = address, root, None
+
+    def __enter__(self) -> tuple[Executor | None, int | None]:
+        if self.address is None:
+            return None, None
+        self.client = connect(self.address, self.root)
+        return executor(self.client), sum(self.client.nthreads().values())
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()

@@ -1,13 +1,15 @@
 """`ticklake materialize --cluster`: the same named-job runs as in-process (orchestration.run), each
 executed by dagster-dask's executor, so every step of a run is a Dask task on the cluster's workers;
 the (date, underlying) partitions' runs are launched side by side, as many at once as the cluster
-has worker threads.
+has worker threads (orchestration.run.build_on_cluster).
 
 Why this shape: dagster-dask 0.29 (Dagster 1.13) offers one thing, an executor that turns the steps
 of one run into Dask futures (`cluster: {existing: {address}}`); we use it with its task keys made
-run-scoped (`_RunScopedDaskExecutor`: its own keys collide between concurrent runs of one job). A run is one partition of an asset
-job, so the partition fan-out is ours: one run per partition, launched from threads here, their
-steps on Dask. The executor needs a reconstructable job (the worker rebuilds it from this module,
+run-scoped (`_RunScopedDaskExecutor`: its own keys collide between concurrent runs of one job). A
+run is one partition of an asset job, so the partition fan-out is ours: one run per partition,
+its steps on Dask, each partition's runs orchestrated by a process of its own (Dagster's run
+orchestration configures the process's logging and deadlocks when two runs start in threads of
+one process). The executor needs a reconstructable job (the worker rebuilds it from this module,
 `dask_job`) and a persistent instance (the warehouse's own, `<root>/.dagster`, on the shared
 filesystem), and it does not retry a step itself (RetryMode.DISABLED): a worker lost mid-step has
 its task rerun on another worker by the Dask scheduler, and the step's partition write is an
@@ -68,56 +70,14 @@ def dask_job(group: str, root: str, landing: str, address: str) -> dg.JobDefinit
     return defs.resolve_job_def(group)
 
 
-def execute_on_dask(address: str, root: Path, landing: Path, instance: dg.DagsterInstance, job: str, keys: list[dg.AssetKey],
-                    partition: str | None, run_config: dict) -> dg.ExecutionResult:
+def execute_on_dask(address: str, root: Path, landing: Path, instance: dg.DagsterInstance, job: str,
+                    keys: list[dg.AssetKey], partition: str | None, run_config: dict, tags: dict) -> dg.ExecutionResult:
     """One named-job run whose steps run on the cluster; raises when a step failed."""
     recon = dg.build_reconstructable_job("orchestration.cluster_runs", "dask_job",
                                          reconstructable_args=(job, str(root), str(landing), address))
-    tags = {}
     if partition is not None:
-        tags = dict(recon.get_definition().get_tags_for_partition_key(partition, keys))
-    from orchestration.run import TAGS
-
-    with dg.execute_job(recon, instance, run_config=run_config, tags={**TAGS, **tags}, asset_selection=keys,
+        tags = {**tags, **recon.get_definition().get_tags_for_partition_key(partition, keys)}
+    with dg.execute_job(recon, instance, run_config=run_config, tags=tags, asset_selection=keys,
                         raise_on_error=True) as result:
         return result
 
-
-def _build_partition(target: tuple[str, Path, Path], chain: list, key: str, force: bool) -> list[tuple[int, int]]:
-    """In an orchestrating process: one partition's steps in order, where stale (all with `force`),
-    each a run whose steps are Dask tasks; returns (index in `chain`, rows) of the steps run."""
-    from orchestration.definitions import build_definitions
-    from orchestration.instance import instance_for
-    from orchestration.resources import WarehouseResource
-    from orchestration.run import Freshness, execute, rows_of
-
-    _address, root, landing = target
-    defs = build_definitions(WarehouseResource(root=str(root), landing_dir=str(landing)))
-    instance = instance_for(root)
-    fresh = Freshness(instance, defs.resolve_asset_graph())
-    out = []
-    for i, step in enumerate(chain):
-        if force or fresh.needs(step, key):
-            result = execute(defs, instance, step.group, step.keys, key, None, target)
-            fresh.built(step, key)
-            out.append((i, rows_of(result)))
-    return out
-
-
-def build_on_cluster(target: tuple[str, Path, Path], slots: int, chain: list, keys: list[str], force: bool):
-    """Every key's chain of steps, `slots` partitions at once. Dagster's run orchestration is not
-    thread-safe (each run configures the process's logging), so each partition is orchestrated by
-    a process of its own (a light one: it waits on its runs' Dask tasks). Yields (step, key, rows)
-    per step run, as partitions finish."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(max(1, min(slots, len(keys))), mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_build_partition, target, chain, key, force): key for key in keys}
-        try:
-            for f in as_completed(futures):
-                for i, rows in f.result():
-                    yield chain[i], futures[f], rows
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise

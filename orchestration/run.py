@@ -99,7 +99,7 @@ def execute(defs: dg.Definitions, instance: dg.DagsterInstance, job: str, keys: 
     if cluster is not None:
         from orchestration.cluster_runs import execute_on_dask
 
-        result = execute_on_dask(*cluster, instance, job, keys, partition, config)
+        result = execute_on_dask(*cluster, instance, job, keys, partition, config, TAGS)
     else:
         result = defs.resolve_job_def(job).execute_in_process(
             instance=instance, partition_key=partition, asset_selection=keys, raise_on_error=True, tags=TAGS,
@@ -162,6 +162,44 @@ def rows_of(result: dg.ExecuteInProcessResult) -> int:
         value = m.materialization.metadata.get("dagster/row_count")
         total += int(value.value) if value is not None else 0
     return total
+
+
+def _build_partition(target: tuple[str, Path, Path], chain: list, key: str, force: bool) -> list[tuple[int, int]]:
+    """In an orchestrating process: one partition's steps in order, where stale (all with `force`),
+    each a run whose steps are Dask tasks; returns (index in `chain`, rows) of the steps run."""
+    from orchestration.definitions import build_definitions
+    from orchestration.instance import instance_for
+    from orchestration.resources import WarehouseResource
+    _address, root, landing = target
+    defs = build_definitions(WarehouseResource(root=str(root), landing_dir=str(landing)))
+    instance = instance_for(root)
+    fresh = Freshness(instance, defs.resolve_asset_graph())
+    out = []
+    for i, step in enumerate(chain):
+        if force or fresh.needs(step, key):
+            result = execute(defs, instance, step.group, step.keys, key, None, target)
+            fresh.built(step, key)
+            out.append((i, rows_of(result)))
+    return out
+
+
+def build_on_cluster(target: tuple[str, Path, Path], slots: int, chain: list, keys: list[str], force: bool):
+    """Every key's chain of steps, `slots` partitions at once. Dagster's run orchestration is not
+    thread-safe (each run configures the process's logging), so each partition is orchestrated by
+    a process of its own (a light one: it waits on its runs' Dask tasks). Yields (step, key, rows)
+    per step run, as partitions finish."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max(1, min(slots, len(keys))), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_build_partition, target, chain, key, force): key for key in keys}
+        try:
+            for f in as_completed(futures):
+                for i, rows in f.result():
+                    yield chain[i], futures[f], rows
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def _check_known(root: Path, requested, known: set) -> None:
@@ -235,8 +273,6 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
         day is usable as soon as it is built; on a cluster, partitions side by side
         (orchestration.cluster_runs). Yields (step, rows) for each step run."""
         if target is not None:
-            from orchestration.cluster_runs import build_on_cluster
-
             for step, key, rows in build_on_cluster(target, slots, chain, keys, force):
                 if fresh is not None:
                     fresh.built(step, key)

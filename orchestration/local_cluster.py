@@ -1,5 +1,7 @@
-"""A real Dask cluster on loopback for tests: `dask scheduler` and `dask worker` processes (each worker
-under its nanny, which restarts it when it is killed), on free ports, torn down after."""
+"""A Dask cluster on this machine, for tests and benchmarks: a `dask scheduler` and `dask worker`
+processes on loopback (each worker under its nanny, which restarts it when it is killed), on a free
+port, each worker one thread (a Dagster step is not thread-safe; a sweep chunk uses one core), torn
+down by `stop`. On real machines start them by hand (README, "Running on a Dask cluster")."""
 from __future__ import annotations
 
 import os
@@ -17,6 +19,7 @@ def _free_port() -> int:
     from orchestration.cluster import free_port
 
     return free_port()
+
 
 
 class LocalDaskCluster:
