@@ -283,7 +283,8 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
                 if force or fresh.needs(step, key):
                     progress({"source": f"{step.group} {key}"})
                     result = execute(defs, instance, step.group, step.keys, key)
-                    fresh.built(step, key)
+                    if fresh is not None:
+                        fresh.built(step, key)
                     yield step, rows_of(result)
 
     ingest_steps = [s for s in steps if s.group == "ingest"]

@@ -63,39 +63,39 @@ def _kill_a_worker_running(cluster, client, prefix: str, killed: list, stop: thr
 
 
 def test_materialize_on_the_cluster_writes_what_in_process_writes_even_when_a_worker_is_killed(
-        dask_cluster, landed, tmp_path, monkeypatch):
-    """gaps/features of every partition as Dagster runs whose steps are Dask tasks; the features
+        dask_cluster, landed, tmp_path):
+    """`ticklake materialize` with $TICKLAKE_DASK_SCHEDULER: ingest/gaps/features of every partition as Dagster runs whose steps are Dask tasks; the features
     step's worker is SIGKILLed mid-step: the scheduler reruns the task on the other worker, every
     partition is written once (one materialisation per asset and partition, no temp files) and the
     files hold what the in-process run (the `landed` fixture) wrote."""
     import dagster as dg
 
     from orchestration.instance import instance_for
-    from orchestration.run import materialize_groups
 
     landing, reference, _ = landed
     root = tmp_path / "wh"
-    monkeypatch.setenv("TICKLAKE_LANDING", str(landing))
     killed, stop = [], threading.Event()
     with dask_cluster.client() as client:
         killer = threading.Thread(target=_kill_a_worker_running,
                                   args=(dask_cluster, client, "features.", killed, stop), daemon=True)
         killer.start()
         try:
-            summary = materialize_groups(root, groups=["ingest", "gaps", "features"], quiet=True,
-                                         cluster=dask_cluster.address)
+            done = cli(root, "materialize", "--group", "ingest", "--group", "gaps", "--group", "features",
+                       env={**os.environ, "TICKLAKE_LANDING": str(landing), C.ENV: dask_cluster.address})
         finally:
             stop.set()
             killer.join()
+    assert done.returncode == 0, done.stderr
     assert len(killed) == 1, "no features step was seen running on a worker"
-    assert "gaps: 2 partitions" in summary and "features: 2 partitions" in summary
+    assert "gaps: 2 partitions" in done.stdout and "features: 2 partitions" in done.stdout
     got, want = warehouse_digests(root), warehouse_digests(reference)
     built = {p for p in got if p.split("/")[0] in ("ticks", "grid", "gaps", "coverage", "features", "quarantine")}
     assert built == {p for p in want if p.split("/")[0] in ("ticks", "grid", "gaps", "coverage", "features",
                                                               "quarantine")}
     assert len([p for p in built if p.startswith("features/")]) == 4        # options, spot x 2 underlyings
     assert {p: got[p] for p in built} == {p: want[p] for p in built}
-    assert not [p for p in root.rglob(".*") if p.is_file() and ".dagster" not in p.parts]   # no temp files
+    assert not [p for p in built if "/." in p]
+    assert not [p for t in ("ticks", "grid", "gaps", "features") for p in (root / t).rglob(".*")]   # no temp files
     instance = instance_for(root)
     for key in ("options_features", "spot_features", "options_grid", "gaps"):
         records = instance.fetch_materializations(dg.AssetKey(key), limit=100).records

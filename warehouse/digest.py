@@ -1,7 +1,8 @@
 """A digest of what a warehouse holds, for comparing two runs that should have written the same thing
 (in-process vs on a cluster, before vs after a change).
 
-Every Parquet file's data (schema, columns, values, row order) as Arrow IPC bytes, and its manifest.
+Every Parquet file's data (schema, columns, values, row order) as Arrow IPC bytes, its manifest and
+its side tables.
 Left out, because they name the run rather than the data: run ids (each Dagster or ingest run has
 its own: in the manifest embedded in every file's footer, and the ledger's `run_id` column) and the
 ledger's wall-clock `started_at`/`finished_at`. Nothing else is normalised: a value, a column, a row
@@ -30,15 +31,24 @@ def _without_runs(value):
     return value
 
 
-def file_digest(path: Path) -> str:
-    """sha256 of one Parquet file's data (run columns dropped) and its embedded manifest (run ids dropped)."""
-    table = pq.read_table(path)
-    manifest = json.loads((table.schema.metadata or {}).get(MANIFEST_KEY, b"{}"))
+def _table_digest(table: pa.Table) -> str:
     table = table.drop_columns([c for c in RUN_COLUMNS if c in table.column_names]).replace_schema_metadata(None)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as w:
         w.write_table(table)
-    h = hashlib.sha256(sink.getvalue().to_pybytes())
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of one Parquet file's data (run columns dropped), its embedded manifest (run ids
+    dropped) and its side tables (by content: their file names are unique per write)."""
+    table = pq.read_table(path)
+    manifest = json.loads((table.schema.metadata or {}).get(MANIFEST_KEY, b"{}"))
+    side = (manifest.get("extra") or {}).get("side") or {}
+    for name, file in side.items():
+        with pa.OSFile(str(path.parent / file)) as src:
+            side[name] = _table_digest(pa.ipc.open_file(src).read_all())
+    h = hashlib.sha256(_table_digest(table).encode())
     h.update(json.dumps(_without_runs(manifest), sort_keys=True).encode())
     return h.hexdigest()
 
