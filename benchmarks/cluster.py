@@ -5,7 +5,8 @@ the workers of a local cluster (a real `dask scheduler` and `dask worker` proces
 Two ratios, each measured in rounds timed back to back, the median reported:
 - scaling: the sweep on a 1-worker cluster / on a 2-worker cluster (target >= 1.6x on 2 cores);
 - overhead: the sweep on a 1-worker cluster / the same sweep in this process on one core
-  (run_parallel with workers=1; target <= 1.2x).
+  (run_parallel with workers=1, Arrow and Numba limited to one thread as in a Dask worker, whose
+  nanny sets OMP_NUM_THREADS=1; target <= 1.2x).
 
 The machine is shared: the load average is printed with each timing. Every worker compiles (or
 loads from Numba's cache) the kernels in a warm-up sweep first; every timed run writes fresh
@@ -76,6 +77,14 @@ def main() -> None:
         return lambda: run_parallel(root, configs, a.underlying, days, executor=executor, workers=workers,
                                     checkpoints=scratch / f"{workers}-{on_cluster}-{next(runs)}")
 
+    # a Dask worker process runs with OMP_NUM_THREADS=1 (distributed's nanny sets it), so Arrow decodes
+    # Parquet on one thread there; the in-process baseline gets the same limit, or "one core" would
+    # be two cores of Parquet decoding against one
+    import numba
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
+    numba.set_num_threads(1)
     try:
         for w in (1, 2):                                  # every worker loads the kernels once
             sweep(w, True, jobs[:2 * w])()

@@ -97,7 +97,7 @@ def test_materialize_on_the_cluster_writes_what_in_process_writes_even_when_a_wo
     assert not [p for p in built if "/." in p]
     assert not [p for t in ("ticks", "grid", "gaps", "features") for p in (root / t).rglob(".*")]   # no temp files
     instance = instance_for(root)
-    for key in ("options_features", "spot_features", "options_grid", "gaps"):
+    for key in ("features_options", "features_spot", "options_grid", "spot_grid", "feed_gaps"):
         records = instance.fetch_materializations(dg.AssetKey(key), limit=100).records
         parts = [r.partition_key for r in records]
         assert sorted(parts) == ["2025-11-03|BANKNIFTY", "2025-11-03|NIFTY"], (key, parts)
