@@ -38,18 +38,19 @@ class _RunScopedDaskExecutor:
             def execute(self, plan_context, execution_plan):
                 run_id = plan_context.dagster_run.run_id
                 with dask.distributed.Client(self.cluster_configuration["address"]) as client:
-                    futures: dict[str, object] = {}
+                    # level by level, each step's future released once its events are read: a
+                    # finished step's result held on a worker that dies later would be recomputed by
+                    # Dask, i.e. the step run (and its partition materialised) a second time
                     for level in execution_plan.get_steps_to_execute_by_level():
-                        for step in level:
-                            deps = [futures[k] for i in step.step_inputs for k in i.dependency_keys]
-                            futures[step.key] = client.submit(
-                                query_on_dask_worker, deps, plan_context.reconstructable_job,
-                                plan_context.dagster_run, plan_context.run_config, [step.key],
-                                plan_context.instance.get_ref(), execution_plan.known_state,
-                                key=f"{plan_context.job_name}.{step.key}.{run_id}",
-                                resources=get_dask_resource_requirements(step.tags))
-                    for _future, events in dask.distributed.as_completed(list(futures.values()), with_results=True):
-                        yield from events
+                        futures = [client.submit(
+                            query_on_dask_worker, [], plan_context.reconstructable_job,
+                            plan_context.dagster_run, plan_context.run_config, [step.key],
+                            plan_context.instance.get_ref(), execution_plan.known_state,
+                            key=f"{plan_context.job_name}.{step.key}.{run_id}",
+                            resources=get_dask_resource_requirements(step.tags)) for step in level]
+                        for future, events in dask.distributed.as_completed(futures, with_results=True):
+                            future.release()
+                            yield from events
 
         @executor_decorator(name="dask", requirements=dg.multiple_process_executor_requirements())
         def run_scoped_dask(_init_context):
