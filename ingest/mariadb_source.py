@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -143,10 +143,45 @@ class _TableRead:
 READERS = 2   # tables read at once, each on its own connection: the server sends while we decode and stage
 
 
+def stage_table(engine, url: str, pending: Path, stage_id: str, seq_base: int, k: int, t: SourceTable,
+                state: dict, order: list, progress=None) -> tuple[list, int, dict]:
+    """One table into its own stage (id and row order fixed by its place `k` in the sorted list,
+    whichever thread or machine runs it): (keys committed, rows read, the table's new state). The
+    caller saves the state once this returns: only after the stage is committed."""
+    source = f"mariadb:{masked(url)}:{t.name}>{_mark_text(state.get('mark'))}"
+    st = staging.Stager(pending, stage_id, source, order=[*order, k])
+    try:
+        read = _TableRead(engine, t, state, st.identity)
+        # rows are received and decoded a batch ahead in a thread while this one is normalised
+        n = stage_batches(read_ahead(read.batches()), st, seq_base + (k << 28), progress)
+        retract.stage(st, read.retractions())
+        committed = st.close()
+    except BaseException:
+        st.abort()
+        raise
+    return committed, n, read.state()
+
+
+def stage_table_task(url: str, root: str, stage_id: str, seq_base: int, k: int, t: SourceTable, state: dict,
+                     order: list) -> tuple[list, int, dict]:
+    """`stage_table` as a cluster task: its own connection; a stage id of its own per attempt (a
+    task rerun after its worker died must not write into the dead attempt's files, which the run's
+    sweep deletes; the source's identity, and so what is assembled, is the same)."""
+    import uuid
+
+    engine = engine_for(url)
+    try:
+        return stage_table(engine, url, staging.pending_root(Path(root)), f"{stage_id}x{uuid.uuid4().hex[:8]}",
+                           seq_base, k, t, state, order)
+    finally:
+        engine.dispose()
+
+
 def stage_mariadb(url: str, root: Path, pending: Path, stage_id: str, seq_base: int, progress=None,
-                  order: list | None = None):
+                  order: list | None = None, executor=None):
     """Stage every recorder table the URL names, each table its own stage (`order`: the read's place
-    among sources; its tables follow in sorted order)."""
+    among sources; its tables follow in sorted order). `executor` (a Dask cluster's): the tables are
+    staged by its workers, each on its own connection; the table states are saved here."""
     t0 = time.perf_counter()
     order = list(order) if order is not None else [time.time_ns(), 0]
     engine = engine_for(url)
@@ -157,29 +192,31 @@ def stage_mariadb(url: str, root: Path, pending: Path, stage_id: str, seq_base: 
         marks = load_marks(root)
         keys: set = set()
 
-        def stage_table(k: int, t: SourceTable) -> int:
-            """One table into its own stage (id and row order fixed by its place in the sorted list,
-            whichever thread runs it); its state is saved once its rows are committed."""
-            state = marks.get(t.name, {})
-            source = f"mariadb:{masked(url)}:{t.name}>{_mark_text(state.get('mark'))}"
-            st = staging.Stager(pending, f"{stage_id}t{k:05d}", source, order=[*order, k])
-            try:
-                read = _TableRead(engine, t, state, st.identity)
-                # rows are received and decoded a batch ahead in a thread while this one is normalised
-                n = stage_batches(read_ahead(read.batches()), st, seq_base + (k << 28), progress)
-                retract.stage(st, read.retractions())
-                committed = st.close()
-            except BaseException:
-                st.abort()
-                raise
+        def done(t: SourceTable, committed: list, state: dict) -> None:
             with lock:
                 keys.update(committed)
-                marks[t.name] = read.state()
+                marks[t.name] = state
                 save_marks(root, marks)
+
+        def one(k: int, t: SourceTable) -> int:
+            committed, n, state = stage_table(engine, url, pending, f"{stage_id}t{k:05d}", seq_base, k, t,
+                                              marks.get(t.name, {}), order, progress)
+            done(t, committed, state)
             return n
 
-        with ThreadPoolExecutor(READERS) as pool:
-            rows_in = sum(pool.map(stage_table, range(len(tables)), tables))
+        if executor is not None:
+            futures = {executor.submit(stage_table_task, url, str(root), f"{stage_id}t{k:05d}", seq_base, k, t,
+                                       marks.get(t.name, {}), order): t for k, t in enumerate(tables)}
+            rows_in = 0
+            for f in as_completed(futures):
+                committed, n, state = f.result()
+                done(futures[f], committed, state)
+                rows_in += n
+                if progress:
+                    progress({"rows": rows_in})
+        else:
+            with ThreadPoolExecutor(READERS) as pool:
+                rows_in = sum(pool.map(one, range(len(tables)), tables))
     finally:
         engine.dispose()
     skipped = Skipped()

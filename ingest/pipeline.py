@@ -58,14 +58,15 @@ def _is_dump(spec: str) -> bool:
 
 
 def stage_source(spec: str, root: Path, run_id: str, index: int, progress: Progress | None = None,
-                 order: list | None = None, max_statement_bytes: int | None = None) -> StageResult:
+                 order: list | None = None, max_statement_bytes: int | None = None, executor=None) -> StageResult:
     """Parse one source into the pending area and commit it (a worker process with --workers).
-    `order`: its place among sources (a later one wins a second both hold); default: now."""
+    `order`: its place among sources (a later one wins a second both hold); default: now.
+    `executor` (a Dask cluster's): a live database's tables are staged on its workers."""
     stage_id = f"{run_id}-s{index:03d}"
     order = order or [time.time_ns(), index]
     pending = staging.pending_root(root)
     if _is_url(spec):
-        return stage_mariadb(spec, root, pending, stage_id, 0, progress, order)
+        return stage_mariadb(spec, root, pending, stage_id, 0, progress, order, executor)
     path = Path(spec)
     if not path.exists():
         raise FileNotFoundError(f"{spec}: no such source file")
@@ -217,9 +218,34 @@ def _pool(workers: int, queue=None) -> ProcessPoolExecutor:
                                initializer=_worker_init, initargs=(os.getpid(), queue))
 
 
-def _stage_all(todo: list[tuple[int, str]], root: Path, run_id: str, run_order: int, workers: int,
-               agg: RunProgress, max_statement_bytes: int | None) -> tuple[list[StageResult], list[dict]]:
+def _stage_on(executor, todo: list[tuple[int, str]], root: Path, run_id: str, run_order: int, agg: RunProgress,
+              max_statement_bytes: int | None) -> tuple[list[StageResult], list[dict]]:
+    """Every source staged on a cluster: a dump or folder is one task, a live database one task per
+    table (its table states are saved here, as each table's stage is committed)."""
     results, unreadable = [], []
+    files = {executor.submit(stage_source, spec, root, run_id, i, None, [run_order, i], max_statement_bytes): (i, spec)
+             for i, spec in todo if not _is_url(spec)}
+    for i, spec in todo:
+        if _is_url(spec):
+            results.append(stage_source(spec, root, run_id, i, agg.for_source(i), [run_order, i], max_statement_bytes,
+                                        executor))
+            agg.finished(i, results[-1].rows_in)
+    for f in as_completed(files):
+        i, spec = files[f]
+        try:
+            results.append(f.result())
+            agg.finished(i, results[-1].rows_in)
+        except UnreadableSource as exc:
+            unreadable.append({"source": spec, "error": str(exc)})
+    results.sort(key=lambda r: r.stage_id)
+    return results, unreadable
+
+
+def _stage_all(todo: list[tuple[int, str]], root: Path, run_id: str, run_order: int, workers: int,
+               agg: RunProgress, max_statement_bytes: int | None, executor=None) -> tuple[list[StageResult], list[dict]]:
+    results, unreadable = [], []
+    if executor is not None:
+        return _stage_on(executor, todo, root, run_id, run_order, agg, max_statement_bytes)
     if workers > 1 and len(todo) > 1:
         queue = multiprocessing.get_context("fork").Queue()
 
@@ -263,15 +289,22 @@ FINALIZE_THREADS = 2
 
 
 def finalize_all(root: Path, keys: list[staging.PartKey], workers: int = 1,
-                 progress: Progress | None = None) -> list[dict]:
+                 progress: Progress | None = None, executor=None) -> list[dict]:
+    """Assemble every key, each once (`executor`: a cluster's, a task per key; a task rerun after its
+    worker died finds the key's inputs either still pending or consumed with the partition written:
+    ingest.finalize writes in the order a crash at any point recovers from)."""
     parts = []
-    if workers > 1 and len(keys) > 1:
-        with _pool(workers) as pool:
+    if executor is not None or (workers > 1 and len(keys) > 1):
+        pool = executor or _pool(workers)
+        try:
             futures = [pool.submit(finalize_partition, root, k) for k in keys]
             for i, f in enumerate(as_completed(futures)):
                 parts.append(f.result())
                 if progress:
                     progress({"partitions": f"{i + 1}/{len(keys)}"})
+        finally:
+            if executor is None:
+                pool.shutdown()
     else:
         # one process, two threads: sorting (numpy), Arrow kernels and the Parquet writer release the
         # GIL, so one partition is written while the next is assembled
@@ -285,9 +318,10 @@ def finalize_all(root: Path, keys: list[staging.PartKey], workers: int = 1,
 
 def run_ingest(specs: list[str], root: Path, workers: int = 1, run_id: str | None = None,
                progress: Progress | None = None, reingest: bool = False,
-               max_statement_bytes: int | None = None) -> IngestReport:
+               max_statement_bytes: int | None = None, executor=None) -> IngestReport:
     """Ingest sources into the warehouse: the whole run, as `ticklake ingest` does it.
-    `reingest`: read dumps again even when the warehouse holds their content."""
+    `reingest`: read dumps again even when the warehouse holds their content. `executor` (a Dask
+    cluster's, orchestration.cluster): the stages and assemblies run on its workers."""
     run_id = run_id or new_run_id()
     t0 = time.perf_counter()
     for spec in specs:                       # a typo must not leave half a run behind
@@ -299,11 +333,11 @@ def run_ingest(specs: list[str], root: Path, workers: int = 1, run_id: str | Non
     run_order = time.time_ns()
     todo, skipped = plan_sources(specs, root, run_order, reingest)
     agg = RunProgress(progress, todo)
-    results, unreadable = _stage_all(todo, root, run_id, run_order, workers, agg, max_statement_bytes)
+    results, unreadable = _stage_all(todo, root, run_id, run_order, workers, agg, max_statement_bytes, executor)
     _register(root, results)
     crash_point("run-staged")
     keys = staging.pending_keys(pending)  # includes keys a killed earlier run committed
-    runs = finalize_all(root, keys, workers, progress) + [r for res in results for r in res.extra.get("runs", [])]
+    runs = finalize_all(root, keys, workers, progress, executor) + [r for res in results for r in res.extra.get("runs", [])]
     staging.sweep(pending)
     write_catalog(root)
     partial = [{"source": r.source, **r.extra["partial"]} for r in results if r.extra.get("partial")]

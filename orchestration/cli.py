@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from orchestration import store_cli, strategies_cli, walkforward_cli
+from orchestration.cluster import CLUSTER, cluster_executor, scheduler_address
 from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
 
@@ -144,8 +145,10 @@ def generate_cmd(s: Settings, out, start, days, underlyings, strikes, seed, form
 @click.option("--reingest", is_flag=True, help="read dumps again even when the warehouse holds their content")
 @click.option("--max-statement-mb", type=click.IntRange(min=1), default=64, show_default=True,
               help="longest unfinished piece of a dump statement held in memory; longer ones are quarantined")
+@CLUSTER
 @click.pass_context
-def ingest_cmd(ctx: click.Context, s: Settings, sources, workers, password_file, reingest, max_statement_mb) -> None:
+def ingest_cmd(ctx: click.Context, s: Settings, sources, workers, password_file, reingest, max_statement_mb,
+               cluster) -> None:
     from ingest.mariadb import PASSWORD_FILE_ENV
     from ingest.pipeline import run_ingest
     from ingest.skipped import summary_lines
@@ -155,8 +158,9 @@ def ingest_cmd(ctx: click.Context, s: Settings, sources, workers, password_file,
         os.environ[PASSWORD_FILE_ENV] = str(Path(password_file).resolve())
 
     progress = Progress("ingest", quiet=s.quiet)
-    report = run_ingest(list(sources), s.root, workers=workers, progress=progress, reingest=reingest,
-                        max_statement_bytes=max_statement_mb << 20)
+    with cluster_executor(scheduler_address(cluster), s.root) as (executor, _):
+        report = run_ingest(list(sources), s.root, workers=workers, progress=progress, reingest=reingest,
+                            max_statement_bytes=max_statement_mb << 20, executor=executor)
     _register_ingest(s.root, report.runs)
     t = report.totals()
     progress.rows = t["source_rows"]
@@ -204,11 +208,12 @@ GROUPS = ("ingest", "gaps", "quality", "features", "backtests", "audits")   # fo
               help="one partition, e.g. '2025-11-03|NIFTY' (quote it: | is a shell pipe; repeatable)")
 @click.option("--all", "rebuild", is_flag=True,
               help="rebuild every partition (default: only where an asset is missing or older than its inputs)")
-def materialize_cmd(s: Settings, groups, partitions, rebuild) -> None:
+@CLUSTER
+def materialize_cmd(s: Settings, groups, partitions, rebuild, cluster) -> None:
     from orchestration.run import materialize_groups
 
     summary = materialize_groups(s.root, groups=list(groups) or None, partitions=list(partitions) or None,
-                                 quiet=s.quiet, rebuild=rebuild)
+                                 quiet=s.quiet, rebuild=rebuild, cluster=scheduler_address(cluster))
     if not s.quiet:
         click.echo(summary)
 
@@ -256,8 +261,9 @@ def ui_cmd(s: Settings, port) -> None:
 @click.option("--stress-jumps", type=click.IntRange(min=1), metavar="N",
               help="also replay with N seeded 0.6 %% index jumps a day and print its P&L beside the plain run")
 @click.option("--stress-seed", type=int, default=0, show_default=True)
+@CLUSTER
 def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying, start, end, no_events, sweeps,
-                 write, workers, broker, queue_model, stress_jumps, stress_seed) -> None:
+                 write, workers, broker, queue_model, stress_jumps, stress_seed, cluster) -> None:
     from backtest.config import load_config
     from backtest.models import describe_execution
     from backtest.run import available_days, run_backtest
@@ -289,8 +295,9 @@ def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying
             continue
         if sweeps:
             progress = Progress(f"sweep {strategy} {u}", quiet=s.quiet, unit="config-days", row_unit=None)
-            results = sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write, workers=workers,
-                            progress=progress)
+            with cluster_executor(scheduler_address(cluster), root) as (executor, threads):
+                results = sweep(root, get(strategy), cfg, list(sweeps), u, days, write=write,
+                                workers=threads or workers, executor=executor, progress=progress)
             progress.done()
             click.echo(f"{u} {days[0]}..{days[-1]} ({len(days)} days), {len(results)} combinations, best net first")
             click.echo(sweep_table(results))

@@ -19,15 +19,17 @@ RESOURCES = {"warehouse": WarehouseResource(), "mariadb": MariaDBResource(), "ga
 LOCATION = "orchestration.definitions"      # the code location name the UI shows (`-m orchestration.definitions`)
 
 
-def build_definitions(warehouse: WarehouseResource | None = None, **resources) -> dg.Definitions:
-    """The definitions, optionally bound to one warehouse (the CLI's `--warehouse`) or other resources."""
+def build_definitions(warehouse: WarehouseResource | None = None, executor: dg.ExecutorDefinition | None = None,
+                      **resources) -> dg.Definitions:
+    """The definitions, optionally bound to one warehouse (the CLI's `--warehouse`), another executor
+    (a Dask cluster's: orchestration.cluster_runs) or other resources."""
     return dg.Definitions(
         assets=ASSETS,
         jobs=list(JOBS.values()),
         sensors=[landing_folder_sensor, pending_partitions_sensor],
         schedules=[nightly_mariadb],
         resources={**RESOURCES, "warehouse": warehouse or RESOURCES["warehouse"], **resources},
-        executor=dg.multiprocess_executor.configured({"max_concurrent": 2}),
+        executor=executor or dg.multiprocess_executor.configured({"max_concurrent": 2}),
     )
 
 

@@ -90,12 +90,20 @@ def _origin(job_name: str):
 
 
 def execute(defs: dg.Definitions, instance: dg.DagsterInstance, job: str, keys: list[dg.AssetKey],
-            partition: str | None = None, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
-    """One named-job run in this process, recorded under the UI's code location; an asset check
-    that fails with ERROR severity fails the command."""
-    result = defs.resolve_job_def(job).execute_in_process(
-        instance=instance, partition_key=partition, asset_selection=keys, raise_on_error=True, tags=TAGS,
-        run_config={**QUIET_LOGS, **(run_config or {})})
+            partition: str | None = None, run_config: dict | None = None,
+            cluster: tuple[str, Path, Path] | None = None) -> dg.ExecutionResult:
+    """One named-job run in this process (or its steps on a Dask cluster: `cluster` = (scheduler
+    address, warehouse root, landing folder)), recorded under the UI's code location; an asset check that fails with
+    ERROR severity fails the command."""
+    config = {**QUIET_LOGS, **(run_config or {})}
+    if cluster is not None:
+        from orchestration.cluster_runs import execute_on_dask
+
+        result = execute_on_dask(*cluster, instance, job, keys, partition, config, TAGS)
+    else:
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=instance, partition_key=partition, asset_selection=keys, raise_on_error=True, tags=TAGS,
+            run_config=config)
     instance.run_storage.replace_job_origin(result.dagster_run, _origin(job))
     failed = [c for c in result.get_asset_check_evaluations()
               if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
@@ -156,6 +164,44 @@ def rows_of(result: dg.ExecuteInProcessResult) -> int:
     return total
 
 
+def _build_partition(target: tuple[str, Path, Path], chain: list, key: str, force: bool) -> list[tuple[int, int]]:
+    """In an orchestrating process: one partition's steps in order, where stale (all with `force`),
+    each a run whose steps are Dask tasks; returns (index in `chain`, rows) of the steps run."""
+    from orchestration.definitions import build_definitions
+    from orchestration.instance import instance_for
+    from orchestration.resources import WarehouseResource
+    _address, root, landing = target
+    defs = build_definitions(WarehouseResource(root=str(root), landing_dir=str(landing)))
+    instance = instance_for(root)
+    fresh = Freshness(instance, defs.resolve_asset_graph())
+    out = []
+    for i, step in enumerate(chain):
+        if force or fresh.needs(step, key):
+            result = execute(defs, instance, step.group, step.keys, key, None, target)
+            fresh.built(step, key)
+            out.append((i, rows_of(result)))
+    return out
+
+
+def build_on_cluster(target: tuple[str, Path, Path], slots: int, chain: list, keys: list[str], force: bool):
+    """Every key's chain of steps, `slots` partitions at once. Dagster's run orchestration is not
+    thread-safe (each run configures the process's logging), so each partition is orchestrated by
+    a process of its own (a light one: it waits on its runs' Dask tasks). Yields (step, key, rows)
+    per step run, as partitions finish."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max(1, min(slots, len(keys))), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_build_partition, target, chain, key, force): key for key in keys}
+        try:
+            for f in as_completed(futures):
+                for i, rows in f.result():
+                    yield chain[i], futures[f], rows
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+
+
 def _check_known(root: Path, requested, known: set) -> None:
     missing = sorted(set(requested) - known)
     if missing:
@@ -172,11 +218,14 @@ def _requested(partitions: list[str] | None):
 
 
 def materialize_groups(root: Path, groups: list[str] | None = None, partitions: list[str] | None = None,
-                       quiet: bool = False, run_config: dict | None = None, rebuild: bool = False) -> str:
+                       quiet: bool = False, run_config: dict | None = None, rebuild: bool = False,
+                       cluster: str | None = None) -> str:
     """Materialise asset groups (default: all) over every ingested partition where an asset is
     missing or older than its inputs (every one with `rebuild`), or over the given
     'YYYY-MM-DD|UNDERLYING' ones; returns a summary. `run_config` goes to the staging of landed
-    sources. Raises NothingToBuild when there are no ingested partitions."""
+    sources. `cluster`: a Dask scheduler address; every run's steps go to its workers and the
+    partitions run side by side (orchestration.cluster_runs). Raises NothingToBuild when there are no
+    ingested partitions."""
     from orchestration.assets.ingest import ledger, new_landing_files, pending_partition_keys
     from orchestration.definitions import build_definitions
     from orchestration.instance import dagster_home, instance_for
@@ -202,12 +251,42 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
     lines: list[str] = []
     done = [0, 0]    # runs, rows
 
+    target = None
+    if cluster:
+        from orchestration.cluster import connect
+
+        with connect(cluster, root) as client:          # every worker checked: imports this code, sees this root
+            slots = sum(client.nthreads().values())
+        target = (cluster, root.resolve(), warehouse.landing.resolve())
+
     def run(step: Step, partition: str | None = None, config: dict | None = None) -> None:
         progress({"source": f"{step.group} {partition or ''}".rstrip()})     # what runs now
-        result = execute(defs, instance, step.group, step.keys, partition, config)
+        result = execute(defs, instance, step.group, step.keys, partition, config, target)
+        counted(rows_of(result))
+
+    def counted(rows: int) -> None:
         done[0] += 1
-        done[1] += rows_of(result)
+        done[1] += rows
         progress({"files_done": done[0], "rows": done[1]})
+
+    def chains(chain: list[Step], keys: list[str], force: bool, fresh: "Freshness | None" = None):
+        """Each key's steps in order, where stale (all with `force`): partition by partition, so a
+        day is usable as soon as it is built; on a cluster, partitions side by side
+        (orchestration.cluster_runs). Yields (step, rows) for each step run."""
+        if target is not None:
+            for step, key, rows in build_on_cluster(target, slots, chain, keys, force):
+                if fresh is not None:
+                    fresh.built(step, key)
+                yield step, rows
+            return
+        for key in keys:
+            for step in chain:
+                if force or fresh.needs(step, key):
+                    progress({"source": f"{step.group} {key}"})
+                    result = execute(defs, instance, step.group, step.keys, key)
+                    if fresh is not None:
+                        fresh.built(step, key)
+                    yield step, rows_of(result)
 
     ingest_steps = [s for s in steps if s.group == "ingest"]
     other = [s for s in steps if s.group != "ingest"]
@@ -225,8 +304,8 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
         _check_known(root, requested, set(stored_partitions(root)) | set(pending))
         keys = [str(key_of(d, u)) for d, u in requested or pending]
         progress({"files_done": done[0], "files_total": done[0] + len(keys)})
-        for key in keys:
-            run(step, key)
+        for _step, rows in chains([step], keys, True):
+            counted(rows)
         lines.append(f"ingest: {len(keys)} partitions")
     stored = mirror_ingest(root, instance=instance)
     # every underlying of every ingested date: a day with ticks of one index and none of the other is a
@@ -247,12 +326,9 @@ def materialize_groups(root: Path, groups: list[str] | None = None, partitions: 
                                           len(part_steps)) for key in keys)
     progress({"files_done": done[0], "files_total": done[0] + estimate + len(after)})
     built = {id(step): 0 for step in part_steps}
-    for key in keys:                         # partition by partition: a day is usable as soon as it is built
-        for step in part_steps:
-            if force or fresh.needs(step, key):
-                run(step, key)
-                fresh.built(step, key)
-                built[id(step)] += 1
+    for step, rows in chains(part_steps, keys, force, fresh):
+        counted(rows)
+        built[id(step)] += 1
     for step in part_steps:
         n = built[id(step)]
         lines.append(f"{step.group}: {n} partitions" + (f", {len(keys) - n} up to date" if n < len(keys) else ""))

@@ -85,3 +85,14 @@ def landed(tmp_path_factory):
             else:
                 os.environ[k] = v
     yield src, root, summary
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory):
+    """A real Dask cluster on loopback: `dask scheduler` and two `dask worker --nthreads 1` processes
+    (each under its nanny, which restarts a killed worker), shared by every cluster test."""
+    from orchestration.local_cluster import LocalDaskCluster
+
+    cluster = LocalDaskCluster(2, tmp_path_factory.mktemp("dask-logs")).start()
+    yield cluster
+    cluster.stop()
