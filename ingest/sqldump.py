@@ -361,11 +361,22 @@ class DumpReader:
         if not data:
             self.final = True
             return False
-        del self.buf[:self.pos]             # O(1): moves the start; no copy of the buffer
+        self._drop_consumed()
         self.buf += data
         self.pos = 0
         self._verified_tail = verified
         return True
+
+    def _drop_consumed(self) -> None:
+        """Forget the consumed bytes before `pos`: in place (O(1), no copy) unless a view of the
+        buffer is still alive somewhere (bytearray then refuses to resize: "Existing exports of
+        data", seen under load); the holder keeps the old buffer then, and reading goes on in a
+        fresh one."""
+        try:
+            del self.buf[:self.pos]
+        except BufferError:
+            self.buf = bytearray(memoryview(self.buf)[self.pos:])
+        self.pos = 0
 
     def _produce(self) -> Iterator[tuple[bytes, bool, bool]]:
         s = self._stream
@@ -610,8 +621,8 @@ class DumpReader:
                 self.pos = nl + 1
                 self.line += 1
                 break
-            del self.buf[:]
-            self.pos = 0
+            self.pos = len(self.buf)
+            self._drop_consumed()
             if not self._refill():
                 break
         self.stmt_line = 0

@@ -269,6 +269,28 @@ def test_reader_positions_survive_chunk_boundaries_anywhere(tmp_path):
     os.remove(gz)
 
 
+def test_a_view_of_the_reader_buffer_held_elsewhere_does_not_stop_the_read(tmp_path):
+    """The reader drops consumed bytes in place; a live view of its buffer (seen once under load as
+    "BufferError: Existing exports of data" in the middle of an ingest) makes it move to a fresh
+    buffer instead: the same rows and positions as a read without the view."""
+    from ingest.sqldump import DumpReader
+
+    dump = tmp_path / "das_nse_mod.sql"
+    dump.write_bytes(b"USE `das_nse`;\n" + b"".join(spot_statement("2025-11-04", k * 50, 50) for k in range(54)))
+
+    def read(hold: bool):
+        reader, views, rows = DumpReader(dump, batch_rows=1000, chunk_bytes=4096), [], []
+        for item in reader:
+            if hold:
+                views.append(memoryview(reader.buf))        # kept alive across the next refills
+            if isinstance(item, DumpBatch):
+                rows += [(int(li), int(t)) for li, t in zip(item.line, item.tuple_index)]
+        return rows
+
+    want = read(False)
+    assert len(want) == 54 * 50 and read(True) == want            # 09:15:00 .. 09:59:59
+
+
 def test_the_dump_parsers_fast_decimals_agree_with_the_reference_decoder():
     """The dump parser's own decimal reader (one pass, no branch on the scale per digit) gives the
     values, rounding (half away from zero on the first extra digit) and refusals of the decoder the

@@ -48,7 +48,7 @@ from backtest.audit.inputs import AuditInput, audit_stored_run_io, config_of, lo
 from backtest.audit.leg_exits import check_leg_exits
 from backtest.audit.money import check_arithmetic, expected_fees
 from backtest.audit.positions import check_positions
-from backtest.audit.queue import check_queue, grid_rows
+from backtest.audit.queue import check_queue, grid_rows, queued_legs
 from backtest.audit.quotes import check_events, check_quotes
 from backtest.audit.series import Market
 from warehouse.schema import AUDIT_FINDINGS
@@ -95,9 +95,10 @@ def events_not_logged(run_id: str, n_legs: int) -> dict:
 
 def _queue(inp: AuditInput, legs: list[dict], events: list[dict]) -> list[dict]:
     """queue_fill over the grid rows of the contracts that rested a limit order."""
-    if (inp.config["execution"].get("queue") or {}).get("model", "full_fill") == "full_fill":
+    queued = queued_legs(legs, events, inp.config)
+    if not queued:
         return []
-    symbols = sorted({e_leg["symbol"] for e_leg in legs})
+    symbols = sorted({r["symbol"] for r, _ in queued})
     grid = inp.grid.filter(pa.compute.is_in(inp.grid["symbol"], pa.array(symbols, pa.string())))
     return check_queue(grid_rows(grid), legs, events, inp.config)
 

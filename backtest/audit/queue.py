@@ -15,6 +15,7 @@ decision) and each second's expected units must equal the logged fill's.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 
@@ -109,13 +110,12 @@ def replay(rows: list[dict], buying: bool, limit: float, units: float, lot: floa
     return out
 
 
-def check_queue(market_rows: dict, legs: list[dict], events: list[dict], config: dict) -> list[dict]:
-    """queue_fill findings of every limit entry leg of a run whose queue model is not full_fill."""
+def queued_legs(legs: list[dict], events: list[dict], config: dict) -> list[tuple[dict, list[dict]]]:
+    """The legs the queue replay checks (limit entries of a run whose queue model is not
+    full_fill), each with its events in time order."""
     execution = config.get("execution", {})
-    model = execution.get("queue", {"model": "full_fill"})
-    if model.get("model", "full_fill") == "full_fill":
+    if execution.get("queue", {"model": "full_fill"}).get("model", "full_fill") == "full_fill":
         return []
-    latency = float(execution.get("latency", {}).get("seconds", 0))
     limit_legs = {leg["name"] for leg in config.get("legs", []) if (leg.get("order") or {}).get("type") == "limit"}
     by_leg = defaultdict(list)
     for e in events:
@@ -125,8 +125,19 @@ def check_queue(market_rows: dict, legs: list[dict], events: list[dict], config:
         evs = sorted(by_leg[(r["trade_id"], r["leg"])], key=lambda e: seconds(e["ts"]))
         queued = any(e["event"] == "fill" and e.get("queue_ahead") is not None and e["queue_ahead"] == e["queue_ahead"]
                      for e in evs)
-        if r["leg_name"] not in limit_legs and not queued:
-            continue
+        if r["leg_name"] in limit_legs or queued:
+            out.append((r, evs))
+    return out
+
+
+def check_queue(market_rows: dict, legs: list[dict], events: list[dict], config: dict) -> list[dict]:
+    """queue_fill findings of every limit entry leg of a run whose queue model is not full_fill;
+    `market_rows` as grid_rows gives them (only the queued legs' contracts are read)."""
+    execution = config.get("execution", {})
+    model = execution.get("queue", {"model": "full_fill"})
+    latency = float(execution.get("latency", {}).get("seconds", 0))
+    out = []
+    for r, evs in queued_legs(legs, events, config):
         orders = [e for e in evs if e["event"] == "order" and e["price"] is not None and e["price"] == e["price"]]
         if not orders:
             continue
@@ -139,23 +150,24 @@ def check_queue(market_rows: dict, legs: list[dict], events: list[dict], config:
         if r.get("exit_signal_ts") is not None:
             end = min(end, seconds(r["exit_signal_ts"]))
         start = seconds(orders[0]["ts"]) + latency
-        rows = [g for g in market_rows.get((r["symbol"], r["date"]), []) if start <= g["ts_s"] <= end]
+        rows, ts = market_rows.get((r["symbol"], r["date"]), ([], []))
+        rows = rows[bisect.bisect_left(ts, start):bisect.bisect_right(ts, end)]
         want = replay(rows, r["side"] > 0, float(orders[0]["price"]), sum(fills.values()) + cancelled,
                       float(r["lot_size"]), model)
-        for ts in sorted(set(fills) | set(want)):
-            if abs(fills.get(ts, 0.0) - want.get(ts, 0.0)) > EPS:
+        for t in sorted(set(fills) | set(want)):
+            if abs(fills.get(t, 0.0) - want.get(t, 0.0)) > EPS:
                 out.append(_finding(r, "queue_fill", "error",
-                                    f"fill of {fills.get(ts, 0.0):g} units at {ts % 86400} s of the day; the queue "
-                                    f"replay ({model.get('model')}) expects {want.get(ts, 0.0):g}"))
+                                    f"fill of {fills.get(t, 0.0):g} units at {t % 86400} s of the day; the queue "
+                                    f"replay ({model.get('model')}) expects {want.get(t, 0.0):g}"))
     return out
 
 
 def grid_rows(grid) -> dict:
-    """(symbol, date) -> the grid rows in time order, each with its wall second `ts_s`."""
+    """(symbol, date) -> (the grid rows in time order, each with its wall second `ts_s`; those seconds)."""
     out = defaultdict(list)
     for g in grid.to_pylist():
         g["ts_s"] = seconds(g["ts"])
         out[(g["symbol"], g["date"])].append(g)
     for rows in out.values():
         rows.sort(key=lambda g: g["ts_s"])
-    return out
+    return {k: (rows, [g["ts_s"] for g in rows]) for k, rows in out.items()}
