@@ -22,8 +22,10 @@ test-deps:
 demo: install   ## the quick demo; make demo DEMO_ARGS=--full for the bigger archive
 	$(BIN)/ticklake demo --out $(DEMO_DIR) $(DEMO_ARGS)
 
+# two worker processes (pytest-xdist), a test file per worker at a time: module fixtures build once
+TEST_WORKERS ?= 2
 test: install test-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

@@ -266,7 +266,12 @@ def read_partition(root: Path, table: str, keys: dict[str, object], columns: lis
     if path is None:
         return None
     fs, where = fs_path(path)
-    return pq.read_table(where, columns=columns, filters=filters, read_dictionary=list(dictionary), filesystem=fs)
+    if fs is not None:      # object store: the pointer names a file no writer ever rewrites
+        return pq.read_table(where, columns=columns, filters=filters, read_dictionary=list(dictionary), filesystem=fs)
+    # local: one open file, one inode. By path, pyarrow opens the file again after its footer, and a
+    # partition replaced (renamed over) in between reads the new bytes with the old footer
+    with pa.OSFile(where) as f:
+        return pq.read_table(f, columns=columns, filters=filters, read_dictionary=list(dictionary))
 
 
 def read_partition_rows(root: Path, table: str, keys: dict[str, object], columns: list[str], column: str,
@@ -282,7 +287,8 @@ def read_partition_rows(root: Path, table: str, keys: dict[str, object], columns
     if path is None:
         return None
     fs, where = fs_path(path)
-    pf = pq.ParquetFile(where, read_dictionary=list(dictionary), filesystem=fs)
+    pf = pq.ParquetFile(where if fs is not None else pa.OSFile(where), read_dictionary=list(dictionary),
+                        filesystem=fs)      # local: one open file (see read_partition)
     at = pf.schema_arrow.get_field_index(column)
     groups = []
     for g in range(pf.metadata.num_row_groups):
