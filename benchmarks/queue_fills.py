@@ -9,7 +9,7 @@ machine is shared and noisy); each round's ratio is printed, then the median (ta
 vs the full-fill rule, everything else at today's defaults (zero-brokerage broker, Rs 0.15/0.30
 slippage crossing the spread).
 
-    .venv/bin/python benchmarks/queue.py [--warehouse ./warehouse] [--rounds 3]   (after `make demo`)
+    .venv/bin/python benchmarks/queue_fills.py [--warehouse ./warehouse] [--rounds 3]   (after `make demo`)
 """
 from __future__ import annotations
 
@@ -20,9 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-# this file's folder first on sys.path would make it the standard library's `queue` for pyarrow:
-# the repository root takes its place
-sys.path[0] = str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tabulate import tabulate  # noqa: E402
 
