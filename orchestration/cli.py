@@ -5,6 +5,7 @@ Exit codes: `ExitCode` (the README's CLI section lists them). `TICKLAKE_DEBUG=1`
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -15,6 +16,7 @@ from pathlib import Path
 import click
 
 from orchestration import store_cli, strategies_cli, walkforward_cli
+from orchestration.backtest_options import ExecutionOptions, catalogue_config_file
 from orchestration.cluster import CLUSTER, cluster_executor, scheduler_address
 from transforms.expiry import UNDERLYINGS
 from warehouse.layout import warehouse_root
@@ -265,7 +267,6 @@ def ui_cmd(s: Settings, port) -> None:
 def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying, start, end, no_events, sweeps,
                  write, workers, broker, queue_model, stress_jumps, stress_seed, cluster) -> None:
     from backtest.config import load_config
-    from backtest.models import describe_execution
     from backtest.run import available_days, run_backtest
     from backtest.strategies import get
     from backtest.sweep import sweep, sweep_table
@@ -277,14 +278,18 @@ def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying
     root = s.root
     if (strategy is None) == (not run_all and family is None) or (run_all and family):
         raise click.UsageError("give one of --strategy, --all or --family")
+    options = ExecutionOptions(broker, queue_model, stress_jumps, stress_seed)
     if strategy is None:
+        if sweeps or write or workers or cluster:
+            raise click.UsageError("--sweep, --write, --workers and --cluster need --strategy")
+        options = dataclasses.replace(options, file_execution=catalogue_config_file(config_path))
         strategies_cli.backtest_catalogue(root, family, [underlying] if underlying else list(UNDERLYINGS), start, end,
-                                          not no_events)
+                                          not no_events, options)
         write_catalog(root)
         return
-    cfg = load_config(strategy, config_path)
-    cfg.execution = cfg.execution.with_overrides({**({"broker": broker} if broker else {}),
-                                                  **({"queue": {"model": queue_model}} if queue_model else {})})
+    if sweeps and stress_jumps:
+        raise click.UsageError("--stress-jumps replays one run: give it without --sweep")
+    cfg = options.apply(load_config(strategy, config_path))
     # every underlying with feature partitions in the range (the one asked for must have some)
     todo = {u: available_days(root, u, start, end) for u in ([underlying] if underlying else UNDERLYINGS)}
     if not any(todo.values()) or (underlying and not todo[underlying]):
@@ -310,14 +315,10 @@ def backtest_cmd(s: Settings, strategy, run_all, family, config_path, underlying
                    f"win {m['win_rate']:.1%}, net {m['net_pnl']:,.2f}, fees {m['fees']:,.2f}, "
                    f"PF {m['profit_factor']:.2f}, max DD {m['max_drawdown']:,.2f}" if m["trades"] else
                    f"{res.run_id} {u}: no trades in {len(days)} days")
-        click.echo(f"  execution: {describe_execution(cfg.execution.to_dict())}")
-        if stress_jumps:
-            from backtest.stress import JUMP_PCT, stress_run
-
-            st = stress_run(root, get(strategy), cfg, u, days, stress_jumps, stress_seed)
-            click.echo(f"  stress ({stress_jumps} jumps of {JUMP_PCT} % a day, seed {stress_seed}): "
-                       f"{st['trades']} trade legs, net {st['net_pnl']:,.2f} (plain {m['net_pnl']:,.2f}), "
-                       f"max DD {st['max_drawdown']:,.2f}")
+        click.echo(f"  {options.execution_line(cfg)}")
+        stress = options.stress_line(root, get(strategy), cfg, u, days, m)
+        if stress:
+            click.echo(f"  {stress}")
     write_catalog(root)
 
 

@@ -72,18 +72,34 @@ def catalogue_jobs(family: str | None) -> list:
     return [(get(n), get(n).default()) for n in names]
 
 
-def backtest_catalogue(root, family: str | None, underlyings: list[str], start, end, log_events: bool) -> None:
-    """Many strategies over a date range, each day read once (backtest.run.run_many); one line each."""
+def backtest_catalogue(root, family: str | None, underlyings: list[str], start, end, log_events: bool,
+                       options=None) -> None:
+    """Many strategies over a date range, each day read once (backtest.run.run_many); one line each.
+    `options` (orchestration.backtest_options.ExecutionOptions): the command's execution options,
+    applied to every strategy as to a single run; the execution line is printed once when every
+    strategy ran with the same models (else under each), the stress line under each."""
     from backtest.run import available_days, run_many
+    from orchestration.backtest_options import ExecutionOptions
 
-    jobs = catalogue_jobs(family)
+    options = options or ExecutionOptions()
+    jobs = [(s, options.apply(cfg)) for s, cfg in catalogue_jobs(family)]
+    lines = {cfg.name: options.execution_line(cfg) for _, cfg in jobs}
+    shared = len(set(lines.values())) == 1
     for u in underlyings:
         days = available_days(root, u, start, end)
         if not days:
             raise RuntimeError(f"no feature partitions for {u} in the range; run `ticklake materialize` first")
         results = run_many(root, jobs, u, days, log_events=log_events)
         click.echo(f"{u} {days[0]}..{days[-1]} ({len(days)} days): {len(results)} strategies, each day read once")
-        for res in results:
+        if shared and lines:
+            click.echo(f"  {next(iter(lines.values()))}")
+        for (strategy, cfg), res in zip(jobs, results):
             m = res.metrics
             click.echo(f"  {res.strategy:28s} {m['trades']:5d} legs  net {m['net_pnl']:12,.2f}  "
+                       f"fees {m['fees']:10,.2f}  "
                        f"engine {res.contract_seconds / max(res.engine_s, 1e-9) / 1e6:8.1f} M contract-s/s")
+            if not shared:
+                click.echo(f"    {lines[cfg.name]}")
+            stress = options.stress_line(root, strategy, cfg, u, days, m)
+            if stress:
+                click.echo(f"    {stress}")

@@ -64,3 +64,74 @@ def test_broker_queue_and_stress_options_of_a_run_are_applied_stored_and_printed
     assert legs > 0 and brokerage >= 40.0          # two orders a round trip at Rs 20 each
     bad = tl(scratch, "backtest", "--strategy", "micro_ema_flip", "--broker", "dhan")
     assert bad.returncode != 0 and "unknown broker 'dhan'" in bad.stderr
+
+
+PER_LEG_RS20 = 47.20     # two executed orders a round trip x Rs 20, plus 18 % GST on that brokerage
+
+
+def test_execution_options_apply_to_every_strategy_of_a_family_run(scratch, capsys):
+    """`backtest --family` takes --broker/--queue/--stress-* as a single run does: the same trades,
+    every leg of every strategy charged exactly Rs 47.20 more under rs20 than under zero, the
+    execution line printed, a stress line under each strategy equal to that strategy's own stress
+    replay; a --config file's execution section applies to all, its other sections are refused."""
+    import re
+
+    from backtest.config import load_config
+    from backtest.run import available_days
+    from backtest.stress import stress_run
+    from backtest.strategies import get
+    from orchestration.cli import main
+
+    names = ["skew_flip_strangle", "retail_gamma_bleed", "momentum_hedge_short", "iron_snap", "post_news_condor",
+             "friday_theta_dunk", "magnet_short", "put_bid_panic", "pin_wick_seller"]
+    base = ["backtest", "--family", "theta_flow", "--underlying", "NIFTY", "--no-events", "--queue", "full_fill",
+            "--warehouse", str(scratch)]
+    printed = {}
+    for broker, extra in (("zero", []), ("rs20", ["--stress-jumps", "2", "--stress-seed", "5"])):
+        assert main([*base, "--broker", broker, *extra]) == 0
+        out = capsys.readouterr().out
+        assert (f"  execution: broker {broker} (Rs {0 if broker == 'zero' else 20}/order); queue full_fill; "
+                f"slippage Rs 0.15 ATM / 0.3 OTM crossing the spread; latency 1 s") in out
+        printed[broker] = {m[0]: (int(m[1]), float(m[2].replace(",", "")), float(m[3].replace(",", "")))
+                           for m in re.findall(r"^  (\w+) +(\d+) legs  net +([-\d,.]+)  fees +([-\d,.]+)", out, re.M)}
+        assert sorted(printed[broker]) == sorted(names)
+    traded = [n for n in names if printed["zero"][n][0]]
+    assert len(traded) >= 2                       # the test means something only when several strategies trade
+    for n in names:
+        (legs0, net0, fees0), (legs20, net20, fees20) = printed["zero"][n], printed["rs20"][n]
+        assert legs20 == legs0
+        assert fees20 - fees0 == pytest.approx(PER_LEG_RS20 * legs0, abs=0.005)
+        assert net0 - net20 == pytest.approx(PER_LEG_RS20 * legs0, abs=0.005)
+    # per stored leg: the same trades, Rs 47.20 apart
+    con = connect(scratch)
+    rows = con.sql("""
+        with runs as (select run_id, strategy, json_extract_string(config, '$.execution.fees.broker') broker
+                      from backtest_runs
+                      where json_extract_string(config, '$.execution.queue.model') = 'full_fill'
+                        and strategy in (select unnest(?)))
+        select z.strategy, count(*), min(r.fees - z.fees), max(r.fees - z.fees),
+               bool_and(r.gross_pnl = z.gross_pnl and r.entry_ts = z.entry_ts and r.qty = z.qty)
+        from (select l.*, runs.strategy from trade_legs l join runs using (run_id) where broker = 'zero') z
+        join (select l.*, runs.strategy from trade_legs l join runs using (run_id) where broker = 'rs20') r
+          on z.strategy = r.strategy and z.date = r.date and z.leg = r.leg
+         and split_part(z.trade_id, '-', -1) = split_part(r.trade_id, '-', -1)
+        group by 1 order by 1""", params=[names]).fetchall()
+    assert [(s, k) for s, k, *_ in rows] == sorted((n, printed["zero"][n][0]) for n in traded)
+    for s, _, lo, hi, same in rows:
+        assert lo == pytest.approx(PER_LEG_RS20, abs=1e-9) and hi == pytest.approx(PER_LEG_RS20, abs=1e-9) and same
+    # the stress line of each strategy is its own replay under the run's execution (rs20, full fill)
+    days = available_days(scratch, "NIFTY", None, None)
+    for n in traded:
+        cfg = load_config(n)
+        cfg.execution = cfg.execution.with_overrides({"broker": "rs20", "queue": {"model": "full_fill"}})
+        st = stress_run(scratch, get(n), cfg, "NIFTY", days, 2, 5)
+        assert (f"stress (2 jumps of 0.6 % a day, seed 5): {st['trades']} trade legs, net {st['net_pnl']:,.2f} "
+                f"(plain {printed['rs20'][n][1]:,.2f})") in out
+    conf = scratch.parent / "exec.toml"
+    conf.write_text('[execution.fees]\nbroker = "rs20"\n')
+    assert main([*base, "--config", str(conf)]) == 0
+    assert "  execution: broker rs20 (Rs 20/order); queue full_fill" in capsys.readouterr().out
+    conf.write_text('[exits]\ntarget = 2\n')
+    assert main([*base, "--config", str(conf)]) == 2
+    assert "only an [execution] section applies to every strategy; it also has exits" in capsys.readouterr().err
+    assert main([*base, "--sweep", "exits.target=1,2"]) == 2
