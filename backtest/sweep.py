@@ -18,6 +18,7 @@ from backtest.parallel import run_parallel
 from backtest.run import RunResult
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
+from backtest.walkforward import WalkForward, capital_rerun, sized_by_capital, walk_forward
 
 
 def _value(text: str):
@@ -66,6 +67,25 @@ def sweep(root, strategy: Strategy, base: StrategyConfig, specs: list[str], unde
     runs = run_parallel(root, jobs, underlying, days, executor=executor, workers=workers, write=write,
                         progress=progress, log_events=write)
     return list(zip((label(o) for o in combos), runs))
+
+
+def walk_forward_sweep(root, strategy: Strategy, base: StrategyConfig, specs: list[str], underlying: str,
+                       days: list[dt.date], train: int, test: int, anchored: bool = False, metric: str = "net_pnl",
+                       workers: int | None = None, executor=None, progress=None) -> WalkForward:
+    """The sweep over every day, then the walk-forward over its runs (backtest.walkforward); configs
+    sized by tracked capital (Kelly) are run again, on the same workers, where a window needs them
+    from another starting capital (their in-sample days from the configured capital, their
+    out-of-sample days from the stitched out-of-sample account starting at `base.risk.capital`)."""
+    runs = sweep(root, strategy, base, specs, underlying, days, workers=workers, executor=executor, progress=progress)
+    jobs = [(strategy, apply_overrides(copy.deepcopy(base), over)) for over in grid(*specs)]
+
+    def run(picked: list, on_days: list[dt.date]) -> list:
+        return [r.legs for r in run_parallel(root, picked, underlying, on_days, executor=executor, workers=workers,
+                                             log_events=False)]
+
+    return walk_forward([name for name, _ in runs], [r.legs for _, r in runs], days, train, test, anchored, metric,
+                        sized=[sized_by_capital(cfg) for _, cfg in jobs], rerun=capital_rerun(jobs, run),
+                        capital=base.risk.capital)
 
 
 def sweep_table(results: list[tuple[str, RunResult]]) -> str:

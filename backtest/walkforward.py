@@ -8,8 +8,15 @@ the last whole test block are named, not traded).
 Every config of the sweep runs once over all the days (backtest.parallel); a window's in-sample and
 out-of-sample results are that run's trade legs on the window's days, summarised by the run's own
 metrics (backtest.simulate.summarize_run). Days are independent in the engine except for the Kelly
-sizing's tracked capital, which therefore carries from the sweep's first day rather than starting
-again at each window (a named limitation; fixed and risk sizing are unaffected).
+sizing's tracked capital (`risk.sizing = "kelly"`: lots from kelly_fraction x capital), so a config
+sized by capital is evaluated as a trader would run it:
+- in sample, from its configured `risk.capital` on the window's first training day: the sweep's run
+  is exact for windows that start on the sweep's first day (the first rolling window, every anchored
+  one); for later windows its training days are run again (`rerun`);
+- out of sample, from the stitched out-of-sample account: the configured capital plus the gross P&L
+  of the out-of-sample trades before this window (gross: the engine's tracked capital moves by gross
+  P&L, in a day and between days, as in a single run); its test days are run again from there.
+Fixed-lot and rupee-risk configs keep the one-sweep shortcut: their days do not depend on capital.
 
 Selection: the highest metric value (the lowest for drawdowns and costs, LOWER_IS_BETTER); NaN
 (e.g. a Sharpe without trades) ranks last; ties go to the first config in sweep order.
@@ -18,13 +25,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from backtest.simulate import summarize_run
+from backtest.strategies.base import StrategyConfig
 from transforms.calendar import session_seconds
 
 LOWER_IS_BETTER = frozenset({"max_drawdown", "max_drawdown_pct", "fees", "fee_share_of_gross", "end_of_data_exits"})
@@ -82,6 +92,7 @@ class WindowResult:
     scores: list[float]          # the metric in sample, every config
     in_sample: dict              # the chosen config's metrics in sample
     out_sample: dict             # ... and out of sample
+    capital: float | None = None  # the out-of-sample account the chosen config was sized from (None: fixed sizing)
 
     @property
     def efficiency(self) -> float:
@@ -115,22 +126,68 @@ class WalkForward:
         return out
 
 
+# (config indexes, days, starting capital or None for each config's own) -> each config's trade legs
+Rerun = Callable[[list[int], tuple[dt.date, ...], "float | None"], list[pa.Table]]
+
+
+def sized_by_capital(cfg: StrategyConfig) -> bool:
+    """Do the config's lots depend on the tracked capital (Kelly sizing)?"""
+    return cfg.risk.sizing == "kelly"
+
+
+def with_capital(cfg: StrategyConfig, capital: float | None) -> StrategyConfig:
+    """A copy of `cfg` whose tracked capital starts at `capital` (None: `cfg` itself)."""
+    if capital is None:
+        return cfg
+    out = copy.deepcopy(cfg)
+    out.risk = replace(out.risk, capital=float(capital))
+    return out
+
+
+def capital_rerun(jobs: list[tuple], run: Callable[[list[tuple], list[dt.date]], list[pa.Table]]) -> Rerun:
+    """A Rerun over the sweep's (strategy, config) `jobs`: `run(jobs, days)` gives each job's legs
+    over `days` (backtest.sweep runs them on the sweep's workers)."""
+    def rerun(indexes: list[int], days: tuple[dt.date, ...], capital: float | None) -> list[pa.Table]:
+        return run([(jobs[i][0], with_capital(jobs[i][1], capital)) for i in indexes], list(days))
+    return rerun
+
+
+def _gross(legs: pa.Table) -> float:
+    return float(pc.sum(legs["gross_pnl"]).as_py() or 0.0) if legs.num_rows else 0.0
+
+
 def walk_forward(labels: list[str], legs: list[pa.Table], days: list[dt.date], train: int, test: int,
-                 anchored: bool = False, metric: str = "net_pnl") -> WalkForward:
-    """Walk forward over the sweep's runs (`legs[i]`: config i's trade legs over `days`)."""
+                 anchored: bool = False, metric: str = "net_pnl", *, sized: list[bool] | None = None,
+                 rerun: Rerun | None = None, capital: float | None = None) -> WalkForward:
+    """Walk forward over the sweep's runs (`legs[i]`: config i's trade legs over `days`, its tracked
+    capital carried from the first day). `sized[i]`: config i is sized by the tracked capital; those
+    are run again by `rerun` where the sweep's run is not what the window needs (module docstring),
+    the out-of-sample account starting at `capital`."""
     wins = windows(days, train, test, anchored)
     if not wins:
         raise ValueError(f"{len(days)} days with data: a walk-forward of --train {train}d --test {test}d needs at "
                          f"least {train + test}")
-    results, stitched = [], []
+    sized = list(sized) if sized is not None else [False] * len(legs)
+    if any(sized) and (rerun is None or capital is None):
+        raise ValueError("walk-forward: configs sized by tracked capital need a rerun and the starting capital")
+    first = min(days)
+    results, stitched, account = [], [], capital
     for w in wins:
-        scored = [window_metrics(x, w.train) for x in legs]
+        train_legs = list(legs)
+        again = [i for i, s in enumerate(sized) if s] if w.train[0] != first else []
+        for i, x in zip(again, rerun(again, w.train, None) if again else []):
+            train_legs[i] = x
+        scored = [window_metrics(x, w.train) for x in train_legs]
         if metric not in scored[0]:
             raise ValueError(f"--metric {metric!r}: one of {', '.join(sorted(scored[0]))}")
         scores = [float(m[metric]) for m in scored]
         k = best(scores, metric)
-        results.append(WindowResult(w, k, scores, scored[k], window_metrics(legs[k], w.test)))
-        stitched.append(on_days(legs[k], w.test))
+        out = on_days(rerun([k], w.test, account)[0] if sized[k] else legs[k], w.test)
+        results.append(WindowResult(w, k, scores, scored[k], window_metrics(out, w.test),
+                                    account if sized[k] else None))
+        stitched.append(out)
+        if account is not None:
+            account += _gross(out)
     test_days = tuple(d for w in wins for d in w.test)
     table = pa.concat_tables(stitched) if stitched else legs[0].schema.empty_table()
     last = wins[-1].test[-1]

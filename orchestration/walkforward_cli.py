@@ -45,8 +45,7 @@ def register(group: click.Group, command, date_option) -> None:
         from backtest.reports import walkforward as report
         from backtest.run import available_days
         from backtest.strategies import get
-        from backtest.sweep import sweep
-        from backtest.walkforward import walk_forward
+        from backtest.sweep import walk_forward_sweep
         from orchestration.progress import Progress
         from warehouse.files import atomic_write
 
@@ -68,10 +67,9 @@ def register(group: click.Group, command, date_option) -> None:
                 raise click.UsageError(f"{u}: {len(days)} trading days with features; --train {train}d --test {test}d needs "
                                        f"at least {train + test}")
             progress = Progress(f"walkforward sweep {strategy} {u}", quiet=s.quiet, unit="config-days", row_unit=None)
-            runs = sweep(s.root, get(strategy), cfg, list(sweeps), u, days, workers=workers, progress=progress)
+            wf = walk_forward_sweep(s.root, get(strategy), cfg, list(sweeps), u, days, train, test, anchored, metric,
+                                    workers=workers, progress=progress)
             progress.done()
-            wf = walk_forward([name for name, _ in runs], [r.legs for _, r in runs], days, train, test, anchored,
-                              metric)
             click.echo(f"{strategy} {u} {days[0]}..{days[-1]} ({len(days)} days)")
             click.echo(report.text(wf))
             path = Path(out) if out else s.root / "reports" / f"walkforward_{strategy}_{u}.html"

@@ -32,6 +32,10 @@ def window_rows(wf: WalkForward) -> tuple[list[str], list[list[str]]]:
                      format_metric(m, w.in_sample[m]), format_metric(m, w.out_sample[m]),
                      f"{w.in_sample['net_pnl'] / len(w.window.train):,.2f}",
                      f"{w.out_sample['net_pnl'] / len(w.window.test):,.2f}", "–" if np.isnan(eff) else f"{eff:.2f}"])
+    if any(w.capital is not None for w in wf.windows):      # Kelly sizing: the account each OOS block started from
+        header.append("OOS capital")
+        for row, w in zip(rows, wf.windows):
+            row.append("–" if w.capital is None else f"{w.capital:,.2f}")
     return header, rows
 
 
