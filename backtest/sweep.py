@@ -18,6 +18,7 @@ from backtest.parallel import run_parallel
 from backtest.run import RunResult
 from backtest.strategies import Strategy
 from backtest.strategies.base import StrategyConfig
+from backtest.sweep_dirs import sweeps_in_use
 from backtest.walkforward import WalkForward, capital_rerun, sized_by_capital, walk_forward
 
 
@@ -64,8 +65,9 @@ def sweep(root, strategy: Strategy, base: StrategyConfig, specs: list[str], unde
     are most of its checkpoints' bytes (the trades are the same either way)."""
     combos = grid(*specs)
     jobs = [(strategy, apply_overrides(copy.deepcopy(base), over)) for over in combos]
-    runs = run_parallel(root, jobs, underlying, days, executor=executor, workers=workers, write=write,
-                        progress=progress, log_events=write)
+    with sweeps_in_use(root):           # `ticklake gc` leaves the checkpoints alone meanwhile
+        runs = run_parallel(root, jobs, underlying, days, executor=executor, workers=workers, write=write,
+                            progress=progress, log_events=write)
     return list(zip((label(o) for o in combos), runs))
 
 
@@ -80,8 +82,9 @@ def walk_forward_sweep(root, strategy: Strategy, base: StrategyConfig, specs: li
     jobs = [(strategy, apply_overrides(copy.deepcopy(base), over)) for over in grid(*specs)]
 
     def run(picked: list, on_days: list[dt.date]) -> list:
-        return [r.legs for r in run_parallel(root, picked, underlying, on_days, executor=executor, workers=workers,
-                                             log_events=False)]
+        with sweeps_in_use(root):
+            return [r.legs for r in run_parallel(root, picked, underlying, on_days, executor=executor,
+                                                 workers=workers, log_events=False)]
 
     return walk_forward([name for name, _ in runs], [r.legs for _, r in runs], days, train, test, anchored, metric,
                         sized=[sized_by_capital(cfg) for _, cfg in jobs], rerun=capital_rerun(jobs, run),

@@ -140,9 +140,16 @@ def test_kelly_sized_configs_start_each_window_from_the_configured_capital_and_t
     import backtest.run
     from backtest.sweep import walk_forward_sweep
 
-    days = _kelly_days()
-    for module in (backtest.run, backtest.parallel):      # hand-made days instead of a warehouse
-        monkeypatch.setattr(module, "load_inputs", lambda root, u, d, needs: (days[d], {}))
+    from backtest.sweep_dirs import sweep_running
+
+    days, locked = _kelly_days(), []
+
+    def load(root, u, d, needs):         # hand-made days instead of a warehouse
+        locked.append(sweep_running(tmp_path))
+        return days[d], {}
+
+    for module in (backtest.run, backtest.parallel):
+        monkeypatch.setattr(module, "load_inputs", load)
     s = _kelly_strategy()
     wf = walk_forward_sweep(tmp_path, s, s.default(), ["risk.sizing=kelly,fixed", "risk.kelly_fraction=0.15,0.3"],
                             "NIFTY", DAYS, train=2, test=1, metric="gross_pnl", workers=1)
@@ -172,3 +179,4 @@ def test_kelly_sized_configs_start_each_window_from_the_configured_capital_and_t
     assert runs == sorted([(4, tuple(iso)), (2, tuple(iso[1:3])), (2, tuple(iso[2:4])), (2, tuple(iso[3:5])),
                            (1, (iso[2],)), (1, (iso[3],)), (1, (iso[5],))])
     assert "OOS capital" in report.text(wf) and "73,750.00" in report.text(wf)
+    assert len(locked) == 6 + 6 + 3 and all(locked)     # each day read by every run held the lock gc respects
