@@ -32,18 +32,16 @@ def max_drawdown(equity: np.ndarray, capital: float) -> tuple[float, float]:
 
 def summarize(net: np.ndarray, gross: np.ndarray, fees: np.ndarray, hold_s: np.ndarray, days: np.ndarray,
               session_s: float, capital: float) -> dict:
-    """Headline metrics; `days` is the daily net P&L over every day of the run."""
+    """Headline metrics of the trade legs (`net` etc. per leg; win rate, expectancy and profit
+    factor are per trade: trade_metrics); `days` is the daily net P&L over every day of the run."""
     n = len(net)
-    wins, losses = net[net > 0], net[net < 0]
     mean, sd = (float(days.mean()), float(days.std(ddof=1))) if len(days) > 1 else (float(days.sum()), float("nan"))
     downside = days[days < 0]
     dsd = float(np.sqrt(np.mean(np.minimum(days, 0.0) ** 2))) if len(days) else float("nan")
     dd_rs, dd_pct = max_drawdown(np.cumsum(days), capital)
     gross_total = float(gross.sum())
     return {
-        "trades": n, "win_rate": _ratio(len(wins), n), "expectancy": float(net.mean()) if n else float("nan"),
-        "profit_factor": _ratio(float(wins.sum()), -float(losses.sum())) if len(losses) else float("inf") if len(wins) else float("nan"),
-        "net_pnl": float(net.sum()), "gross_pnl": gross_total, "fees": float(fees.sum()),
+        "trades": n, "net_pnl": float(net.sum()), "gross_pnl": gross_total, "fees": float(fees.sum()),
         "sharpe": mean / sd * math.sqrt(TRADING_DAYS) if sd and not math.isnan(sd) else float("nan"),
         "sortino": mean / dsd * math.sqrt(TRADING_DAYS) if dsd and len(downside) else float("nan"),
         "max_drawdown": dd_rs, "max_drawdown_pct": dd_pct,
@@ -53,14 +51,20 @@ def summarize(net: np.ndarray, gross: np.ndarray, fees: np.ndarray, hold_s: np.n
 
 
 def trade_metrics(net: np.ndarray, qty: np.ndarray, mfe_rs: np.ndarray, mae_rs: np.ndarray, tick: float) -> dict:
-    """Per-trade metrics (a trade = its legs together: net P&L summed, quantity summed):
+    """Per-trade metrics (a trade = its legs together: net P&L summed, quantity summed; a straddle
+    is one trade): win rate (trades with net P&L > 0), expectancy (mean net P&L a trade), profit
+    factor (net of the winning trades over that of the losing ones; inf without a losing one);
     breakeven: |net| <= 1 tick x the trade's quantity (the legs' quantities added up), counted apart
     from wins and losses; the per-trade Sharpe is mean / sd of the trades' net P&L (not annualised:
     trades are not evenly spaced in time); MFE / MAE in rupees per trade (see summarize_run)."""
     n = len(net)
     even = np.abs(net) <= tick * qty + 1e-9
     sd = float(net.std(ddof=1)) if n > 1 else float("nan")
-    return {"trade_count": n, "trade_wins": int(((net > 0) & ~even).sum()), "trade_losses": int(((net < 0) & ~even).sum()),
+    wins, losses = net[net > 0], net[net < 0]
+    return {"win_rate": _ratio(len(wins), n), "expectancy": float(net.mean()) if n else float("nan"),
+            "profit_factor": _ratio(float(wins.sum()), -float(losses.sum())) if len(losses) else
+            float("inf") if len(wins) else float("nan"),
+            "trade_count": n, "trade_wins": int(((net > 0) & ~even).sum()), "trade_losses": int(((net < 0) & ~even).sum()),
             "trade_breakevens": int(even.sum()),
             "sharpe_per_trade": float(net.mean()) / sd if sd and not math.isnan(sd) else float("nan"),
             "avg_mfe": float(mfe_rs.mean()) if n else float("nan"), "avg_mae": float(mae_rs.mean()) if n else float("nan")}

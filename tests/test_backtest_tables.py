@@ -28,11 +28,11 @@ def test_a_missing_value_without_its_own_note_gets_the_general_one():
 def test_by_metric_runs_are_columns_and_text_renders_markdown():
     t = metrics_table([("a", LOSING), ("b", THIN)], ("win_rate", "fees"), by_metric=True)
     assert t.header == ["metric", "a", "b"]
-    assert t.rows == [["win rate (legs)", "25.0%", "100.0%"], ["fees (Rs)", "434.50", "35.00"]]
-    assert t.text("github").splitlines() == ["| metric          |      a |      b |",
-                                              "|-----------------|--------|--------|",
-                                              "| win rate (legs) |  25.0% | 100.0% |",
-                                              "| fees (Rs)       | 434.50 |  35.00 |"]
+    assert t.rows == [["win rate (trades)", "25.0%", "100.0%"], ["fees (Rs)", "434.50", "35.00"]]
+    assert t.text("github").splitlines() == ["| metric            |      a |      b |",
+                                              "|-------------------|--------|--------|",
+                                              "| win rate (trades) |  25.0% | 100.0% |",
+                                              "| fees (Rs)         | 434.50 |  35.00 |"]
 
 
 def test_extra_columns_follow_the_metrics():

@@ -22,8 +22,10 @@ from tests import golden
 from warehouse.catalog import connect
 
 DATA = Path(__file__).parent / "data" / "golden"
-# table -> columns whose values changed on purpose (the reason is asserted below)
-INTENDED = {"features_spot": {"atm_strike"}, "features_options": {"symbol"}}
+# table -> columns whose values changed on purpose (the reason is asserted below); runs: win rate,
+# expectancy and profit factor count a trade (its legs together) once, not each leg: on this
+# archive only the straddles' expectancy moves
+INTENDED = {"features_spot": {"atm_strike"}, "features_options": {"symbol"}, "runs": {"expectancy"}}
 # strategy -> the config switches (paths into its config) that turn each issue #16 change off, and why
 CHANGES = {
     "ob_imbalance": {
@@ -163,3 +165,21 @@ def test_the_symbol_changed_only_from_the_table_name_to_the_canonical_contract_n
     assert old["columns"]["symbol"] == want["features_options"]["columns"]["symbol"]
     assert con.sql("select count(*) from features_options where symbol != upper(symbol)").fetchall() == [(0,)]
     assert con.sql("select count(*) from options_ticks where source_table != symbol").fetchall()[0][0] > 0
+
+
+def test_win_rate_expectancy_and_profit_factor_of_every_run_are_per_trade(built):
+    multi = 0
+    for root, _ in built.values():
+        rows = connect(root).sql("""
+            with t as (select run_id, trade_id, sum(net_pnl) net, count(*) legs from trade_legs group by 1, 2)
+            select r.win_rate, r.expectancy, r.profit_factor, count(*) filter (where t.net > 0) / count(*),
+                   avg(t.net), sum(t.net) filter (where t.net > 0) / -sum(t.net) filter (where t.net < 0),
+                   max(t.legs)
+            from backtest_runs r join t using (run_id) group by r.run_id, r.win_rate, r.expectancy, r.profit_factor
+            """).fetchall()
+        assert rows
+        for win, exp, pf, want_win, want_exp, want_pf, legs in rows:
+            assert win == pytest.approx(want_win) and exp == pytest.approx(want_exp)
+            assert pf == pytest.approx(want_pf) if want_pf is not None else pf in (float("inf"), 0.0)
+            multi += legs > 1
+    assert multi >= 2          # straddles: trades of two legs

@@ -65,3 +65,22 @@ def test_the_padded_share_counts_trades_with_a_padded_second_between_entry_and_e
     assert padded_trades(tmp_path, LEGS, versions) == 3
     m = summarize_run(LEGS, [DAY], 22_500.0, padded_trades=3)
     assert m["padded_share"] == 0.75
+
+
+def test_win_rate_expectancy_and_profit_factor_count_a_multi_leg_trade_once():
+    """A straddle is one trade: its legs' net P&L summed before it counts as a win or a loss."""
+    legs = pa.Table.from_pylist([
+        leg("s1", 0, 100.0, 75, 1.0, -1.0), leg("s1", 1, -40.0, 75, 1.0, -1.0, "NIFTY25N0625000PE"),   # +60: a win
+        leg("s2", 0, 30.0, 75, 1.0, -1.0), leg("s2", 1, -80.0, 75, 1.0, -1.0, "NIFTY25N0625000PE"),    # -50: a loss
+        leg("x3", 0, 10.0, 75, 1.0, -1.0),                                                          # +10: a win
+    ], schema=S.TRADE_LEGS)
+    m = summarize_run(legs, [DAY], 22_500.0)
+    # per leg it was 3 wins of 5 legs, 4.00 a leg, PF 140 / 120
+    assert m["trades"] == 5 and m["trade_count"] == 3
+    assert m["win_rate"] == 2 / 3
+    assert m["expectancy"] == pytest.approx(20.0 / 3)
+    assert m["profit_factor"] == 70.0 / 50.0
+    only_wins = summarize_run(legs.slice(4), [DAY], 22_500.0)
+    assert (only_wins["win_rate"], only_wins["expectancy"], only_wins["profit_factor"]) == (1.0, 10.0, math.inf)
+    none = summarize_run(S.TRADE_LEGS.empty_table(), [DAY], 22_500.0)
+    assert all(math.isnan(none[k]) for k in ("win_rate", "expectancy", "profit_factor"))

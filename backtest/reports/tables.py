@@ -25,11 +25,11 @@ class Metric:
 
 METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("trades", "trade legs", "legs", "{:,.0f}"),
-    Metric("win_rate", "win rate (legs)", "win", "{:.1%}"),
-    Metric("expectancy", "expectancy / leg (Rs)", "exp/leg", "{:,.2f}"),
+    Metric("win_rate", "win rate (trades)", "win", "{:.1%}"),
+    Metric("expectancy", "expectancy / trade (Rs)", "exp/trade", "{:,.2f}"),
     Metric("profit_factor", "profit factor", "PF", "{:.2f}",
-           "profit factor: net profit of the winning legs over the net loss of the losing ones "
-           "(∞: no losing leg)"),
+           "profit factor: net profit of the winning trades over the net loss of the losing ones, a "
+           "trade being its legs together (∞: no losing trade)"),
     Metric("net_pnl", "net P&L (Rs)", "net", "{:,.2f}"),
     Metric("gross_pnl", "gross P&L (Rs)", "gross", "{:,.2f}"),
     Metric("fees", "fees (Rs)", "fees", "{:,.2f}"),
