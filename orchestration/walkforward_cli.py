@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from orchestration.cluster import CLUSTER, cluster_executor, scheduler_address
 from transforms.expiry import UNDERLYINGS
 
 
@@ -39,8 +40,9 @@ def register(group: click.Group, command, date_option) -> None:
     @click.option("--workers", type=click.IntRange(min=1), help="worker processes (default: the cores)")
     @click.option("--out", type=click.Path(dir_okay=False),
                   help="HTML report (default <warehouse>/reports/walkforward_<strategy>_<underlying>.html)")
+    @CLUSTER
     def walkforward_cmd(s, strategy, sweeps, train, test, anchored, metric, config_path, underlying, start, end,
-                        workers, out) -> None:
+                        workers, out, cluster) -> None:
         from backtest.config import load_config
         from backtest.reports import walkforward as report
         from backtest.run import available_days
@@ -67,8 +69,10 @@ def register(group: click.Group, command, date_option) -> None:
                 raise click.UsageError(f"{u}: {len(days)} trading days with features; --train {train}d --test {test}d needs "
                                        f"at least {train + test}")
             progress = Progress(f"walkforward sweep {strategy} {u}", quiet=s.quiet, unit="config-days", row_unit=None)
-            wf = walk_forward_sweep(s.root, get(strategy), cfg, list(sweeps), u, days, train, test, anchored, metric,
-                                    workers=workers, progress=progress)
+            # the sweep and the Kelly re-runs as (config chunk x days) tasks on the cluster's workers
+            with cluster_executor(scheduler_address(cluster), s.root) as (executor, threads):
+                wf = walk_forward_sweep(s.root, get(strategy), cfg, list(sweeps), u, days, train, test, anchored,
+                                        metric, workers=threads or workers, executor=executor, progress=progress)
             progress.done()
             click.echo(f"{strategy} {u} {days[0]}..{days[-1]} ({len(days)} days)")
             click.echo(report.text(wf))

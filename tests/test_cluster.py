@@ -144,3 +144,39 @@ def test_a_sweep_on_the_cluster_stores_and_ranks_what_the_in_process_sweep_does(
     stored = {name: {p.relative_to(r): p.read_bytes() for t in ("trade_legs", "trade_events")
                      for p in sorted((r / "backtests" / t).rglob("*.parquet"))} for name, r in roots.items()}
     assert stored["local"] and stored["local"] == stored["cluster"]
+
+
+
+@pytest.fixture(scope="module")
+def two_days(tmp_path_factory):
+    """Two NIFTY days (ATM only) with features: the fewest a walk-forward window needs."""
+    from generator.config import GeneratorConfig
+    from generator.driver import generate
+    from orchestration.run import materialize_groups
+
+    src, root = tmp_path_factory.mktemp("wf-src"), tmp_path_factory.mktemp("wf-wh")
+    generate(GeneratorConfig(out=src, days=2, strikes=0, seed=21, underlyings=("NIFTY",), formats=("sqldump",)))
+    old = os.environ.get("TICKLAKE_LANDING")
+    os.environ["TICKLAKE_LANDING"] = str(src / "sqldump")
+    try:
+        materialize_groups(root, groups=["ingest", "gaps", "features"], quiet=True)
+    finally:
+        os.environ.pop("TICKLAKE_LANDING") if old is None else os.environ.update(TICKLAKE_LANDING=old)
+    return root
+
+
+def test_a_walk_forward_on_the_cluster_reports_what_the_in_process_one_does(dask_cluster, two_days, tmp_path):
+    """`ticklake walkforward --cluster`: the sweep's (config chunk x days) tasks and the Kelly-sized
+    configs' re-runs from the out-of-sample account run on the workers; the windows, chosen parameter
+    sets, capital and stitched out-of-sample numbers are the in-process ones."""
+    args = ["walkforward", "--strategy", "micro_ema_flip", "--underlying", "NIFTY", "--sweep", "risk.sizing=kelly",
+            "--sweep", "risk.kelly_fraction=0.1,0.3", "--sweep", "exits.stop=1,2", "--train", "1d", "--test", "1d", "-q"]
+    out = {}
+    for name, extra in (("local", ["--workers", "1"]), ("cluster", ["--cluster", dask_cluster.address])):
+        root = tmp_path / name
+        shutil.copytree(two_days, root, ignore=shutil.ignore_patterns(".dagster", "sweeps"))
+        r = cli(root, *args, *extra)
+        assert r.returncode == 0, r.stderr
+        out[name] = r.stdout.replace(str(root), "<root>")
+    assert out["cluster"] == out["local"]
+    assert "OOS capital" in out["local"] and "2025-11-04..2025-11-04 (1d)" in out["local"]
