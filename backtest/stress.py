@@ -21,9 +21,9 @@ import numpy as np
 
 from backtest.data import FUTURE, DayData
 from backtest.enums import Quote
+from backtest.kernels.fills import MIN_PRICE as TICK
 from transforms.expiry import atm_strike, strike_step
 
-TICK = 0.05
 JUMP_PCT = 0.6
 GREEKS = ("delta", "gamma")
 SHIFTED_FEATURES = ("bid_px0", "ask_px0", "price")

@@ -145,6 +145,26 @@ def test_a_wrong_stt_rate_in_the_fee_code_is_caught(clean, monkeypatch):
     assert trades > 0 and errors == {"fees"}, errors
 
 
+@nb.njit
+def unfloored(px, side, slip):
+    """Broken slippage: a sale of a cheap option pays out a negative price."""
+    return px + side * slip
+
+
+def test_slippage_that_sells_below_the_minimum_price_is_caught(clean, monkeypatch):
+    """Slippage of Rs 500 a unit (every sale of micro_ema_flip's options would be negative): the
+    engine floors each sale at the tick and audits clean; an engine without the floor books sales
+    at minus hundreds of rupees, and the audit says each is below the minimum price."""
+    cfg = apply_overrides(CATALOGUE["micro_ema_flip"].default(), {"execution": {"slippage": {"atm": 500.0, "otm": 500.0}}})
+    trades, errors, _ = audit_errors(*clean, "micro_ema_flip", cfg=cfg)
+    assert trades > 0 and errors == set(), errors
+    monkeypatch.setattr(backtest.simulate, "run_positions", recompiled(
+        position.run_positions, _fill=recompiled(position._fill, slipped=unfloored)))
+    trades, errors, found = audit_errors(*clean, "micro_ema_flip", cfg=cfg)
+    below = [f for f in found if "below the minimum price" in f["detail"]]
+    assert trades > 0 and "price_achievable" in errors and len(below) == trades, errors
+
+
 # --- the position rules ----------------------------------------------------------------------------
 
 QUIET = {"params": {"max_rv_1m": 100.0, "min_atm_iv": 0.0},

@@ -159,3 +159,22 @@ def test_daily_loss_limit_in_rupees_counts_the_days_closed_legs_gross():
     assert len(run(t, Q, B, entries, Exits(stop=1.5), daily_loss_rupees=100)[0]) == 2     # -126 after two
     assert len(run(t, Q, B, entries, Exits(stop=1.5), daily_loss_rupees=130)[0]) == 3     # -189 after three
     assert len(run(t, Q, B, entries, Exits(stop=1.5))[0]) == 6
+
+
+def test_slippage_never_takes_a_sale_below_the_minimum_price():
+    """Rs 0.30 of slippage (the OTM default) on a Rs 0.10 / 0.15 option: a market sale fills at
+    0.10 - 0.30 = -0.20 before the floor, which no exchange pays: it fills at the tick, 0.05. A
+    purchase pays the full slippage (0.15 + 0.30 = 0.45). Long: bought at 0.45 (second 1), sold at
+    the bid 0.05 at second 6 -> max(0.05 - 0.30, 0.05) = 0.05. Short: sold at second 1 for 0.05
+    (floored), bought back at the ask 0.10 + 0.30 = 0.40 at second 6. A sale above the floor keeps its whole slippage
+    (bid 1.00 -> 0.70)."""
+    t, Q, B = path([0.10] * 5 + [0.05] * 5, spread=0.05)
+    Q[:, 0, 7] = 0.30                                        # Quote.slip
+    (long,), _ = run(t, Q, B, {0: 1}, Exits(stop=5.0), signal_exits={5: -1})
+    assert (float(long["entry_px"]), float(long["exit_px"])) == (0.45, 0.05)
+    (short,), _ = run(t, Q, B, {0: -1}, Exits(stop=5.0), signal_exits={5: 1})
+    assert (float(short["entry_px"]), round(float(short["exit_px"]), 10)) == (0.05, 0.4)
+    t, Q, B = path([1.00] * 10, spread=0.05)
+    Q[:, 0, 7] = 0.30
+    (long,), _ = run(t, Q, B, {0: 1}, Exits(stop=5.0), signal_exits={5: -1})
+    assert (round(float(long["entry_px"]), 10), round(float(long["exit_px"]), 10)) == (1.35, 0.7)

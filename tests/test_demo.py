@@ -40,6 +40,8 @@ def test_a_small_demo_runs_end_to_end_and_says_where_everything_is(tmp_path):
     assert len(runnable) >= 54
     assert re.search(rf"^catalogue: {len(runnable)} strategies run over 1 day, each day read once .*leaderboard "
                      rf"{re.escape(where['leaderboard'])}$", out, re.M), out[-3000:]
+    # every quality expectation holds, the trades' own too (slippage once sold options below the tick)
+    assert re.search(r"^quality: \d+ batches validated, 0 failed expectations$", out, re.M), out[-3000:]
     audit = re.search(r"^audit: (\d+) runs, (\d+) trade legs replayed independently, (\d+) error findings$", out, re.M)
     assert audit and int(audit[1]) >= 2 * len(runnable) and audit[3] == "0", out[-3000:]
     board = open(where["leaderboard"]).read()

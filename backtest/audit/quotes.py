@@ -2,7 +2,10 @@
 the fills' seconds), fill_rule and decision_quotes (every event against the book it names)."""
 from __future__ import annotations
 
+from transforms.expiry import UNDERLYINGS, tick_size
+
 EPS = 1e-6
+MIN_PRICE = min(tick_size(u) for u in UNDERLYINGS)    # the exchange's lowest price, from the contract specs
 
 
 def _finding(r: dict, check: str, severity: str, detail: str) -> dict:
@@ -37,6 +40,9 @@ def check_quotes(con, slip: float, config: dict) -> list[dict]:
             tol = slip + (penalty if when == "exit" and r["exit_reason"] == "roll" else 0.0)
             if r[f"{when}_missing"] or r[f"{when}_pad"] or r[f"{when}_ltp"] in (None, 0):
                 out.append(_finding(r, "real_quote", "error", f"{when} at a padded/absent/zero-price second"))
+                continue
+            if px is None or px < MIN_PRICE - EPS:       # slippage never pays a sale below the tick
+                out.append(_finding(r, "price_achievable", "error", f"{when} {px} below the minimum price {MIN_PRICE}"))
                 continue
             if when == "entry" and _resting_limit_fill(r, px, taking):
                 continue

@@ -4,7 +4,7 @@ A snapshot's book is a vector of 4 x L values: bid_px0..L-1, bid_qty0..L-1, ask_
 ask_qty0..L-1, NaN for an empty level; L is 5, or 1 for a book loaded with the touch only (most
 orders fill at the touch, so the deeper levels are read from the grid only when an order walks
 past it: the kernel raises DepthNeeded and the caller loads the 5 levels and runs the day again).
-Prices returned are average fill prices per unit before slippage.
+Prices returned are average fill prices per unit before slippage; `slipped` adds it.
 """
 from __future__ import annotations
 
@@ -13,11 +13,26 @@ import math
 import numba as nb
 import numpy as np
 
+from transforms.expiry import UNDERLYINGS, tick_size
+
 LEVELS = 5
+# the lowest price an option trades at: one tick (NSE's index options, Rs 0.05); a compile-time constant
+MIN_PRICE = min(tick_size(u) for u in UNDERLYINGS)
 
 
 class DepthNeeded(Exception):
     """An order walked past the touch of a touch-only book: load the 5 levels and run again."""
+
+
+@nb.njit(cache=True)
+def slipped(px: float, side: int, slip: float) -> float:
+    """The price of a fill of `side` (+1 buys, -1 sells) at `px` after `slip` rupees of adverse
+    slippage. A sale never goes below the minimum price: slippage makes a price worse, and a sale
+    of a Rs 0.05 option at -0.25 would book proceeds no exchange pays (nor below `px` itself when
+    the book already quotes under the tick)."""
+    out = px + side * slip
+    floor = min(px, MIN_PRICE)
+    return out if out >= floor else floor
 
 
 @nb.njit(cache=True)

@@ -42,7 +42,7 @@ from backtest.enums import (EVENT_DTYPE, LEG_DTYPE, POSITION_DTYPE, Action, AdjF
                             OrderType, Param, PriceRef, QueueKind, Quote, Sizing, Trigger)
 from backtest.kernels.common import arrival, log_event
 from backtest.kernels.exits import initial_levels, price_trigger, trailed_stop
-from backtest.kernels.fills import limit_fill, market_fill, walk_book
+from backtest.kernels.fills import limit_fill, market_fill, slipped, walk_book
 from backtest.kernels.queue import N_QUEUE_STATE, Q_REST, limit_step, note_fill
 
 DAY_S = 86400
@@ -206,7 +206,7 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
                 filled, px = walk_book(book[:, book_row[i, c]], side, tr["qty"], lf[k, LF_PX])
         if filled > 0:
             if crossing:
-                px = px + side * q[Quote.slip]
+                px = slipped(px, side, q[Quote.slip])
             tr["partial"] = filled < tr["qty"]
             lf[k, LF_QUEUE + Q_REST] = tr["qty"] - filled if otype == OrderType.limit else 0.0
             tr["qty"] = filled
@@ -250,7 +250,7 @@ def _fill(k, i, session_over, allow_partial, t_s, Q, book, book_row, LS, P, legs
         want = tr["qty"] - lf[k, LF_XDONE]
         got, px = market_fill(book[:, book_row[i, c]], -side, want, True)
         if got > 0:
-            fill_px = px - side * (q[Quote.slip] + lf[k, LF_PENALTY])
+            fill_px = slipped(px, -side, q[Quote.slip] + lf[k, LF_PENALTY])
             lf[k, LF_XDONE] += got
             lf[k, LF_XCOST] += got * fill_px
             ctr[C_EV] = log_event(ev, ctr[C_EV], log_events, k, i, EventKind.exit_fill, fill_px, lf[k, LF_STOP],
