@@ -274,6 +274,9 @@ def simulate_day(underlying: str, day: dt.date, strikes: int, seed: int, carry: 
                 rows = quote_rows(rng, t, fair, lot, bp, prev, oi0)
                 carry.prev_close[name], carry.oi[name] = int(rows["price"][-1]), int(rows["oi"][-1])
                 snaps.options.append(OptionTable(name, c, lot, take(rows, changed_rows(rows, rng, bp.update_p))))
+    from generator.stocks import stock_tables      # the basket's stocks follow the index (their own random stream)
+
+    snaps.stocks = stock_tables(underlying, day, seed, t, spot, carry)
     return snaps
 
 
