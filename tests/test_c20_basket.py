@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-import generator.stocks
+import generator.market
 from generator.market import CarryState, simulate_day
 from transforms.basket import basket
 
@@ -20,7 +20,7 @@ def test_the_basket_is_three_equal_weight_bank_stocks_for_banknifty_only():
 
 def test_bank_stocks_follow_the_index_from_their_own_random_stream(monkeypatch):
     with_stocks = simulate_day("BANKNIFTY", DAY, 0, 7, CarryState())
-    monkeypatch.setattr(generator.stocks, "stock_tables", lambda *a, **k: [])
+    monkeypatch.setattr(generator.market, "stock_tables", lambda *a, **k: [])
     without = simulate_day("BANKNIFTY", DAY, 0, 7, CarryState())
     for a, b in [(with_stocks.index_rows, without.index_rows)] + \
             [(x.rows, y.rows) for x, y in zip(with_stocks.futures + with_stocks.options, without.futures + without.options)]:
