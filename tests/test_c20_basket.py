@@ -3,8 +3,10 @@ generator's bank stocks (their own random stream: the index, futures and option 
 the basket features of features_spot against a plain-Python recomputation, and the strategy's entry
 and every exit on hand-made seconds at exact prices."""
 import datetime as dt
+import math
 
 import numpy as np
+import pyarrow as pa
 
 import generator.market
 from generator.market import CarryState, simulate_day
@@ -37,3 +39,109 @@ def test_bank_stocks_follow_the_index_from_their_own_random_stream(monkeypatch):
         corr = np.corrcoef(np.diff(np.log(px)), np.diff(np.log([spot[x] for x in t])))[0, 1]
         assert 0.4 < corr < 0.99, (s.table, corr)
     assert simulate_day("NIFTY", DAY, 0, 7, CarryState()).stocks == []
+
+
+# ---- the basket features of features_spot -------------------------------------------------------------
+S = 2800                                                        # 09:15:00 .. 10:01:39
+OPEN = int((dt.datetime.combine(DAY, dt.time(9, 15)) - dt.datetime(1970, 1, 1)).total_seconds())
+
+
+def _ts(wall):
+    from warehouse.clock import IST_OFFSET_S, IST_TS
+
+    return pa.array((np.asarray(wall, np.int64) - IST_OFFSET_S) * 1_000_000, pa.int64()).cast(IST_TS)
+
+
+def _market():
+    """The index every second; three stocks quoted at irregular seconds (SBIN from 09:16:40 only, a
+    quote without a price), each following the index loosely."""
+    rng = np.random.default_rng(20)
+    t = OPEN + np.arange(S)
+    spot = np.round(54_000 * np.exp(np.cumsum(rng.normal(0, 8e-5, S))), 2)
+    stocks = {}
+    for k, (sym, px0) in enumerate((("HDFCBANK", 990.0), ("ICICIBANK", 1370.0), ("SBIN", 940.0))):
+        stamps = OPEN + np.cumsum(rng.integers(1, 4, S // 2)) - 1 + (100 if sym == "SBIN" else 0)
+        stamps = stamps[stamps < OPEN + S + 50]                 # some quotes after the grid's end
+        walk = np.log(spot[np.minimum(stamps - OPEN, S - 1)] / spot[0]) + np.cumsum(rng.normal(0, 1e-4, len(stamps)))
+        price = np.round(px0 * np.exp(walk) / 0.05) * 0.05
+        price[7] = np.nan                                       # a row without a price: the last one lasts
+        stocks[sym] = (stamps, price)
+    return t, spot, stocks
+
+
+def _features(underlying, t, spot, stocks):
+    from features.chain import build_spot_features
+
+    grid = pa.table({"underlying": pa.array([underlying] * S), "ts": _ts(t), "date": pa.array([DAY] * S, pa.date32()),
+                     "price": spot, "is_pad": pa.array(np.zeros(S, bool))})
+    tables = {s: pa.table({"ts": _ts(st), "price": pa.array(p, mask=np.isnan(p))}) for s, (st, p) in stocks.items()}
+    return build_spot_features(underlying, DAY, grid, None, None, tables)
+
+
+def _plain(t, spot, stocks):
+    """The three columns in plain Python: each stock's last price stamped <= t; 15-min and 60-s log
+    returns; the slope over the last 1800 seconds' pairs (all of them present), two-pass."""
+    def last(stamps, price, s):
+        best = None
+        for a, p in zip(stamps, price):
+            if a <= s and not math.isnan(p):
+                best = p
+        return best
+
+    logs = {k: [math.log(p) if (p := last(*v, s)) is not None else math.nan for s in t] for k, v in stocks.items()}
+    ls = [math.log(x) for x in spot]
+
+    def basket(i, lag):
+        if i - lag < 0:
+            return math.nan
+        return sum((logs[k][i] - logs[k][i - lag]) / 3 for k in logs)
+
+    x = [basket(i, 60) for i in range(S)]
+    y = [ls[i] - ls[i - 60] if i >= 60 else math.nan for i in range(S)]
+    ret, beta, div = [], [], []
+    for i in range(S):
+        b = basket(i, 900) * 100
+        pairs = [(x[j], y[j]) for j in range(max(0, i - 1799), i + 1) if not (math.isnan(x[j]) or math.isnan(y[j]))]
+        if len(pairs) < 1800:
+            bt = math.nan
+        else:
+            mx, my = sum(p[0] for p in pairs) / len(pairs), sum(p[1] for p in pairs) / len(pairs)
+            bt = sum((a - mx) * (c - my) for a, c in pairs) / sum((a - mx) ** 2 for a, _ in pairs)
+        ret.append(b)
+        beta.append(bt)
+        div.append((ls[i] - ls[i - 900]) * 100 - bt * b if i >= 900 else math.nan)
+    return {"basket_ret_15m": ret, "basket_beta": beta, "basket_div_15m": div}
+
+
+def test_basket_return_beta_and_divergence_match_a_plain_python_recomputation():
+    t, spot, stocks = _market()
+    got = _features("BANKNIFTY", t, spot, stocks)
+    want = _plain(t, spot, stocks)
+    first_sbin = int(stocks["SBIN"][0][0] - OPEN)
+    for name, w in want.items():
+        g = np.array([np.nan if v is None else v for v in got[name].to_pylist()])
+        w = np.array(w)
+        assert np.array_equal(np.isnan(g), np.isnan(w)), name
+        assert np.nanmax(np.abs(g - w)) <= 1e-12, (name, np.nanmax(np.abs(g - w)))
+    ret = np.array(want["basket_ret_15m"])
+    assert np.isnan(ret[:first_sbin + 900]).all() and not np.isnan(ret[first_sbin + 900:]).any()
+    beta = np.array(want["basket_beta"])
+    assert np.isnan(beta[:first_sbin + 60 + 1799]).all() and 0.3 < np.nanmedian(beta) < 1.5
+    # no look-ahead: a quote stamped after t changes nothing at t
+    late = {**stocks, "HDFCBANK": (stocks["HDFCBANK"][0], stocks["HDFCBANK"][1].copy())}
+    k = int(np.searchsorted(late["HDFCBANK"][0], OPEN + 2500))
+    late["HDFCBANK"][1][k] *= 1.01
+    moved = _features("BANKNIFTY", t, spot, late)
+    at = int(late["HDFCBANK"][0][k] - OPEN)
+    for name in want:
+        a, b = (np.array([np.nan if v is None else v for v in x[name].to_pylist()]) for x in (got, moved))
+        assert np.array_equal(a[:at], b[:at], equal_nan=True) and not np.array_equal(a[at:], b[at:], equal_nan=True)
+
+
+def test_the_basket_columns_are_null_on_nifty_days_and_without_a_stock():
+    t, spot, stocks = _market()
+    nifty = _features("NIFTY", t, spot, stocks)
+    two = _features("BANKNIFTY", t, spot, {k: v for k, v in stocks.items() if k != "SBIN"})
+    for f in (nifty, two):
+        for name in ("basket_ret_15m", "basket_beta", "basket_div_15m"):
+            assert f[name].null_count == S, name
