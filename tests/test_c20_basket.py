@@ -145,3 +145,57 @@ def test_the_basket_columns_are_null_on_nifty_days_and_without_a_stock():
     for f in (nifty, two):
         for name in ("basket_ret_15m", "basket_beta", "basket_div_15m"):
             assert f[name].null_count == S, name
+
+
+# ---- the strategy on hand-made seconds --------------------------------------------------------------------
+def _c20_day(ce_bids, pe_bids):
+    from tests.backtest_paths import book, day_of
+
+    t, Q, B = book([np.asarray(ce_bids, float), np.asarray(pe_bids, float)])
+    return day_of(Q, B, t, strikes=(54000, 54000), opt_types=("CE", "PE"), underlying="BANKNIFTY",
+                  spot=np.full(len(t), 54_000.0))
+
+
+def _c20(ce_bids, pe_bids, div, basket_ret):
+    from tests.test_catalogue_scenarios import brief, run
+
+    legs = run("correlation_divergence", _c20_day(ce_bids, pe_bids),
+               {"basket_div_15m": np.asarray(div, float), "basket_ret_15m": np.asarray(basket_ret, float)})
+    return [(brief(x), round(x["gross_pnl"], 2)) for x in legs]
+
+
+def test_correlation_divergence_enters_toward_the_stocks_and_leaves_by_each_exit():
+    S, lot = 40, 75                                            # day_of's lot
+    flat = np.full(S, 100.0)
+    lags = np.r_[np.full(10, -0.1), np.full(S - 10, -0.35)]   # the index lags a rising basket from second 10
+    up = np.full(S, 0.5)
+    rising = np.r_[flat[:20], np.full(S - 20, 102.1)]
+    falling = np.r_[flat[:20], np.full(S - 20, 98.5)]
+    back = lags.copy()
+    back[25:] = 0.01                                           # converged (through 0) at 25
+    wider = lags.copy()
+    wider[25:] = -0.65                                         # expanded past 2 x 0.3 at 25
+    bid_after = np.r_[flat[:22], np.full(S - 22, 100.6)]
+    # decided at 10: a market buy of the ATM call, filled at the ask of 11 (100.10); TP 102.10, SL 98.60
+    got = {
+        "target": _c20(rising, flat, lags, up),
+        "stop": _c20(falling, flat, lags, up),
+        "convergence": _c20(bid_after, flat, back, up),
+        "expansion": _c20(bid_after, flat, wider, up),
+    }
+    assert got == {
+        "target": [(("CE", 54000, 1, 11, 100.1, "target", 20, 102.1), round(2.0 * lot, 2))],
+        "stop": [(("CE", 54000, 1, 11, 100.1, "stop", 20, 98.5), round(-1.6 * lot, 2))],
+        "convergence": [(("CE", 54000, 1, 11, 100.1, "signal_exit", 25, 100.6), round(0.5 * lot, 2))],
+        "expansion": [(("CE", 54000, 1, 11, 100.1, "kill_switch", 25, 100.6), round(0.5 * lot, 2))],
+    }, got
+    # the stocks falling, the index lagging them down: the ATM put, out at convergence (back under 0)
+    down = -up
+    ahead = -back
+    assert _c20(flat, bid_after, ahead, down) == [(("PE", 54000, 1, 11, 100.1, "signal_exit", 25, 100.6),
+                                                   round(0.5 * lot, 2))]
+    # no trade: the divergence without the basket's move in its direction (the index fell on its own),
+    # under the threshold, or no basket data (NaN: a NIFTY day)
+    assert _c20(rising, flat, lags, -up) == []
+    assert _c20(rising, flat, np.full(S, -0.29), up) == []
+    assert _c20(rising, flat, np.full(S, np.nan), np.full(S, np.nan)) == []
