@@ -16,9 +16,10 @@ import pyarrow as pa
 
 from features.build import EXPIRY_CLOSE, RATE, YEAR_S
 from features.kernels import rolling
+from transforms.basket import basket
 from transforms.expiry import atm_strike, expiry_kind, strike_step
 from warehouse.clock import wall_seconds
-from warehouse.schema import FEATURES_SPOT
+from warehouse.schema import FEATURE_COLUMNS, FEATURES_SPOT
 
 _CHAIN_SQL = """
 with o as (
@@ -53,6 +54,11 @@ from spine s left join opts o on o.ts = s.ts and o.strike = s.atm and o.expiry =
 group by s.ts order by s.ts
 """
 OPEN_S = 9 * 3600 + 15 * 60        # 09:15:00, seconds of the day
+# C-20's bank basket (transforms.basket): returns over BASKET_LOOKBACK_S; the index's beta on the
+# basket from BETA_RET_S-second log returns over the last BETA_WINDOW_S seconds (a full window)
+_SPOT_WINDOWS = {c.name: c.window_s for c in FEATURE_COLUMNS if c.table == "features_spot"}
+BASKET_LOOKBACK_S, BETA_WINDOW_S = _SPOT_WINDOWS["basket_ret_15m"], _SPOT_WINDOWS["basket_beta"]
+BETA_RET_S = 60
 ROUND_STEPS = (100, 1000)          # round_dist_<step> columns of the registry
 
 
@@ -82,13 +88,51 @@ def candle_streak(t: np.ndarray, spot: np.ndarray, minutes: int = 5) -> np.ndarr
     return out
 
 
+def carried(t: np.ndarray, stamps: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """At each grid second t, the last non-NaN value stamped <= t (NaN before the first): a stock
+    quote reaches a second only once it was recorded, and lasts until the next one."""
+    ok = ~np.isnan(values)
+    stamps, values = stamps[ok], values[ok]
+    idx = np.searchsorted(stamps, t, side="right") - 1
+    out = np.full(len(t), np.nan)
+    out[idx >= 0] = values[idx[idx >= 0]]
+    return out
+
+
+def basket_features(t: np.ndarray, spot: np.ndarray, stocks: dict[str, tuple[np.ndarray, np.ndarray]],
+                    weights: dict[str, float]) -> dict[str, np.ndarray]:
+    """C-20's basket columns, percent: basket_ret_15m = the weighted mean of the stocks' log returns
+    over BASKET_LOOKBACK_S; basket_beta = the OLS slope of the index's BETA_RET_S-second log returns
+    on the basket's over BETA_WINDOW_S; basket_div_15m = the index's log return over the lookback
+    minus beta x the basket's. NaN without every stock of the basket (a NIFTY day: no basket)."""
+    n = len(t)
+    nan = np.full(n, np.nan)
+    if not weights or set(weights) - set(stocks):
+        return {"basket_ret_15m": nan, "basket_beta": nan.copy(), "basket_div_15m": nan.copy()}
+    log_px = {s: np.log(carried(t, *stocks[s])) for s in weights}
+    log_spot = np.log(spot)
+
+    def ret(x: np.ndarray, lag_s: int) -> np.ndarray:
+        return x - rolling.lag_value(t, x, lag_s)
+
+    def basket_ret(lag_s: int) -> np.ndarray:
+        return sum(w * ret(log_px[s], lag_s) for s, w in weights.items())
+
+    with np.errstate(invalid="ignore"):
+        beta = rolling.rolling_slope(t, basket_ret(BETA_RET_S), ret(log_spot, BETA_RET_S), BETA_WINDOW_S, BETA_WINDOW_S)
+        b = basket_ret(BASKET_LOOKBACK_S) * 100.0
+        div = ret(log_spot, BASKET_LOOKBACK_S) * 100.0 - beta * b
+    return {"basket_ret_15m": b, "basket_beta": beta, "basket_div_15m": div}
+
+
 def _col(t: pa.Table, name: str) -> np.ndarray:
     return t[name].cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
 
 
 def build_spot_features(underlying: str, day: dt.date, spot_grid: pa.Table, futures: pa.Table | None,
-                        option_features: pa.Table | None) -> pa.Table:
-    """One row per second of the spot grid."""
+                        option_features: pa.Table | None, stocks: dict[str, pa.Table] | None = None) -> pa.Table:
+    """One row per second of the spot grid. `stocks`: the basket's equity_ticks rows (ts, price) by
+    symbol (transforms.basket; missing: the basket columns are NaN)."""
     n = spot_grid.num_rows
     if n == 0:
         return FEATURES_SPOT.empty_table()
@@ -106,6 +150,8 @@ def build_spot_features(underlying: str, day: dt.date, spot_grid: pa.Table, futu
             "spot": spot, "is_pad": spot_grid["is_pad"], "ret_1s": logret, "roc_60s": roc, "rv_1m": rv,
             "fut_price": fut, "fut_basis": fut - spot, "candle_streak_5m": candle_streak(t, spot, 5),
             **{f"round_dist_{k}": round_distance(spot, k) for k in ROUND_STEPS}}
+    quotes = {s: (wall_seconds(q["ts"]), _col(q, "price")) for s, q in (stocks or {}).items() if q is not None and q.num_rows}
+    cols.update(basket_features(t, spot, quotes, dict(basket(underlying))))
     cols.update(_chain(underlying, spot_grid, option_features, t, spot))
     out = {}
     for f in FEATURES_SPOT:

@@ -27,6 +27,7 @@ from generator.market import CarryState, day_rng, simulate_day
 from generator.quirks import QUIRK_KEYS, DayPlan, QuirkLog, inject
 from generator.snapshots import DaySnapshots, WriterQuirks
 from ingest.recorder_format import NSE_DB, OPTION_DBS
+from transforms.basket import basket
 from transforms.calendar import is_trading_day
 
 MANIFEST = "manifest.json"
@@ -67,11 +68,12 @@ def plan(cfg: GeneratorConfig) -> OutputPlan:
     days, skipped = archive_days(cfg.start, cfg.days)
     options = 2 * (2 * cfg.strikes + 1) * 2          # two expiries, CE and PE
     rows = len(days) * len(cfg.underlyings) * ROWS_PER_TABLE_DAY
+    stocks = sum(len(basket(u)) for u in cfg.underlyings) / max(len(cfg.underlyings), 1)   # per underlying-day
     out = {}
     for f in ("sqldump", "kite", "flattrade"):
         if f in cfg.formats or (f == "sqldump" and "mariadb" in cfg.formats):
-            tables = options + (2 if f == "sqldump" else 0)       # + index and futures in das_nse
-            out[f] = rows * tables * BYTES_PER_ROW[f]
+            tables = options + (2 + stocks if f == "sqldump" else 0)  # + index, futures and stocks in das_nse
+            out[f] = int(rows * tables * BYTES_PER_ROW[f])
     if "binance" in cfg.formats:
         out["binance"] = cfg.days * BINANCE_BYTES_PER_DAY
     return OutputPlan(days, skipped, options, out)
@@ -137,6 +139,7 @@ def _unique_rows(day: DaySnapshots) -> dict[str, int]:
     db = OPTION_DBS[day.underlying]
     out = {f"{NSE_DB}.{day.index_table}": len(np.unique(day.index_rows["timestamp"]))}
     out.update({f"{NSE_DB}.{f.table}": len(np.unique(f.rows["timestamp"])) for f in day.futures})
+    out.update({f"{NSE_DB}.{s.table}": len(np.unique(s.rows["timestamp"])) for s in day.stocks})
     out.update({f"{db}.{t.table}": len(np.unique(t.rows["timestamp"])) for t in day.options})
     return out
 

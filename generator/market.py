@@ -19,9 +19,11 @@ import numpy as np
 
 from generator import book
 from generator.index_model import IndexDay, index_day, load_fit, market_day
-from generator.snapshots import DaySnapshots, FuturesTable, OptionTable, Rows
+from generator import stocks
+from generator.snapshots import DaySnapshots, FuturesTable, OptionTable, Rows, StockTable
 from ingest.contracts import Contract, table_name
 from ingest.recorder_format import INDEX_COLUMNS, OPTION_COLUMN_NAMES
+from transforms.basket import basket
 from transforms.expiry import atm_strike, expiry_kind, listed_expiries, lot_size, monthly_expiries, strike_step
 
 RATE = 0.065
@@ -274,7 +276,35 @@ def simulate_day(underlying: str, day: dt.date, strikes: int, seed: int, carry: 
                 rows = quote_rows(rng, t, fair, lot, bp, prev, oi0)
                 carry.prev_close[name], carry.oi[name] = int(rows["price"][-1]), int(rows["oi"][-1])
                 snaps.options.append(OptionTable(name, c, lot, take(rows, changed_rows(rows, rng, bp.update_p))))
+    snaps.stocks = stock_tables(underlying, day, seed, t, spot, carry)
     return snaps
+
+
+def stock_tables(underlying: str, day: dt.date, seed: int, t: np.ndarray, spot: np.ndarray,
+                 carry: CarryState) -> list[StockTable]:
+    """The underlying's bank-basket stocks (transforms.basket) on one day, following its efficient
+    index path (generator.stocks), from their own random stream (none without a basket)."""
+    symbols = [s for s, _ in basket(underlying)]
+    if not symbols:
+        return []
+    fit = stocks.stock_fit()
+    rng = day_rng(seed, underlying, day, "stocks")
+    start = {s: carry.level.get(s, fit["start_price"][s]) for s in symbols}
+    paths = stocks.stock_paths(rng, spot, symbols, start)
+    n = len(t)
+    bp = BookPath(spread=np.full(n, int(fit["spread_ticks"]["value"])), touch_lots=np.full(n, float(fit["touch_qty"]["value"])),
+                  trade_p=np.full(n, float(fit["trade_prob"]["value"])), size=np.full(n, float(fit["trade_size"]["value"])),
+                  sign_persistence=0.5, empty_p=np.zeros(n), update_p=np.full(n, 0.9))
+    out = []
+    for s in symbols:
+        carry.level[s] = float(paths[s][-1])
+        prev = carry.prev_close.get(s, int(to_paise_grid(paths[s][:1])[0]))
+        rows = quote_rows(rng, t, paths[s], 1, bp, prev, 0)
+        for c in ("oi", "oiHigh", "oiLow"):          # a stock has no open interest: the recorder writes 0
+            rows[c] = np.zeros(n, np.int64)
+        carry.prev_close[s] = int(rows["price"][-1])
+        out.append(StockTable(s, take(rows, changed_rows(rows, rng, bp.update_p))))
+    return out
 
 
 assert INDEX_COLUMNS[0][0] == "timestamp"

@@ -90,6 +90,8 @@ def _partial_day(snaps: DaySnapshots, rng: np.random.Generator, log: QuirkLog) -
     for t in [*snaps.futures, *snaps.options]:
         t.rows = _cut(t.rows, t.rows["timestamp"] <= stop)
         _hole(log, t.table, snaps.date, int(t.rows["timestamp"][-1]), close_s, "partial_day")
+    for t in snaps.stocks:     # the stocks stop too; the gaps table does not cover stocks, so no hole is logged
+        t.rows = _cut(t.rows, t.rows["timestamp"] <= stop)
 
 
 def _pick(rows: Rows, rng: np.random.Generator, n: int, where: np.ndarray | None = None) -> np.ndarray:
@@ -168,7 +170,7 @@ def inject(snaps: DaySnapshots, rng: np.random.Generator, plan: DayPlan, used_19
         open_s, close_s = wall(snaps.date, OPEN_S), wall(snaps.date, CLOSE_S)
         empty = {c: np.zeros(0, np.int64) for c in snaps.index_rows}
         snaps.index_rows = empty
-        snaps.futures, snaps.options = [], []
+        snaps.futures, snaps.options, snaps.stocks = [], [], []
         _hole(log, snaps.index_table, snaps.date, open_s, close_s, "missing_day")
         return log
     order = rng.permutation(len(snaps.options))

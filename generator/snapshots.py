@@ -36,6 +36,12 @@ class FuturesTable:
 
 
 @dataclass
+class StockTable:
+    table: str            # the stock's recorder table in das_nse, e.g. HDFCBANK (generator/stocks.py)
+    rows: Rows            # the 46 option columns; oi 0
+
+
+@dataclass
 class DaySnapshots:
     underlying: str
     date: dt.date
@@ -46,6 +52,7 @@ class DaySnapshots:
     # pairs of option tables (same strike and type, two expiries) whose statements a dump writer
     # must interleave on this day: the real archive's "Nov and Dec contracts interleaved" quirk
     interleave: list[tuple[str, str]] = field(default_factory=list)
+    stocks: list[StockTable] = field(default_factory=list)     # the underlying's bank basket, if any
 
 
 @dataclass

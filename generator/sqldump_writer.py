@@ -143,6 +143,8 @@ class SqlDumpWriter:
         nse += self._statements(NSE_DB, day.index_table, day.index_rows, INDEX_COLUMNS, INDEX_KINDS)
         for fut in day.futures:
             nse += self._statements(NSE_DB, fut.table, fut.rows, OPTION_COLUMNS, OPTION_KINDS)
+        for stock in day.stocks:         # the recorder's stock tables: the option layout, named by the stock
+            nse += self._statements(NSE_DB, stock.table, stock.rows, OPTION_COLUMNS, OPTION_KINDS)
         for s in nse:
             self._emit(s)
 

@@ -41,11 +41,12 @@ from backtest.strategies import scalps as _SC  # noqa: E402
 from backtest.strategies import theta_flow as _TF  # noqa: E402
 from backtest.strategies import history_plays as _HP  # noqa: E402
 from backtest.strategies import patterns as _PT  # noqa: E402
+from backtest.strategies import divergence as _DV  # noqa: E402
 
 CATALOGUE.update({name: Strategy(name, default, tuple(opts), _SC.per_contract(rule), tuple(spot))
                   for name, default, rule, opts, spot in _SC.ENTRIES + _PT.ENTRIES})
 CATALOGUE.update({name: Strategy(name, default, tuple(opts), plan, tuple(spot))
-                  for name, default, plan, opts, spot in _TF.ENTRIES + _HP.ENTRIES})
+                  for name, default, plan, opts, spot in _TF.ENTRIES + _HP.ENTRIES + _DV.ENTRIES})
 # the six strategies the engine replaced two kernels for (issue #16 proves them against the old trades)
 ORIGINAL_SIX = ("ob_imbalance", "volume_spike_ladder", "micro_ema_flip", "orb_2min", "guarded_straddle",
                 "dynamic_theta_straddle")

@@ -177,3 +177,37 @@ def streak(x: np.ndarray, up: bool) -> np.ndarray:
             prev = v
         out[i] = cnt
     return out
+
+
+@nb.njit(cache=True, nogil=True)
+def rolling_slope(t: np.ndarray, x: np.ndarray, y: np.ndarray, window_s: int, min_count: int) -> np.ndarray:
+    """OLS slope of y on x over the pairs of (t - W, t] where both are finite: sum((x - mx)(y - my)) /
+    sum((x - mx)^2), two passes over each window (exact to rounding, no running sums); NaN with
+    fewer than min_count pairs or no spread in x."""
+    n = t.shape[0]
+    out = np.full(n, np.nan)
+    lo = 0
+    for i in range(n):
+        while t[lo] <= t[i] - window_s:
+            lo += 1
+        cnt = 0
+        sx = 0.0
+        sy = 0.0
+        for j in range(lo, i + 1):
+            if not (math.isnan(x[j]) or math.isnan(y[j])):
+                cnt += 1
+                sx += x[j]
+                sy += y[j]
+        if cnt < min_count or cnt < 2:
+            continue
+        mx = sx / cnt
+        my = sy / cnt
+        sxy = 0.0
+        sxx = 0.0
+        for j in range(lo, i + 1):
+            if not (math.isnan(x[j]) or math.isnan(y[j])):
+                sxy += (x[j] - mx) * (y[j] - my)
+                sxx += (x[j] - mx) * (x[j] - mx)
+        if sxx > 0.0:
+            out[i] = sxy / sxx
+    return out

@@ -14,6 +14,7 @@ from features.chain import build_spot_features
 from orchestration.assets.quality import check_result, suite_check
 from orchestration.partitions import parse_key, tick_partitions
 from orchestration.resources import WarehouseResource
+from transforms.basket import basket
 from warehouse.schema import FEATURES_OPTIONS, FEATURES_SPOT
 from warehouse.version import code_version
 
@@ -62,13 +63,15 @@ def features_options(context: dg.AssetExecutionContext, config: FeatureSelection
 @dg.asset(group_name="features", partitions_def=tick_partitions, deps=["spot_grid", "futures_ticks", features_options],
           code_version=FEATURES_VERSION, metadata={"dagster/column_schema": column_schema(FEATURES_SPOT)},
           description="Per underlying per second: returns, realised vol, futures basis, ATM IV, 25-delta skew, "
-                      "ATM straddle, put/call OI ratio.")
+                      "ATM straddle, put/call OI ratio; the bank basket's return, beta and divergence (C-20).")
 def features_spot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     day, underlying = parse_key(context)
     keys = {"underlying": underlying, "date": day}
     spot = warehouse.read("spot_grid", keys)
+    stocks = {s: warehouse.read("equity", {"underlying": s, "date": day}, columns=["ts", "price"])
+              for s, _ in basket(underlying)}          # C-20's bank basket (equity_ticks partitions)
     table = build_spot_features(underlying, day, spot, warehouse.read("futures", keys),
-                                warehouse.read("features_options", keys)) if spot is not None \
+                                warehouse.read("features_options", keys), stocks) if spot is not None \
         else FEATURES_SPOT.empty_table()
     warehouse.write("features_spot", keys, table, FEATURES_SPOT, context.run.run_id, FEATURES_VERSION)
     return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(table.num_rows)})
