@@ -168,7 +168,7 @@ def check_step(i: int, cmd: str, out: str, work: Path, root: Path, db_rows: int)
         assert "micro_ema_flip" in html and "theta" in html.lower()
     elif verb == "report":
         html = Path(out.strip()).read_text()
-        assert "micro_ema_flip" in html and "ob_imbalance" in html
+        assert "micro_ema_flip" in html and "guarded_straddle" in html
     elif verb == "sql" and "--format csv" in cmd:
         # one row per trade: its legs' net P&L summed (computed here from the stored legs, not the view)
         per_trade = table(root, "trade_legs").group_by(["run_id", "trade_id"]).aggregate([("net_pnl", "sum")])
