@@ -17,6 +17,7 @@ goes, the parent counts them for progress, and a rerun skips them.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -82,6 +83,24 @@ class ChunkReport:
     computed: list[tuple[int, str]] = field(default_factory=list)
     reused: list[tuple[int, str]] = field(default_factory=list)
     pid: int = 0
+    phases: dict[str, float] = field(default_factory=dict)   # wall seconds by phase in the task (Clock)
+    cpu_s: float = 0.0                                         # CPU seconds of the task's process meanwhile
+
+
+class Clock:
+    """Wall seconds by phase (`with clock("engine"): ...`), summed: the profile a sweep leaves in its
+    last_run.json, so a benchmark (or a user) sees where a sweep's time went."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, phase: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - t
 
 
 # -- checkpoints --------------------------------------------------------------------------------
@@ -148,16 +167,26 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     `write`, its trade_legs/trade_events partitions written first, as `run_many` does). A finished
     (config, day) is not recomputed: its marker gives the day's gross P&L, which moves the Kelly
     sizing's tracked capital exactly as the run did."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    clock = Clock()
     report = ChunkReport([j.index for j in task.jobs], pid=os.getpid())
     jobs = [(j, _strategy(j.strategy)) for j in task.jobs]
-    done = {(j.index, day): _finished(task.checkpoints, j.index, day) for j in task.jobs for day in task.days}
+    with clock("scan"):
+        done = {(j.index, day): _finished(task.checkpoints, j.index, day) for j in task.jobs for day in task.days}
     work = [day for day in task.days if any(done[j.index, day] is None for j in task.jobs)]
     to_read = set(work)
-    loaded_days = iter(map_ahead(lambda d: load_inputs(Path(task.root), task.underlying, d, task.needs), work,
-                                 workers=2))
+
+    def load(day):
+        t = time.perf_counter()
+        out = load_inputs(Path(task.root), task.underlying, day, task.needs)
+        clock.phases["load (threads)"] = clock.phases.get("load (threads)", 0.0) + time.perf_counter() - t
+        return out
+
+    loaded_days = iter(map_ahead(load, work, workers=2))
     capital: dict[int, float | None] = {j.index: None for j in task.jobs}
     for day in task.days:
-        loaded = next(loaded_days) if day in to_read else None
+        with clock("wait for load"):
+            loaded = next(loaded_days) if day in to_read else None
         for j, s in jobs:
             marker = done[j.index, day]
             if marker is not None:
@@ -165,17 +194,23 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
                 report.reused.append((j.index, day.isoformat()))
                 continue
             if loaded is None:
-                write_checkpoint(task.checkpoints, j.index, day, None)
+                with clock("checkpoint"):
+                    write_checkpoint(task.checkpoints, j.index, day, None)
             else:
                 data, spot = loaded
-                t0 = time.perf_counter()
+                t1 = time.perf_counter()
                 res = simulate_day(s, j.cfg, data, j.run_id, task.log_events, spot, j.fees, capital[j.index])
-                engine_s = time.perf_counter() - t0
+                engine_s = time.perf_counter() - t1
+                clock.phases["engine"] = clock.phases.get("engine", 0.0) + engine_s
                 if task.write:
-                    _write_day(Path(task.root), j.run_id, {"underlying": task.underlying, "date": day}, res)
-                write_checkpoint(task.checkpoints, j.index, day, res, engine_s, data.Q.shape[0] * data.Q.shape[1])
+                    with clock("write partitions"):
+                        _write_day(Path(task.root), j.run_id, {"underlying": task.underlying, "date": day}, res)
+                with clock("checkpoint"):
+                    write_checkpoint(task.checkpoints, j.index, day, res, engine_s, data.Q.shape[0] * data.Q.shape[1])
                 capital[j.index] = _moved(capital[j.index], j.cfg, res.gross, True)
             report.computed.append((j.index, day.isoformat()))
+    report.phases = {**clock.phases, "task": time.perf_counter() - t0}
+    report.cpu_s = time.process_time() - c0
     return report
 
 
@@ -247,37 +282,55 @@ def run_parallel(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: 
     - Progress: `progress(dict)` (orchestration.progress protocol) gets the (config, day) pairs done
       out of the total, counted from the checkpoint files every POLL_S seconds.
     A chunk's failure is raised here (the other chunks' checkpoints stay for the rerun)."""
+    clock = Clock()
+    t0 = time.perf_counter()
     root = Path(root)
-    versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
-                for t in ("options_grid", "features_options")]
-    states = [_Job(s, c, fees or c.execution.fees, make_run_id(c, underlying, days, versions), [], []) for s, c in jobs]
-    ckpt = Path(checkpoints) if checkpoints else root / SWEEPS_DIR / sweep_id([j.run_id for j in states], underlying,
-                                                                               log_events, write, fees)
-    ckpt.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(ckpt / "sweep.json", {"underlying": underlying, "days": [d.isoformat() for d in days],
-                                            "runs": [j.run_id for j in states], "log_events": log_events,
-                                            "write": write})
-    needs = Needs.of(jobs)
-    n_workers = workers or _default_workers()
-    refs = [s.name if CATALOGUE.get(s.name) is s else s for s, _ in jobs]
-    tasks = [ChunkTask(str(root), str(ckpt), underlying, tuple(days), needs,
-                       tuple(ChunkJob(i, refs[i], states[i].cfg, states[i].fees, states[i].run_id) for i in rng),
-                       log_events, write)
-             for rng in chunked(len(jobs), n_workers, chunk_configs)]
-    _execute(tasks, executor, n_workers, ckpt, len(jobs) * len(days), progress)
-    for i, j in enumerate(states):
-        for day in days:
-            got = read_checkpoint(ckpt, i, day)
-            if got is None:
-                raise RuntimeError(f"sweep {ckpt}: config {i} ({j.run_id}) has no finished checkpoint for {day}")
-            marker, res = got
-            if res is None:
-                continue
-            j.engine_s += marker["engine_s"]
-            j.cells += marker["cells"]
-            j.legs.append(_cast(res.legs, S.TRADE_LEGS))
-            j.events.append(_cast(res.events, S.TRADE_EVENTS))
-    return [_finish(root, j, underlying, days, versions, write) for j in states]
+    with clock("prepare"):
+        versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
+                    for t in ("options_grid", "features_options")]
+        states = [_Job(s, c, fees or c.execution.fees, make_run_id(c, underlying, days, versions), [], [])
+                  for s, c in jobs]
+        ckpt = Path(checkpoints) if checkpoints else root / SWEEPS_DIR / sweep_id([j.run_id for j in states],
+                                                                                   underlying, log_events, write, fees)
+        ckpt.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(ckpt / "sweep.json", {"underlying": underlying, "days": [d.isoformat() for d in days],
+                                                "runs": [j.run_id for j in states], "log_events": log_events,
+                                                "write": write})
+        needs = Needs.of(jobs)
+        n_workers = workers or _default_workers()
+        refs = [s.name if CATALOGUE.get(s.name) is s else s for s, _ in jobs]
+        tasks = [ChunkTask(str(root), str(ckpt), underlying, tuple(days), needs,
+                           tuple(ChunkJob(i, refs[i], states[i].cfg, states[i].fees, states[i].run_id) for i in rng),
+                           log_events, write)
+                 for rng in chunked(len(jobs), n_workers, chunk_configs)]
+    reports = _execute(tasks, executor, n_workers, ckpt, len(jobs) * len(days), progress, clock)
+    with clock("read back"):
+        for i, j in enumerate(states):
+            for day in days:
+                got = read_checkpoint(ckpt, i, day)
+                if got is None:
+                    raise RuntimeError(f"sweep {ckpt}: config {i} ({j.run_id}) has no finished checkpoint for {day}")
+                marker, res = got
+                if res is None:
+                    continue
+                j.engine_s += marker["engine_s"]
+                j.cells += marker["cells"]
+                j.legs.append(_cast(res.legs, S.TRADE_LEGS))
+                j.events.append(_cast(res.events, S.TRADE_EVENTS))
+    with clock("finish"):
+        out = [_finish(root, j, underlying, days, versions, write) for j in states]
+    _log_run(ckpt, reports, {**clock.phases, "total": time.perf_counter() - t0})
+    return out
+
+
+def _log_run(ckpt: Path, reports: list[ChunkReport], phases: dict[str, float]) -> None:
+    """`<ckpt>/last_run.json`: what each chunk computed and reused, and where the time went (the
+    parent's phases, each chunk's phases and CPU seconds)."""
+    atomic_write_json(ckpt / "last_run.json", {
+        "computed": sum(len(r.computed) for r in reports), "reused": sum(len(r.reused) for r in reports),
+        "phases": phases,
+        "chunks": [{"configs": r.indexes, "pid": r.pid, "computed": r.computed, "reused": r.reused,
+                    "phases": r.phases, "cpu_s": r.cpu_s} for r in reports]}, fsync=False)
 
 
 def _cast(t: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -285,34 +338,32 @@ def _cast(t: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def _execute(tasks: list[ChunkTask], executor: cf.Executor | None, workers: int, ckpt: Path, total: int,
-             progress) -> list[ChunkReport]:
+             progress, clock: Clock) -> list[ChunkReport]:
     """Run the tasks on the given executor, else on a ProcessPoolExecutor of `workers` (one worker:
-    a thread of this process); progress from the checkpoint count while they run. The chunks'
-    reports are also written to `<ckpt>/last_run.json` (what was computed, what was reused)."""
-    start = count_checkpoints(ckpt)
+    a thread of this process); progress from the checkpoint count while they run."""
+    start = count_checkpoints(ckpt) if progress else 0
     own = executor is None
-    if own:
-        one = workers <= 1 or len(tasks) <= 1
-        executor = cf.ThreadPoolExecutor(1) if one else cf.ProcessPoolExecutor(workers, mp_context=_context())
-    try:
+    with clock("pool start"):
+        if own:
+            one = workers <= 1 or len(tasks) <= 1
+            executor = cf.ThreadPoolExecutor(1) if one else cf.ProcessPoolExecutor(workers, mp_context=_context())
         futures = [executor.submit(run_chunk, t) for t in tasks]
-        pending = set(futures)
-        while pending:
-            _, pending = cf.wait(pending, timeout=POLL_S, return_when=cf.FIRST_EXCEPTION)
-            failed = next((f for f in futures if f.done() and f.exception() is not None), None)
-            if failed is not None:
-                raise failed.exception()
-            if progress:
-                progress({"files_done": count_checkpoints(ckpt) - start, "files_total": total - start,
-                          "source": f"{len(futures) - len(pending)}/{len(futures)} chunks done"})
-        reports = [f.result() for f in futures]
+    try:
+        with clock("wait"):
+            pending = set(futures)
+            while pending:
+                _, pending = cf.wait(pending, timeout=POLL_S, return_when=cf.FIRST_EXCEPTION)
+                failed = next((f for f in futures if f.done() and f.exception() is not None), None)
+                if failed is not None:
+                    raise failed.exception()
+                if progress:
+                    progress({"files_done": count_checkpoints(ckpt) - start, "files_total": total - start,
+                              "source": f"{len(futures) - len(pending)}/{len(futures)} chunks done"})
+            reports = [f.result() for f in futures]
     finally:
         if own:
-            executor.shutdown(wait=True, cancel_futures=True)
-    atomic_write_json(ckpt / "last_run.json", {
-        "computed": sum(len(r.computed) for r in reports), "reused": sum(len(r.reused) for r in reports),
-        "chunks": [{"configs": r.indexes, "pid": r.pid, "computed": r.computed, "reused": r.reused} for r in reports]},
-        fsync=False)
+            with clock("pool shutdown"):
+                executor.shutdown(wait=True, cancel_futures=True)
     return reports
 
 
@@ -322,3 +373,17 @@ def _context():
     import multiprocessing as mp
 
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
+def profile_lines(ckpt: str | os.PathLike) -> list[str]:
+    """Where a sweep's time went, from its last_run.json: the parent's phases, then each chunk's
+    phases and CPU seconds (seconds of wall; a chunk's "load (threads)" overlaps its engine)."""
+    last = read_json(Path(ckpt) / "last_run.json") or {}
+
+    def fmt(phases: dict) -> str:
+        return "  ".join(f"{k} {v:.2f}" for k, v in phases.items())
+
+    lines = [f"parent: {fmt(last.get('phases', {}))}"]
+    lines += [f"chunk of {len(c['configs'])} configs (pid {c['pid']}): {fmt(c.get('phases', {}))}  "
+              f"cpu {c.get('cpu_s', 0.0):.2f}" for c in last.get("chunks", [])]
+    return lines

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backtest.config import apply_overrides  # noqa: E402
-from backtest.parallel import run_parallel  # noqa: E402
+from backtest.parallel import profile_lines, run_parallel  # noqa: E402
 from backtest.run import available_days, run_many  # noqa: E402
 from backtest.strategies import get  # noqa: E402
 from backtest.sweep import grid  # noqa: E402
@@ -60,6 +60,11 @@ def timed(fn) -> tuple[float, float, float]:
     fn()
     a2, b2 = cpu()
     return time.perf_counter() - t, a2 - a, b2 - b
+
+
+def profile(ckpt: Path) -> None:
+    for line in profile_lines(ckpt):
+        print(f"    {line}")
 
 
 def main() -> None:
@@ -92,9 +97,11 @@ def main() -> None:
             one, own1, kids1 = timed(parallel(1, k))
             print(f"round {k + 1}: 1 process   {one:6.2f} s  {len(jobs) / one:6.2f} configs/s  "
                   f"CPU {own1 + kids1:5.2f} s  ({load()})")
+            profile(scratch / f"1-{k}")
             two, own2, kids2 = timed(parallel(2, k))
             print(f"round {k + 1}: 2 processes {two:6.2f} s  {len(jobs) / two:6.2f} configs/s  "
                   f"CPU {own2 + kids2:5.2f} s (parent {own2:.2f}, workers {kids2:.2f})  ({load()})")
+            profile(scratch / f"2-{k}")
             ratios.append(one / two)
             projected.append((own1 + kids1) / (own2 + kids2 / 2))
             print(f"round {k + 1}: wall ratio {ratios[-1]:.2f}x, projected on an idle machine {projected[-1]:.2f}x")
