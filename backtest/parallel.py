@@ -72,6 +72,7 @@ class ChunkTask:
     jobs: tuple[ChunkJob, ...]
     log_events: bool = True
     write: bool = False
+    versions: tuple[str, ...] = ()      # the days' partition versions (backtest_runs' data_version)
 
 
 @dataclass
@@ -83,6 +84,7 @@ class ChunkReport:
     computed: list[tuple[int, str]] = field(default_factory=list)
     reused: list[tuple[int, str]] = field(default_factory=list)
     pid: int = 0
+    runs: dict[int, tuple[dict, float, float]] = field(default_factory=dict)  # index -> (metrics, engine_s, cells)
     phases: dict[str, float] = field(default_factory=dict)   # wall seconds by phase in the task (Clock)
     cpu_s: float = 0.0                                         # CPU seconds of the task's process meanwhile
 
@@ -165,12 +167,14 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     """Run a chunk (executed in a worker): each day in order, read once when one of the chunk's
     configs has not finished it, every unfinished config simulated on it and checkpointed (with
     `write`, its trade_legs/trade_events partitions written first, as `run_many` does). A finished
-    (config, day) is not recomputed: its marker gives the day's gross P&L, which moves the Kelly
-    sizing's tracked capital exactly as the run did."""
+    (config, day) is not recomputed: its checkpoint gives the day's legs, events and gross P&L, which
+    moves the Kelly sizing's tracked capital exactly as the run did. After the last day each config
+    is summarised here by backtest.run's own `_finish` (its metrics, and with `write` its
+    backtest_runs row): the parent then reads no rows back, it gets the metrics in the report."""
     t0, c0 = time.perf_counter(), time.process_time()
     clock = Clock()
     report = ChunkReport([j.index for j in task.jobs], pid=os.getpid())
-    jobs = [(j, _strategy(j.strategy)) for j in task.jobs]
+    states = {j.index: _Job(_strategy(j.strategy), j.cfg, j.fees, j.run_id, [], []) for j in task.jobs}
     with clock("scan"):
         done = {(j.index, day): _finished(task.checkpoints, j.index, day) for j in task.jobs for day in task.days}
     work = [day for day in task.days if any(done[j.index, day] is None for j in task.jobs)]
@@ -183,14 +187,14 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
         return out
 
     loaded_days = iter(map_ahead(load, work, workers=2))
-    capital: dict[int, float | None] = {j.index: None for j in task.jobs}
     for day in task.days:
         with clock("wait for load"):
             loaded = next(loaded_days) if day in to_read else None
-        for j, s in jobs:
-            marker = done[j.index, day]
-            if marker is not None:
-                capital[j.index] = _moved(capital[j.index], j.cfg, marker["gross"], marker["loaded"])
+        for j in task.jobs:
+            st = states[j.index]
+            if done[j.index, day] is not None:
+                with clock("read back"):
+                    _reuse(st, task.checkpoints, j.index, day)
                 report.reused.append((j.index, day.isoformat()))
                 continue
             if loaded is None:
@@ -199,19 +203,45 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
             else:
                 data, spot = loaded
                 t1 = time.perf_counter()
-                res = simulate_day(s, j.cfg, data, j.run_id, task.log_events, spot, j.fees, capital[j.index])
+                res = simulate_day(st.strategy, st.cfg, data, st.run_id, task.log_events, spot, st.fees, st.capital)
                 engine_s = time.perf_counter() - t1
                 clock.phases["engine"] = clock.phases.get("engine", 0.0) + engine_s
+                cells = data.Q.shape[0] * data.Q.shape[1]
                 if task.write:
                     with clock("write partitions"):
-                        _write_day(Path(task.root), j.run_id, {"underlying": task.underlying, "date": day}, res)
+                        _write_day(Path(task.root), st.run_id, {"underlying": task.underlying, "date": day}, res)
                 with clock("checkpoint"):
-                    write_checkpoint(task.checkpoints, j.index, day, res, engine_s, data.Q.shape[0] * data.Q.shape[1])
-                capital[j.index] = _moved(capital[j.index], j.cfg, res.gross, True)
+                    write_checkpoint(task.checkpoints, j.index, day, res, engine_s, cells)
+                _add(st, res, engine_s, cells)
             report.computed.append((j.index, day.isoformat()))
+    with clock("finish"):
+        for i, st in states.items():
+            run = _finish(Path(task.root), st, task.underlying, list(task.days), list(task.versions), task.write)
+            report.runs[i] = (run.metrics, run.engine_s, run.contract_seconds)
     report.phases = {**clock.phases, "task": time.perf_counter() - t0}
     report.cpu_s = time.process_time() - c0
     return report
+
+
+def _add(st: _Job, res: DayResult, engine_s: float, cells: int) -> None:
+    """A day's result into a config's run, as run_many adds it (the capital moved by its gross)."""
+    st.capital = (st.cfg.risk.capital if st.capital is None else st.capital) + res.gross
+    st.engine_s += engine_s
+    st.cells += cells
+    st.legs.append(res.legs)
+    st.events.append(res.events)
+
+
+def _reuse(st: _Job, checkpoints: str, index: int, day: dt.date) -> None:
+    """A finished (config, day) into its run from the checkpoint (a day without data adds nothing)."""
+    got = read_checkpoint(checkpoints, index, day)
+    if got is None:
+        raise RuntimeError(f"sweep {checkpoints}: the checkpoint of config {index} ({st.run_id}) on {day} "
+                           f"is unreadable; delete {Path(checkpoints) / f'c{index:05d}'} and rerun")
+    marker, res = got
+    if res is not None:
+        _add(st, DayResult(_cast(res.legs, S.TRADE_LEGS), _cast(res.events, S.TRADE_EVENTS), res.gross),
+             marker["engine_s"], marker["cells"])
 
 
 def _finished(checkpoints: str, index: int, day: dt.date) -> dict | None:
@@ -222,13 +252,6 @@ def _finished(checkpoints: str, index: int, day: dt.date) -> dict | None:
     except ValueError:          # cannot happen with an atomic write; treated as unfinished
         return None
     return m if m is not None and (not m["loaded"] or legs_p.exists()) else None
-
-
-def _moved(capital: float | None, cfg: StrategyConfig, gross: float, loaded: bool) -> float | None:
-    """The tracked capital after a day, exactly as run_many moves it (a day without data leaves it)."""
-    if not loaded:
-        return capital
-    return (cfg.risk.capital if capital is None else capital) + gross
 
 
 # -- the parent ---------------------------------------------------------------------------------
@@ -266,7 +289,8 @@ def run_parallel(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: 
       must be the same directories for the parent and every worker (one machine, or a shared file
       system). With `write`, workers also write the runs' trade_legs/trade_events partitions.
     - A task returns a small `ChunkReport` (config indexes, the (index, day) pairs computed and
-      reused); the rows stay in the checkpoint files. The executor is not shut down here.
+      reused, each config's metrics and timings, the task's phase times); the rows stay in the
+      checkpoint files. The executor is not shut down here.
     - Chunks: `chunk_configs` configs each (default: n / `workers`, one chunk per worker), each
       running every day in order. `workers` defaults to the cores; with a caller's executor pass its
       worker count (it only sizes the chunks).
@@ -275,10 +299,11 @@ def run_parallel(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: 
       `<root>/backtests/sweeps/<sweep_id>`, a hash of the run ids and options, so a rerun of the same
       sweep after a kill skips every finished (config, day). They are kept after the sweep (a
       finished sweep reruns from them); deleting the directory frees the space.
-    - Merge: for each config in sweep order, its days' checkpoints in day order are concatenated
-      and summarised by backtest.run's own `_finish` (which writes the backtest_runs row with
-      `write`): the bytes of a single-process run whatever the executor, chunking or completion
-      order.
+    - Summary: the task that ran a config's last day summarises it by backtest.run's own `_finish`
+      over its days' results in day order (with `write` it writes the backtest_runs row): the
+      metrics of a single-process run whatever the executor, chunking or completion order. The
+      returned runs are `CheckpointedRun`s: their legs and events are the checkpoints' rows,
+      concatenated in day order when first used (the parent reads no rows a caller does not use).
     - Progress: `progress(dict)` (orchestration.progress protocol) gets the (config, day) pairs done
       out of the total, counted from the checkpoint files every POLL_S seconds.
     A chunk's failure is raised here (the other chunks' checkpoints stay for the rerun)."""
@@ -288,7 +313,8 @@ def run_parallel(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: 
     with clock("prepare"):
         versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
                     for t in ("options_grid", "features_options")]
-        states = [_Job(s, c, fees or c.execution.fees, make_run_id(c, underlying, days, versions), [], [])
+        states = [_Job(s, c, fees or c.execution.fees, make_run_id(c, underlying, days, versions, log_events),
+                       [], [])
                   for s, c in jobs]
         ckpt = Path(checkpoints) if checkpoints else root / SWEEPS_DIR / sweep_id([j.run_id for j in states],
                                                                                    underlying, log_events, write, fees)
@@ -301,26 +327,52 @@ def run_parallel(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: 
         refs = [s.name if CATALOGUE.get(s.name) is s else s for s, _ in jobs]
         tasks = [ChunkTask(str(root), str(ckpt), underlying, tuple(days), needs,
                            tuple(ChunkJob(i, refs[i], states[i].cfg, states[i].fees, states[i].run_id) for i in rng),
-                           log_events, write)
+                           log_events, write, tuple(versions))
                  for rng in chunked(len(jobs), n_workers, chunk_configs)]
     reports = _execute(tasks, executor, n_workers, ckpt, len(jobs) * len(days), progress, clock)
-    with clock("read back"):
-        for i, j in enumerate(states):
-            for day in days:
-                got = read_checkpoint(ckpt, i, day)
-                if got is None:
-                    raise RuntimeError(f"sweep {ckpt}: config {i} ({j.run_id}) has no finished checkpoint for {day}")
-                marker, res = got
-                if res is None:
-                    continue
-                j.engine_s += marker["engine_s"]
-                j.cells += marker["cells"]
-                j.legs.append(_cast(res.legs, S.TRADE_LEGS))
-                j.events.append(_cast(res.events, S.TRADE_EVENTS))
-    with clock("finish"):
-        out = [_finish(root, j, underlying, days, versions, write) for j in states]
+    summaries = {i: run for r in reports for i, run in r.runs.items()}
+    missing = [i for i in range(len(states)) if i not in summaries]
+    if missing:
+        raise RuntimeError(f"sweep {ckpt}: no result for config {missing[0]} ({states[missing[0]].run_id})")
+    out = [CheckpointedRun(ckpt, i, j.run_id, j.cfg.name, summaries[i][0], list(days), write, *summaries[i][1:])
+           for i, j in enumerate(states)]
     _log_run(ckpt, reports, {**clock.phases, "total": time.perf_counter() - t0})
     return out
+
+
+class CheckpointedRun(RunResult):
+    """A sweep's RunResult: run id, metrics, days, timings as `run_many` gives them, and its legs and
+    events read from the sweep's checkpoints (concatenated in day order, as run_many concatenates
+    them) when first used: a sweep's table needs only the metrics, a walk-forward the legs."""
+
+    def __init__(self, ckpt: Path, index: int, run_id: str, strategy: str, metrics: dict, days: list[dt.date],
+                 stored: bool, engine_s: float = 0.0, contract_seconds: int = 0) -> None:
+        self._ckpt, self._index, self._tables = ckpt, index, None
+        self.run_id, self.strategy, self.metrics, self.days, self.stored = run_id, strategy, metrics, days, stored
+        self.engine_s, self.contract_seconds = engine_s, contract_seconds
+
+    def _load(self) -> tuple[pa.Table, pa.Table]:
+        if self._tables is None:
+            legs, events = [], []
+            for day in self.days:
+                got = read_checkpoint(self._ckpt, self._index, day)
+                if got is None:
+                    raise RuntimeError(f"sweep {self._ckpt}: config {self._index} ({self.run_id}) has no "
+                                       f"finished checkpoint for {day} (the sweep's directory was removed?)")
+                if got[1] is not None:
+                    legs.append(_cast(got[1].legs, S.TRADE_LEGS))
+                    events.append(_cast(got[1].events, S.TRADE_EVENTS))
+            self._tables = (pa.concat_tables(legs) if legs else S.TRADE_LEGS.empty_table(),
+                            pa.concat_tables(events) if events else S.TRADE_EVENTS.empty_table())
+        return self._tables
+
+    @property
+    def legs(self) -> pa.Table:
+        return self._load()[0]
+
+    @property
+    def events(self) -> pa.Table:
+        return self._load()[1]
 
 
 def _log_run(ckpt: Path, reports: list[ChunkReport], phases: dict[str, float]) -> None:
