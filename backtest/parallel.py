@@ -85,24 +85,28 @@ class ChunkReport:
     reused: list[tuple[int, str]] = field(default_factory=list)
     pid: int = 0
     runs: dict[int, tuple[dict, float, float]] = field(default_factory=dict)  # index -> (metrics, engine_s, cells)
-    phases: dict[str, float] = field(default_factory=dict)   # wall seconds by phase in the task (Clock)
-    cpu_s: float = 0.0                                         # CPU seconds of the task's process meanwhile
+    phases: dict[str, list[float]] = field(default_factory=dict)   # [wall, CPU] seconds by phase (Clock)
 
 
 class Clock:
-    """Wall seconds by phase (`with clock("engine"): ...`), summed: the profile a sweep leaves in its
-    last_run.json, so a benchmark (or a user) sees where a sweep's time went."""
+    """Seconds by phase (`with clock("engine"): ...`), summed, as [wall, CPU of this thread]: the
+    profile a sweep leaves in its last_run.json, so a benchmark (or a user) sees where a sweep's time
+    went; on a busy machine the CPU column is what a phase costs, the wall column what it took."""
 
     def __init__(self) -> None:
-        self.phases: dict[str, float] = {}
+        self.phases: dict[str, list[float]] = {}
+
+    def add(self, phase: str, wall: float, cpu: float) -> None:
+        w, c = self.phases.get(phase, (0.0, 0.0))
+        self.phases[phase] = [w + wall, c + cpu]
 
     @contextlib.contextmanager
     def __call__(self, phase: str):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
-            self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - t
+            self.add(phase, time.perf_counter() - t, time.thread_time() - c)
 
 
 # -- checkpoints --------------------------------------------------------------------------------
@@ -181,10 +185,8 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     to_read = set(work)
 
     def load(day):
-        t = time.perf_counter()
-        out = load_inputs(Path(task.root), task.underlying, day, task.needs)
-        clock.phases["load (threads)"] = clock.phases.get("load (threads)", 0.0) + time.perf_counter() - t
-        return out
+        with clock("load (threads)"):
+            return load_inputs(Path(task.root), task.underlying, day, task.needs)
 
     loaded_days = iter(map_ahead(load, work, workers=2))
     for day in task.days:
@@ -202,10 +204,10 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
                     write_checkpoint(task.checkpoints, j.index, day, None)
             else:
                 data, spot = loaded
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), time.thread_time()
                 res = simulate_day(st.strategy, st.cfg, data, st.run_id, task.log_events, spot, st.fees, st.capital)
                 engine_s = time.perf_counter() - t1
-                clock.phases["engine"] = clock.phases.get("engine", 0.0) + engine_s
+                clock.add("engine", engine_s, time.thread_time() - c1)
                 cells = data.Q.shape[0] * data.Q.shape[1]
                 if task.write:
                     with clock("write partitions"):
@@ -218,8 +220,7 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
         for i, st in states.items():
             run = _finish(Path(task.root), st, task.underlying, list(task.days), list(task.versions), task.write)
             report.runs[i] = (run.metrics, run.engine_s, run.contract_seconds)
-    report.phases = {**clock.phases, "task": time.perf_counter() - t0}
-    report.cpu_s = time.process_time() - c0
+    report.phases = {**clock.phases, "task": [time.perf_counter() - t0, time.process_time() - c0]}
     return report
 
 
@@ -308,7 +309,7 @@ def run_parallel(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: 
       out of the total, counted from the checkpoint files every POLL_S seconds.
     A chunk's failure is raised here (the other chunks' checkpoints stay for the rerun)."""
     clock = Clock()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     root = Path(root)
     with clock("prepare"):
         versions = [partition_version(root, t, {"underlying": underlying, "date": d}) for d in days
@@ -336,7 +337,7 @@ def run_parallel(root, jobs: list[tuple[Strategy, StrategyConfig]], underlying: 
         raise RuntimeError(f"sweep {ckpt}: no result for config {missing[0]} ({states[missing[0]].run_id})")
     out = [CheckpointedRun(ckpt, i, j.run_id, j.cfg.name, summaries[i][0], list(days), write, *summaries[i][1:])
            for i, j in enumerate(states)]
-    _log_run(ckpt, reports, {**clock.phases, "total": time.perf_counter() - t0})
+    _log_run(ckpt, reports, {**clock.phases, "total": [time.perf_counter() - t0, time.process_time() - c0]})
     return out
 
 
@@ -375,14 +376,14 @@ class CheckpointedRun(RunResult):
         return self._load()[1]
 
 
-def _log_run(ckpt: Path, reports: list[ChunkReport], phases: dict[str, float]) -> None:
+def _log_run(ckpt: Path, reports: list[ChunkReport], phases: dict[str, list[float]]) -> None:
     """`<ckpt>/last_run.json`: what each chunk computed and reused, and where the time went (the
     parent's phases, each chunk's phases and CPU seconds)."""
     atomic_write_json(ckpt / "last_run.json", {
         "computed": sum(len(r.computed) for r in reports), "reused": sum(len(r.reused) for r in reports),
         "phases": phases,
         "chunks": [{"configs": r.indexes, "pid": r.pid, "computed": r.computed, "reused": r.reused,
-                    "phases": r.phases, "cpu_s": r.cpu_s} for r in reports]}, fsync=False)
+                    "phases": r.phases} for r in reports]}, fsync=False)
 
 
 def _cast(t: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -428,14 +429,15 @@ def _context():
 
 
 def profile_lines(ckpt: str | os.PathLike) -> list[str]:
-    """Where a sweep's time went, from its last_run.json: the parent's phases, then each chunk's
-    phases and CPU seconds (seconds of wall; a chunk's "load (threads)" overlaps its engine)."""
+    """Where a sweep's time went, from its last_run.json: the parent's phases, then each chunk's, as
+    "phase wall/CPU" seconds (a chunk's "load (threads)" runs beside its engine; "task" and the
+    parent's "total" CPU are the whole process's, every thread)."""
     last = read_json(Path(ckpt) / "last_run.json") or {}
 
     def fmt(phases: dict) -> str:
-        return "  ".join(f"{k} {v:.2f}" for k, v in phases.items())
+        return "  ".join(f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in sorted(phases.items()))
 
     lines = [f"parent: {fmt(last.get('phases', {}))}"]
-    lines += [f"chunk of {len(c['configs'])} configs (pid {c['pid']}): {fmt(c.get('phases', {}))}  "
-              f"cpu {c.get('cpu_s', 0.0):.2f}" for c in last.get("chunks", [])]
+    lines += [f"chunk of {len(c['configs'])} configs (pid {c['pid']}): {fmt(c.get('phases', {}))}"
+              for c in last.get("chunks", [])]
     return lines

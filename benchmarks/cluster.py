@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backtest.config import apply_overrides  # noqa: E402
-from backtest.parallel import run_parallel  # noqa: E402
+from backtest.parallel import profile_lines, run_parallel  # noqa: E402
 from backtest.run import available_days  # noqa: E402
 from backtest.strategies import get  # noqa: E402
 from backtest.sweep import grid  # noqa: E402
@@ -71,11 +71,14 @@ def main() -> None:
     clusters = {w: LocalDaskCluster(w).start() for w in (1, 2)}
     clients = {w: c.client() for w, c in clusters.items()}
     runs = iter(range(1 << 30))
+    last: list[Path] = []
 
     def sweep(workers: int, on_cluster: bool, configs=jobs):
         executor = clients[workers].get_executor() if on_cluster else None
+        ckpt = scratch / f"{workers}-{on_cluster}-{next(runs)}"
+        last.append(ckpt)
         return lambda: run_parallel(root, configs, a.underlying, days, executor=executor, workers=workers,
-                                    checkpoints=scratch / f"{workers}-{on_cluster}-{next(runs)}")
+                                    checkpoints=ckpt)
 
     # a Dask worker process runs with OMP_NUM_THREADS=1 (distributed's nanny sets it), so Arrow decodes
     # Parquet on one thread there; the in-process baseline gets the same limit, or "one core" would
@@ -94,8 +97,11 @@ def main() -> None:
             here = timed(sweep(1, False))
             one = timed(sweep(1, True))
             two = timed(sweep(2, True))
-            for name, t in (("in-process, 1 core ", here), ("cluster, 1 worker  ", one), ("cluster, 2 workers ", two)):
+            for name, t, ckpt in (("in-process, 1 core ", here, last[-3]), ("cluster, 1 worker  ", one, last[-2]),
+                                  ("cluster, 2 workers ", two, last[-1])):
                 print(f"round {k + 1}: {name} {t:7.2f} s  {len(jobs) / t:6.2f} configs/s  {n / t:7.2f} config-days/s")
+                for line in profile_lines(ckpt):
+                    print(f"    {line}")
             scaling.append(one / two)
             overhead.append(one / here)
             print(f"round {k + 1}: scaling {scaling[-1]:.2f}x, overhead {overhead[-1]:.2f}x  ({load()})")
