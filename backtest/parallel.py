@@ -86,6 +86,7 @@ class ChunkReport:
     pid: int = 0
     runs: dict[int, tuple[dict, float, float]] = field(default_factory=dict)  # index -> (metrics, engine_s, cells)
     phases: dict[str, list[float]] = field(default_factory=dict)   # [wall, CPU] seconds by phase (Clock)
+    faults: int = 0          # minor page faults of the task's process meanwhile (memory mapped in afresh)
 
 
 class Clock:
@@ -175,7 +176,7 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     moves the Kelly sizing's tracked capital exactly as the run did. After the last day each config
     is summarised here by backtest.run's own `_finish` (its metrics, and with `write` its
     backtest_runs row): the parent then reads no rows back, it gets the metrics in the report."""
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, f0 = time.perf_counter(), time.process_time(), _faults()
     clock = Clock()
     report = ChunkReport([j.index for j in task.jobs], pid=os.getpid())
     states = {j.index: _Job(_strategy(j.strategy), j.cfg, j.fees, j.run_id, [], []) for j in task.jobs}
@@ -221,7 +222,16 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
             run = _finish(Path(task.root), st, task.underlying, list(task.days), list(task.versions), task.write)
             report.runs[i] = (run.metrics, run.engine_s, run.contract_seconds)
     report.phases = {**clock.phases, "task": [time.perf_counter() - t0, time.process_time() - c0]}
+    report.faults = _faults() - f0
     return report
+
+
+def _faults() -> int:
+    try:
+        import resource
+    except ImportError:           # not on Unix: not counted
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def _add(st: _Job, res: DayResult, engine_s: float, cells: int) -> None:
@@ -383,7 +393,7 @@ def _log_run(ckpt: Path, reports: list[ChunkReport], phases: dict[str, list[floa
         "computed": sum(len(r.computed) for r in reports), "reused": sum(len(r.reused) for r in reports),
         "phases": phases,
         "chunks": [{"configs": r.indexes, "pid": r.pid, "computed": r.computed, "reused": r.reused,
-                    "phases": r.phases} for r in reports]}, fsync=False)
+                    "phases": r.phases, "faults": r.faults} for r in reports]}, fsync=False)
 
 
 def _cast(t: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -438,6 +448,6 @@ def profile_lines(ckpt: str | os.PathLike) -> list[str]:
         return "  ".join(f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in sorted(phases.items()))
 
     lines = [f"parent: {fmt(last.get('phases', {}))}"]
-    lines += [f"chunk of {len(c['configs'])} configs (pid {c['pid']}): {fmt(c.get('phases', {}))}"
-              for c in last.get("chunks", [])]
+    lines += [f"chunk of {len(c['configs'])} configs (pid {c['pid']}): {fmt(c.get('phases', {}))}  "
+              f"minor faults {c.get('faults', 0)}" for c in last.get("chunks", [])]
     return lines
