@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
@@ -42,6 +43,11 @@ from warehouse.version import code_version
 
 SWEEPS_DIR = "backtests/sweeps"     # under the warehouse root: one directory per sweep
 POLL_S = 0.5                        # how often the parent counts checkpoints for progress
+PRELOAD_BYTES = 1 << 30             # days' inputs the parent loads for its forked workers, at most (_preload)
+
+# (root, underlying, day, needs) -> load_inputs' result, loaded by the parent before it forks its own
+# worker processes, which inherit it (copy-on-write) instead of each reading every day (_preload)
+_PRELOADED: dict[tuple, tuple | None] = {}
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,9 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     to_read = set(work)
 
     def load(day):
+        key = (task.root, task.underlying, day, task.needs)
+        if key in _PRELOADED:           # a forked worker: its parent loaded the day
+            return _PRELOADED[key]
         with clock("load (threads)"):
             return load_inputs(Path(task.root), task.underlying, day, task.needs)
 
@@ -406,9 +415,12 @@ def _execute(tasks: list[ChunkTask], executor: cf.Executor | None, workers: int,
     a thread of this process); progress from the checkpoint count while they run."""
     start = count_checkpoints(ckpt) if progress else 0
     own = executor is None
+    one = workers <= 1 or len(tasks) <= 1
+    if own and not one and _context().get_start_method() == "fork":
+        with clock("preload"):
+            _preload(tasks)
     with clock("pool start"):
         if own:
-            one = workers <= 1 or len(tasks) <= 1
             executor = cf.ThreadPoolExecutor(1) if one else cf.ProcessPoolExecutor(workers, mp_context=_context())
         futures = [executor.submit(run_chunk, t) for t in tasks]
     try:
@@ -427,12 +439,41 @@ def _execute(tasks: list[ChunkTask], executor: cf.Executor | None, workers: int,
         if own:
             with clock("pool shutdown"):
                 executor.shutdown(wait=True, cancel_futures=True)
+        _PRELOADED.clear()
     return reports
 
 
+def _preload(tasks: list[ChunkTask]) -> None:
+    """Load here, in day order, the days a sweep still has to compute, up to PRELOAD_BYTES of dense
+    inputs, for the worker processes about to be forked: each inherits them instead of reading and
+    densifying every day itself (the same work once per worker, and the first day's read before
+    any engine could start). Days past the budget each worker reads as before. Loaded in this
+    thread, one day at a time: no thread of ours is alive at the fork."""
+    task, size = tasks[0], 0            # every task has the same root, days and needs
+    indexes = [j.index for t in tasks for j in t.jobs]
+    for day in task.days:
+        if size >= PRELOAD_BYTES:
+            return
+        if all(_paths(task.checkpoints, i, day)[2].exists() for i in indexes):
+            continue                    # every config finished the day: no worker reads it
+        loaded = load_inputs(Path(task.root), task.underlying, day, task.needs)
+        _PRELOADED[task.root, task.underlying, day, task.needs] = loaded
+        size += _nbytes(loaded)
+
+
+def _nbytes(loaded: tuple | None) -> int:
+    """The numpy arrays' bytes of a loaded day (its grid, book, features and spot columns)."""
+    if loaded is None:
+        return 0
+    data, spot = loaded
+    arrays = [data.Q, data.book, data.book_row, data.t_s, data.spot, data.atm, *data.F.values(), *spot.values()]
+    return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
+
+
 def _context():
-    """fork where there is one (workers start in milliseconds with the parent's imports); the parent
-    starts no threads before the pool, so forking is safe."""
+    """fork where there is one (workers start in milliseconds with the parent's imports and its
+    preloaded days); the parent's own threads (progress, read-ahead) are not running at the fork,
+    and Arrow re-creates its thread pool in a forked child."""
     import multiprocessing as mp
 
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
