@@ -21,6 +21,9 @@ in-process baseline is warmed the same way. Every timed run writes fresh checkpo
 is reused. The workers run with glibc's malloc limits (orchestration.local_cluster.MALLOC_ENV),
 not Dask's MALLOC_TRIM_THRESHOLD_=65536, which doubles the engine's CPU.
 
+The same bigger workload as benchmarks/sweep.py (5 days of NIFTY, its docstring says how to build
+it): `--warehouse /tmp/big-wh`.
+
     .venv/bin/python benchmarks/cluster.py [--warehouse ./warehouse] [--strategy micro_ema_flip]   (after `make demo`)
 """
 from __future__ import annotations
