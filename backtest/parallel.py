@@ -161,12 +161,25 @@ def read_checkpoint(checkpoints: str | Path, index: int, day: dt.date) -> tuple[
         return None
 
 
-def count_checkpoints(checkpoints: str | Path) -> int:
-    """Finished (config, day) pairs in a sweep's checkpoint directory."""
+def count_checkpoints(checkpoints: str | Path, done: dict[str, int] | None = None, days: int = 0) -> int:
+    """Finished (config, day) pairs in a sweep's checkpoint directory. With `done` (a dict kept
+    between calls) and the sweep's number of `days`, a config directory once found with every day
+    finished is remembered there and not listed again: the progress poll of a sweep of thousands
+    of configs lists only the unfinished ones."""
     base = Path(checkpoints)
     if not base.exists():
         return 0
-    return sum(1 for d in os.scandir(base) if d.is_dir() for f in os.scandir(d.path) if f.name.endswith(".json"))
+    done = {} if done is None else done
+    n = 0
+    for d in os.scandir(base):
+        if d.name in done or not d.is_dir():
+            continue
+        k = sum(1 for f in os.scandir(d.path) if f.name.endswith(".json"))
+        if days and k >= days:
+            done[d.name] = k
+        else:
+            n += k
+    return n + sum(done.values())
 
 
 # -- the task -----------------------------------------------------------------------------------
@@ -413,17 +426,18 @@ def _execute(tasks: list[ChunkTask], executor: cf.Executor | None, workers: int,
              progress, clock: Clock) -> list[ChunkReport]:
     """Run the tasks on the given executor, else on a ProcessPoolExecutor of `workers` (one worker:
     a thread of this process); progress from the checkpoint count while they run."""
-    start = count_checkpoints(ckpt) if progress else 0
-    own = executor is None
+    days, seen = len(tasks[0].days) if tasks else 0, {}
+    start = count_checkpoints(ckpt, seen, days) if progress else 0
+    own, pool = executor is None, executor
     one = workers <= 1 or len(tasks) <= 1
-    if own and not one and _context().get_start_method() == "fork":
-        with clock("preload"):
-            _preload(tasks)
-    with clock("pool start"):
-        if own:
-            executor = cf.ThreadPoolExecutor(1) if one else cf.ProcessPoolExecutor(workers, mp_context=_context())
-        futures = [executor.submit(run_chunk, t) for t in tasks]
     try:
+        if own and not one and _context().get_start_method() == "fork":
+            with clock("preload"):
+                _preload(tasks)
+        with clock("pool start"):
+            if own:
+                pool = cf.ThreadPoolExecutor(1) if one else cf.ProcessPoolExecutor(workers, mp_context=_context())
+            futures = [pool.submit(run_chunk, t) for t in tasks]
         with clock("wait"):
             pending = set(futures)
             while pending:
@@ -432,13 +446,13 @@ def _execute(tasks: list[ChunkTask], executor: cf.Executor | None, workers: int,
                 if failed is not None:
                     raise failed.exception()
                 if progress:
-                    progress({"files_done": count_checkpoints(ckpt) - start, "files_total": total - start,
+                    progress({"files_done": count_checkpoints(ckpt, seen, days) - start, "files_total": total - start,
                               "source": f"{len(futures) - len(pending)}/{len(futures)} chunks done"})
             reports = [f.result() for f in futures]
     finally:
-        if own:
+        if own and pool is not None:
             with clock("pool shutdown"):
-                executor.shutdown(wait=True, cancel_futures=True)
+                pool.shutdown(wait=True, cancel_futures=True)
         _PRELOADED.clear()
     return reports
 

@@ -103,7 +103,7 @@ def test_parallel_runs_in_memory_are_run_manys_whatever_the_chunking_and_after_a
     import math
 
     from backtest.config import apply_overrides
-    from backtest.parallel import CheckpointedRun, run_parallel
+    from backtest.parallel import CheckpointedRun, count_checkpoints, run_parallel
     from backtest.strategies import get
     from backtest.sweep import grid
 
@@ -128,6 +128,10 @@ def test_parallel_runs_in_memory_are_run_manys_whatever_the_chunking_and_after_a
     first = json.loads((ckpt / "last_run.json").read_text())
     assert (first["computed"], first["reused"]) == (len(jobs) * len(days), 0)
     assert {"engine", "finish", "task"} <= set(first["chunks"][0]["phases"])
+    seen = {}               # the progress poll's count: finished configs remembered, not listed again
+    assert count_checkpoints(ckpt, seen, len(days)) == count_checkpoints(ckpt) == len(jobs) * len(days)
+    assert sorted(seen) == [f"c{i:05d}" for i in range(len(jobs))]
+    assert count_checkpoints(ckpt, seen, len(days)) == len(jobs) * len(days)
     same(run_parallel(scratch, jobs, "NIFTY", days, workers=1, log_events=False, checkpoints=ckpt))
     again = json.loads((ckpt / "last_run.json").read_text())
     assert (again["computed"], again["reused"]) == (0, len(jobs) * len(days))
