@@ -93,3 +93,45 @@ def test_a_killed_sweep_resumes_without_redoing_finished_pairs_and_stores_what_o
     q = subprocess.run(cli(scratch, "backtest", *SWEEP, "--quiet"), capture_output=True, text=True)
     assert q.returncode == 0 and q.stderr == ""                     # --quiet: no progress; all from checkpoints
     assert json.loads((run_dir / "last_run.json").read_text())["computed"] == 0
+
+
+def test_parallel_runs_in_memory_are_run_manys_whatever_the_chunking_and_after_a_resume(scratch, tmp_path):
+    """run_parallel's RunResults (ids, metrics, legs, events, timings' cells) equal run_many's with
+    events off (the CLI's unstored sweep: ids must name an events-free run, as run_many's do), on
+    two processes with a chunk per config, and again when every (config, day) is reused."""
+    import copy
+    import math
+
+    from backtest.config import apply_overrides
+    from backtest.parallel import CheckpointedRun, count_checkpoints, run_parallel
+    from backtest.strategies import get
+    from backtest.sweep import grid
+
+    days = available_days(scratch, "NIFTY", None, None)
+    s = get("micro_ema_flip")
+    jobs = [(s, apply_overrides(copy.deepcopy(s.default()), o)) for o in grid("exits.target=1.5,3", "exits.stop=1")]
+    single = run_many(scratch, jobs, "NIFTY", days, log_events=False, write=False)
+    assert sum(r.legs.num_rows for r in single) > 0
+
+    def same(runs):
+        assert all(isinstance(r, CheckpointedRun) for r in runs)
+        assert [r.run_id for r in runs] == [r.run_id for r in single]
+        for p, o in zip(runs, single):
+            assert json.dumps(p.metrics, sort_keys=True) == json.dumps(o.metrics, sort_keys=True)
+            assert p.legs.equals(o.legs, check_metadata=True) and p.events.equals(o.events, check_metadata=True)
+            assert (p.strategy, p.days, p.stored, p.contract_seconds) == (o.strategy, o.days, o.stored,
+                                                                          o.contract_seconds)
+            assert p.engine_s > 0 and not math.isnan(p.metrics["net_pnl"])
+
+    ckpt = tmp_path / "ckpt"
+    same(run_parallel(scratch, jobs, "NIFTY", days, workers=2, chunk_configs=1, log_events=False, checkpoints=ckpt))
+    first = json.loads((ckpt / "last_run.json").read_text())
+    assert (first["computed"], first["reused"]) == (len(jobs) * len(days), 0)
+    assert {"engine", "finish", "task"} <= set(first["chunks"][0]["phases"])
+    seen = {}               # the progress poll's count: finished configs remembered, not listed again
+    assert count_checkpoints(ckpt, seen, len(days)) == count_checkpoints(ckpt) == len(jobs) * len(days)
+    assert sorted(seen) == [f"c{i:05d}" for i in range(len(jobs))]
+    assert count_checkpoints(ckpt, seen, len(days)) == len(jobs) * len(days)
+    same(run_parallel(scratch, jobs, "NIFTY", days, workers=1, log_events=False, checkpoints=ckpt))
+    again = json.loads((ckpt / "last_run.json").read_text())
+    assert (again["computed"], again["reused"]) == (0, len(jobs) * len(days))
