@@ -119,7 +119,8 @@ def test_live_mariadb_ingest_split_over_workers_matches_the_in_process_ingest(da
     on = cli(tmp_path / "cl", "ingest", mariadb.url, "--cluster", dask_cluster.address, "-q")
     assert on.returncode == 0, on.stderr
     a, b = warehouse_digests(tmp_path / "local"), warehouse_digests(tmp_path / "cl")
-    assert len([p for p in a if p.startswith("ticks/")]) == 6 and a == b
+    # options, futures and spot of both indices, and the three bank stocks of C-20's basket (equity)
+    assert len([p for p in a if p.startswith("ticks/")]) == 9 and a == b
     assert (tmp_path / "local" / "ingest_watermarks.json").read_text() == \
         (tmp_path / "cl" / "ingest_watermarks.json").read_text()
     again = cli(tmp_path / "cl", "ingest", mariadb.url, "--cluster", dask_cluster.address)
