@@ -62,8 +62,9 @@ def _slippage(config: dict) -> float:
     return max(slip.get("atm", 0.15), slip.get("otm", 0.30))
 
 
-def audit_run(inp: AuditInput) -> pa.Table:
-    """All findings of one run (an empty table when the run is clean)."""
+def audit_run(inp: AuditInput, market: Market | None = None) -> pa.Table:
+    """All findings of one run (an empty table when the run is clean); `market` the Market of
+    inp's grid, spot and features when already grouped (backtest.audit.batch shares days)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Kolkata'")
     con.register("legs", inp.legs)
@@ -72,7 +73,7 @@ def audit_run(inp: AuditInput) -> pa.Table:
     slip = _slippage(inp.config)
     legs = inp.legs.to_pylist()
     events = inp.events.to_pylist()
-    market = Market(inp.grid, inp.spot, inp.features)
+    market = market or Market(inp.grid, inp.spot, inp.features)
     findings = check_quotes(con, slip, inp.config) + check_arithmetic(legs, inp.config) + \
         check_positions(market, legs, inp.config)
     if events or not legs:

@@ -24,12 +24,13 @@ select t.run_id, t.trade_id, t.leg, t.side, t.entry_px, t.exit_px, t.exit_reason
 from legs t
 left join grid ge on ge.symbol = t.symbol and ge.ts = t.entry_ts
 left join grid gx on gx.symbol = t.symbol and gx.ts = t.exit_ts
+order by t.trade_id, t.leg
 """
 
 
 def check_quotes(con, slip: float, config: dict) -> list[dict]:
     """price_achievable and real_quote, from the grid row of the fill's own second (a roll's exits
-    may also carry its penalty)."""
+    may also carry its penalty); in leg order (a join's own order follows the grid's rows)."""
     out = []
     penalty = ((config.get("position") or {}).get("roll") or {}).get("penalty") or 0.0
     for r in con.sql(_QUOTES_SQL).to_arrow_table().to_pylist():
