@@ -381,7 +381,7 @@ def report_cmd(s: Settings, runs, out, board) -> None:
     if board:
         from backtest.reports.leaderboard import write_leaderboard
 
-        progress = Progress("report --all", quiet=s.quiet, unit="reports")
+        progress = Progress("report --all", quiet=s.quiet, unit="reports", row_unit=None)
         board = write_leaderboard(root, Path(out) if out else root / "reports" / "leaderboard.html", progress=progress)
         progress.done()
         click.echo(board)

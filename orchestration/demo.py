@@ -105,7 +105,7 @@ def leaderboard(root: Path, quiet: bool = False) -> Path:
     from backtest.reports.leaderboard import write_leaderboard
     from orchestration.progress import Progress
 
-    progress = Progress("leaderboard", quiet=quiet, unit="reports")
+    progress = Progress("leaderboard", quiet=quiet, unit="reports", row_unit=None)
     board = write_leaderboard(root, root / "reports" / "leaderboard.html", progress=progress)
     progress.done()
     return board
