@@ -19,7 +19,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from warehouse.layout import table_dir, warehouse_root  # noqa: E402
 
-NEEDS_WAREHOUSE = {"features.py", "backtest.py", "sweep.py"}     # they take --warehouse
+NEEDS_WAREHOUSE = {"features.py", "backtest.py", "sweep.py", "demo_stages.py"}     # they take --warehouse
 
 
 def scripts() -> list[Path]:

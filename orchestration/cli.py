@@ -329,18 +329,16 @@ def _run_ids(root: Path) -> list[str]:
 
 
 def _audit_each(s: Settings, run_ids: list[str], sample: int | None = None, label: str = "audit") -> list:
-    """Audit runs one at a time, with progress (runs done, trade legs replayed)."""
+    """Audit runs (each day's market read once for all its runs), with progress (runs done, trade legs replayed)."""
     from backtest.audit_runs import audit_runs
     from orchestration.progress import Progress
 
+    if not run_ids:
+        return []
     progress = Progress(label, quiet=s.quiet, unit="runs")
-    out = []
-    for i, run_id in enumerate(run_ids):
-        progress({"files_done": i, "files_total": len(run_ids), "source": run_id})
-        out += audit_runs(s.root, [run_id], sample_per_day=sample)
-        progress({"files_done": i + 1, "rows": sum(trades for _, trades, _ in out), "source": ""})
-    if run_ids:
-        progress.done()
+    progress({"files_done": 0, "files_total": len(run_ids)})
+    out = audit_runs(s.root, run_ids, sample_per_day=sample, progress=progress)
+    progress.done()
     return out
 
 
@@ -384,7 +382,10 @@ def report_cmd(s: Settings, runs, out, board) -> None:
     if board:
         from backtest.reports.leaderboard import write_leaderboard
 
-        click.echo(write_leaderboard(root, Path(out) if out else root / "reports" / "leaderboard.html"))
+        progress = Progress("report --all", quiet=s.quiet, unit="reports", row_unit=None)
+        board = write_leaderboard(root, Path(out) if out else root / "reports" / "leaderboard.html", progress=progress)
+        progress.done()
+        click.echo(board)
         return
     con = connect(root)
     missing = [r["run_id"] for sel in runs for r in resolve(con, sel).runs if not audited(root, r["run_id"])]

@@ -62,17 +62,18 @@ def _slippage(config: dict) -> float:
     return max(slip.get("atm", 0.15), slip.get("otm", 0.30))
 
 
-def audit_run(inp: AuditInput) -> pa.Table:
-    """All findings of one run (an empty table when the run is clean)."""
+def audit_run(inp: AuditInput, market: Market | None = None) -> pa.Table:
+    """All findings of one run (an empty table when the run is clean); `market` the Market of
+    inp's grid, spot and features when already grouped (backtest.audit.batch shares days)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Kolkata'")
     con.register("legs", inp.legs)
-    con.register("grid", inp.grid)
-    con.register("events", inp.events)
+    con.register("grid", _at_logged_seconds(inp))
+    con.register("events", inp.events.append_column("row_", pa.array(range(inp.events.num_rows), pa.int64())))
     slip = _slippage(inp.config)
     legs = inp.legs.to_pylist()
     events = inp.events.to_pylist()
-    market = Market(inp.grid, inp.spot, inp.features)
+    market = market or Market(inp.grid, inp.spot, inp.features)
     findings = check_quotes(con, slip, inp.config) + check_arithmetic(legs, inp.config) + \
         check_positions(market, legs, inp.config)
     if events or not legs:
@@ -82,6 +83,15 @@ def audit_run(inp: AuditInput) -> pa.Table:
         findings.append(events_not_logged(legs[0]["run_id"], len(legs)))
     con.close()
     return pa.Table.from_pylist(findings, schema=AUDIT_FINDINGS)
+
+
+def _at_logged_seconds(inp: AuditInput) -> pa.Table:
+    """The grid rows of the seconds the run's legs and events name: all the SQL checks join (on
+    symbol and second), a few hundred of a run's hundred thousand rows."""
+    ts = inp.grid["ts"]
+    logged = [inp.legs[c] for c in ("entry_ts", "exit_ts")] + [inp.events["ts"]]
+    seconds = pa.chunked_array([c for col in logged for c in col.cast(ts.type).chunks], ts.type)
+    return inp.grid.filter(pa.compute.is_in(ts, value_set=seconds.combine_chunks()))
 
 
 def events_not_logged(run_id: str, n_legs: int) -> dict:

@@ -15,6 +15,17 @@ GRID_COLUMNS = ["underlying", "date", "symbol", "ts", "is_pad", "price", "vol_de
                 *[f"{s}_{f}{k}" for s in ("bid", "ask") for f in ("px", "qty") for k in range(5)]]
 
 
+# the future's ticks as grid rows: carried as-of to every second of the index's grid, padded where
+# no tick of that second; {secs} and {ticks} select the days and contracts
+_FCOLS = ", ".join("coalesce(f.vol_delta, 0) * (f.ts = s.ts)::int as vol_delta" if c == "vol_delta" else
+                   "f.ts != s.ts as is_pad" if c == "is_pad" else f"s.{c}" if c in ("ts",) else f"f.{c}"
+                   for c in GRID_COLUMNS)
+FUTURES_SQL = f"""with secs as (select underlying, date, ts from spot_grid where {{secs}}),
+                       f as (select * from futures_ticks where {{ticks}})
+                  select {_FCOLS} from secs s asof join f
+                    on s.underlying = f.underlying and s.date = f.date and f.ts <= s.ts"""
+
+
 @dataclass
 class AuditInput:
     legs: pa.Table                  # the run's trade_legs rows
@@ -78,15 +89,9 @@ def load_run(root, run_id: str, con=None) -> tuple[dict, AuditInput]:
     grid = con.sql(f"""select {cols} from options_grid g
                        where (g.underlying, g.date, g.symbol) in (select underlying, date, symbol from traded)""").to_arrow_table()
     if con.sql("select count(*) from traded where fut").fetchall()[0][0]:
-        fcols = ", ".join("coalesce(f.vol_delta, 0) * (f.ts = s.ts)::int as vol_delta" if c == "vol_delta" else
-                          "f.ts != s.ts as is_pad" if c == "is_pad" else f"s.{c}" if c in ("ts",) else f"f.{c}"
-                          for c in GRID_COLUMNS)
-        fut = con.sql(f"""with secs as (select underlying, date, ts from spot_grid
-                                        where (underlying, date) in (select underlying, date from traded where fut)),
-                               f as (select * from futures_ticks
-                                     where (underlying, date, symbol) in (select underlying, date, symbol from traded where fut))
-                          select {fcols} from secs s asof join f
-                            on s.underlying = f.underlying and s.date = f.date and f.ts <= s.ts""").to_arrow_table()
+        fut = con.sql(FUTURES_SQL.format(
+            secs="(underlying, date) in (select underlying, date from traded where fut)",
+            ticks="(underlying, date, symbol) in (select underlying, date, symbol from traded where fut)")).to_arrow_table()
         grid = pa.concat_tables([grid, fut.cast(grid.schema)])
     opts, spot_cols = _conds(config)
     features = None

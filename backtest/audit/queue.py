@@ -15,9 +15,11 @@ decision) and each second's expected units must equal the logged fill's.
 """
 from __future__ import annotations
 
-import bisect
 import math
 from collections import defaultdict
+
+import numpy as np
+import pyarrow as pa
 
 from backtest.audit.quotes import _finding
 from backtest.audit.series import seconds
@@ -130,7 +132,7 @@ def queued_legs(legs: list[dict], events: list[dict], config: dict) -> list[tupl
     return out
 
 
-def check_queue(market_rows: dict, legs: list[dict], events: list[dict], config: dict) -> list[dict]:
+def check_queue(market_rows: GridRows, legs: list[dict], events: list[dict], config: dict) -> list[dict]:
     """queue_fill findings of every limit entry leg of a run whose queue model is not full_fill;
     `market_rows` as grid_rows gives them (only the queued legs' contracts are read)."""
     execution = config.get("execution", {})
@@ -150,8 +152,7 @@ def check_queue(market_rows: dict, legs: list[dict], events: list[dict], config:
         if r.get("exit_signal_ts") is not None:
             end = min(end, seconds(r["exit_signal_ts"]))
         start = seconds(orders[0]["ts"]) + latency
-        rows, ts = market_rows.get((r["symbol"], r["date"]), ([], []))
-        rows = rows[bisect.bisect_left(ts, start):bisect.bisect_right(ts, end)]
+        rows = market_rows.window((r["symbol"], r["date"]), start, end)
         want = replay(rows, r["side"] > 0, float(orders[0]["price"]), sum(fills.values()) + cancelled,
                       float(r["lot_size"]), model)
         for t in sorted(set(fills) | set(want)):
@@ -162,12 +163,42 @@ def check_queue(market_rows: dict, legs: list[dict], events: list[dict], config:
     return out
 
 
-def grid_rows(grid) -> dict:
-    """(symbol, date) -> (the grid rows in time order, each with its wall second `ts_s`; those seconds)."""
-    out = defaultdict(list)
-    for g in grid.to_pylist():
-        g["ts_s"] = seconds(g["ts"])
-        out[(g["symbol"], g["date"])].append(g)
-    for rows in out.values():
-        rows.sort(key=lambda g: g["ts_s"])
-    return {k: (rows, [g["ts_s"] for g in rows]) for k, rows in out.items()}
+class GridRows:
+    """(symbol, date) -> the grid rows of seconds a..b in time order, each a dict with its wall
+    second `ts_s`: only the windows the queued legs replay become Python rows (a whole day of a
+    contract is some 22,500 of them, a leg's window a few hundred)."""
+
+    def __init__(self, grid: pa.Table):
+        self.grid = grid.combine_chunks()     # take() on many chunks joins them all again on every call
+        ts = grid["ts"].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        self.ts_s = ts // 1_000_000       # seconds(): the tz-aware timestamp's epoch second
+        self.rows: dict = {}
+        if not grid.num_rows:
+            return
+        codes, values = [], []
+        for k in ("symbol", "date"):
+            enc = grid[k].combine_chunks().dictionary_encode()
+            codes.append(enc.indices.to_numpy(zero_copy_only=False))
+            values.append(enc.dictionary.to_pylist())
+        # by key, then time; stable (np.lexsort), as sorting each key's rows by ts_s in a list was
+        order = np.lexsort((self.ts_s, codes[1], codes[0]))
+        sym, day = codes[0][order], codes[1][order]
+        starts = np.r_[0, np.flatnonzero((sym[1:] != sym[:-1]) | (day[1:] != day[:-1])) + 1]
+        for a, b in zip(starts.tolist(), [*starts[1:].tolist(), len(order)]):
+            rows = order[a:b]
+            self.rows[(values[0][sym[a]], values[1][day[a]])] = (rows, self.ts_s[rows])
+
+    def window(self, key, a: float, b: float) -> list[dict]:
+        if key not in self.rows:
+            return []
+        order, ts = self.rows[key]
+        take = order[int(np.searchsorted(ts, a, "left")):int(np.searchsorted(ts, b, "right"))]
+        out = self.grid.take(take).to_pylist()
+        for g, t in zip(out, self.ts_s[take].tolist()):
+            g["ts_s"] = t
+        return out
+
+
+def grid_rows(grid: pa.Table) -> GridRows:
+    """The grid's rows by (symbol, date), read a window at a time (GridRows)."""
+    return GridRows(grid)

@@ -23,16 +23,17 @@ select t.run_id, t.trade_id, t.leg, t.side, t.entry_px, t.exit_px, t.exit_reason
        least(gx.bid_px0, gx.bid_px1, gx.bid_px2, gx.bid_px3, gx.bid_px4) as exit_bid_worst,
        ge.ts is null as entry_missing, gx.ts is null as exit_missing,
        (select o.price from events o where o.trade_id = t.trade_id and o.leg = t.leg and o.event = 'order'
-        order by o.ts limit 1) as limit_px
+        order by o.ts, o.row_ limit 1) as limit_px
 from legs t
 left join grid ge on ge.symbol = t.symbol and ge.ts = t.entry_ts
 left join grid gx on gx.symbol = t.symbol and gx.ts = t.exit_ts
+order by t.trade_id, t.leg
 """
 
 
 def check_quotes(con, slip: float, config: dict) -> list[dict]:
     """price_achievable and real_quote, from the grid row of the fill's own second (a roll's exits
-    may also carry its penalty)."""
+    may also carry its penalty); in leg order (a join's own order follows the grid's rows)."""
     out = []
     penalty = ((config.get("position") or {}).get("roll") or {}).get("penalty") or 0.0
     for r in con.sql(_QUOTES_SQL).to_arrow_table().to_pylist():
@@ -71,10 +72,10 @@ select e.trade_id, e.leg, e.event, e.ts, e.price, e.bid, e.ask, t.run_id, t.side
        greatest(g.ask_px0, g.ask_px1, g.ask_px2, g.ask_px3, g.ask_px4) as ask_worst,
        least(g.bid_px0, g.bid_px1, g.bid_px2, g.bid_px3, g.bid_px4) as bid_worst,
        (select o.price from events o where o.trade_id = e.trade_id and o.leg = e.leg and o.event = 'order'
-        order by o.ts limit 1) as limit_px
+        order by o.ts, o.row_ limit 1) as limit_px
 from events e join legs t on t.trade_id = e.trade_id and t.leg = e.leg
 left join grid g on g.symbol = t.symbol and g.ts = e.ts
-order by e.trade_id, e.leg, e.ts
+order by e.trade_id, e.leg, e.ts, e.row_
 """
 DECISIONS = ("signal", "order", "exit_signal", "exit_order", "stop_move", "adjustment")
 
@@ -97,7 +98,9 @@ def _fill_ok(act: int, px: float, limit: float | None, r: dict, slip: float) -> 
 
 
 def check_events(con, slip: float, config: dict) -> list[dict]:
-    """fill_rule on every fill event and decision_quotes on every decision event."""
+    """fill_rule on every fill event and decision_quotes on every decision event, in the order of the
+    trade, leg and second, events of one second as logged (`row_`, their row in the run's events:
+    a sort alone orders ties as the join happens to deliver them, which follows the grid's rows)."""
     out = []
     penalty = ((config.get("position") or {}).get("roll") or {}).get("penalty") or 0.0
     for r in con.sql(_EVENT_QUOTES_SQL).to_arrow_table().to_pylist():

@@ -4,7 +4,7 @@ of the rule, not the engine's backtest.conditions)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +43,16 @@ class Series:
 
     t: np.ndarray
     cols: dict
+    # masks and marks derived from the columns, computed once (a day's series is shared by every run
+    # of the day when many runs are audited together: backtest.audit.batch); read-only arrays
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key, make) -> np.ndarray:
+        if key not in self.memo:
+            a = make()
+            a.setflags(write=False)
+            self.memo[key] = a
+        return self.memo[key]
 
     def at(self, t: int) -> int:
         """Row of second t (-1 when absent)."""
@@ -89,18 +99,28 @@ class Market:
                                [c for c in (features.column_names if features is not None else [])
                                 if c not in ("underlying", "date", "symbol", "ts")])
 
+    @classmethod
+    def of(cls, quotes: dict, spot: dict, features: dict) -> Market:
+        """A market from series already grouped as __init__ groups them (keys as there)."""
+        m = cls.__new__(cls)
+        m.quotes, m.spot, m.features = quotes, spot, features
+        return m
+
     def quote(self, symbol: str, day) -> Series | None:
         return self.quotes.get((symbol, day))
 
     def real(self, q: Series) -> np.ndarray:
         """Rows that are real snapshots with a two-sided book and a (nonzero) LTP: where orders fill."""
         c = q.cols
-        return ~c["is_pad"] & ~np.isnan(c["price"]) & (c["price"] != 0) & ~np.isnan(c["bid_px0"]) & \
-            ~np.isnan(c["ask_px0"])
+        return q.derived("real", lambda: ~c["is_pad"] & ~np.isnan(c["price"]) & (c["price"] != 0) &
+                         ~np.isnan(c["bid_px0"]) & ~np.isnan(c["ask_px0"]))
 
     def marks(self, q: Series, side: int) -> np.ndarray:
         """The executable price a position is marked at (bid for a long, ask for a short), from the
         real seconds, carried forward over the others."""
+        return q.derived(("marks", side > 0), lambda: self._marks(q, side))
+
+    def _marks(self, q: Series, side: int) -> np.ndarray:
         px = np.where(self.real(q), q.cols["bid_px0"] if side > 0 else q.cols["ask_px0"], np.nan)
         idx = np.where(~np.isnan(px), np.arange(len(px)), -1)
         idx = np.maximum.accumulate(idx) if len(idx) else idx

@@ -91,7 +91,9 @@ def load_rows(root: Path) -> list[dict]:
     from warehouse.catalog import connect
 
     con = connect(root)
-    runs = con.sql(LATEST).to_arrow_table().to_pylist()
+    # by strategy and underlying: the board sorts by net P&L, and ties (every zero-trade strategy)
+    # otherwise came in the order the query's window happened to emit them, different run to run
+    runs = sorted(con.sql(LATEST).to_arrow_table().to_pylist(), key=lambda r: (r["strategy"], r["underlying"]))
     if not runs:
         raise RuntimeError("no backtest runs in the warehouse; run `ticklake backtest --all` first")
     ids = [r["run_id"] for r in runs]
@@ -111,13 +113,14 @@ def load_rows(root: Path) -> list[dict]:
     return rows
 
 
-def write_leaderboard(root: Path, out: Path, reports: bool = True) -> Path:
-    """The leaderboard next to each strategy's own report (written when `reports`)."""
-    from backtest.reports.load import write_report
+def write_leaderboard(root: Path, out: Path, reports: bool = True, workers: int | None = None,
+                      progress=None) -> Path:
+    """The leaderboard next to each strategy's own report (written when `reports`, on `workers`
+    processes: backtest.reports.load.write_reports; `progress` gets the reports done)."""
+    from backtest.reports.load import write_reports
     from warehouse.files import atomic_write
 
     rows = load_rows(root)
     if reports:
-        for name in sorted({r["strategy"] for r in rows}):
-            write_report(root, [name], out.parent / f"{name}.html")
+        write_reports(root, sorted({r["strategy"] for r in rows}), out.parent, workers, progress)
     return atomic_write(out, render(rows).encode())

@@ -9,12 +9,12 @@ import pyarrow as pa
 
 from backtest.reports.charts import LegPath, trade_png
 from backtest.reports.html import RunReport, render_html
-from backtest.reports.selection import resolve
+from backtest.reports.selection import resolve, select_runs
 from backtest.padded import padded_trades
 from backtest.run import partition_version
 from backtest.simulate import summarize_run
 from transforms.calendar import session_seconds
-from warehouse.catalog import connect
+from warehouse.catalog import connect, sql_string
 from warehouse.files import atomic_write
 from warehouse.layout import partition_dir
 from warehouse.writer import data_file, read_manifest
@@ -22,6 +22,10 @@ from warehouse.writer import data_file, read_manifest
 
 def _arrow(con, sql: str, params: list) -> pa.Table:
     return con.sql(sql, params=params).to_arrow_table()
+
+
+def _among(column: str, values: list[str]) -> str:
+    return f"{column} in ({', '.join(sql_string(v) for v in values)})" if values else "false"
 
 
 def audited(root: Path, run_id: str) -> bool:
@@ -36,18 +40,21 @@ def audit_sample(root: Path, run_ids: list[str]) -> int | None:
     return max((n for n in sizes if n), default=None)
 
 
-def load_report(root: Path, selector: str) -> RunReport:
-    """A run id, or a strategy name (its latest run per underlying and day: reports.selection)."""
-    con = connect(root)
-    sel = resolve(con, selector)
+def load_report(root: Path, selector: str, con=None, runs: list[dict] | None = None) -> RunReport:
+    """A run id, or a strategy name (its latest run per underlying and day: reports.selection);
+    `con` an open warehouse connection to reuse, `runs` every backtest_runs row when already read."""
+    con = con or connect(root)
+    sel = select_runs(runs, selector) if runs is not None else resolve(con, selector)
     ids = [r["run_id"] for r in sel.runs]
     taken = pa.table({"run_id": pa.array([i for i in ids for _ in sel.days[i]], pa.string()),
                       "date": pa.array([d for i in ids for d in sel.days[i]], pa.date32())})
     con.register("taken", taken)
-    legs = _arrow(con, """select l.* from trade_legs l join taken using (run_id, date)
-                          order by l.exit_ts, l.trade_id, l.leg""", [])
-    findings = _arrow(con, "select * from audit_findings where list_contains(?, run_id) order by run_id, trade_id",
-                      [ids]) if all(audited(root, i) for i in ids) else None
+    # the run ids as literals too: DuckDB then reads only those runs' partitions (a join or a list
+    # parameter alone scans every run's files)
+    legs = _arrow(con, f"""select l.* from trade_legs l join taken using (run_id, date) where {_among('l.run_id', ids)}
+                           order by l.exit_ts, l.trade_id, l.leg""", [])
+    findings = _arrow(con, f"select * from audit_findings where {_among('run_id', ids)} order by run_id, trade_id",
+                      []) if all(audited(root, i) for i in ids) else None
     days = sel.all_days()
     session_s = float(np.mean([session_seconds(d) for d in days])) if days else 0.0
     pads = padded_trades(root, legs, {(u, d): partition_version(root, "features_options", {"underlying": u, "date": d})
@@ -56,10 +63,59 @@ def load_report(root: Path, selector: str) -> RunReport:
                      audit_sample(root, ids) if findings is not None else None)
 
 
-def write_report(root: Path, selectors: list[str], out: Path) -> Path:
-    reports = [load_report(root, s) for s in selectors]
+def write_report(root: Path, selectors: list[str], out: Path, con=None, runs: list[dict] | None = None) -> Path:
+    reports = [load_report(root, s, con, runs) for s in selectors]
     title = "ticklake backtest report: " + " vs ".join(selectors)
     return atomic_write(out, render_html(reports, title).encode())
+
+
+SPAWN_MIN_REPORTS = 4     # reports per worker process before a pool pays for itself
+_WORKER: dict = {}      # a report worker's warehouse connection and backtest_runs rows
+
+
+def _report_worker(root: Path) -> None:
+    con = connect(root)
+    con.execute("SET parquet_metadata_cache = true")    # every report reads the same files' footers
+    _WORKER.update(root=root, con=con, runs=con.sql("select * from backtest_runs").to_arrow_table().to_pylist())
+
+
+def _write_one(name: str, folder: Path) -> Path:
+    return write_report(_WORKER["root"], [name], folder / f"{name}.html", _WORKER["con"], _WORKER["runs"])
+
+
+def write_reports(root: Path, names: list[str], folder: Path, workers: int | None = None, progress=None) -> list[Path]:
+    """Each strategy's own report, <folder>/<name>.html (the leaderboard's links), on `workers`
+    processes (default: the usable cores), each with one connection for all its reports. Every file
+    is the one write_report writes for it alone, whichever process wrote it. (Spawned workers import
+    the caller's main module: a script calling this needs the usual `if __name__ == "__main__"`.)"""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    # a spawned worker imports the stack first (about a second): worth it from a few reports each
+    workers = max(1, min(workers or cores, len(names) // SPAWN_MIN_REPORTS))
+    out: dict[str, Path] = {}
+    step = (lambda: progress({"files_done": len(out), "files_total": len(names), "source": ""})) if progress \
+        else (lambda: None)
+    if workers == 1:
+        _report_worker(root)
+        try:
+            for name in names:
+                out[name] = _write_one(name, folder)
+                step()
+        finally:
+            _WORKER.pop("con").close()
+        return [out[n] for n in names]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: the caller (the demo) has run DuckDB and Dagster threads; a forked child could inherit a held lock
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_report_worker,
+                             initargs=(root,)) as pool:
+        futures = {pool.submit(_write_one, name, folder): name for name in names}
+        for f in as_completed(futures):
+            out[futures[f]] = f.result()
+            step()
+    return [out[n] for n in names]
 
 
 def _levels(ts: list, start, end, initial: float | None, moves: list[tuple]) -> np.ndarray:
