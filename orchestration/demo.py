@@ -193,8 +193,8 @@ def where_and_next(source: Path, root: Path, docs: Path, dagster: Path, sized: b
         "next:",
         f"  {env}{cli} ui                  # Dagster UI on http://127.0.0.1:3000: every asset and run of this demo",
         f"  {env}{cli} sql \"select underlying, date, count(*) rows from options_ticks group by all order by 2\"",
-        f"  {env}{cli} backtest --strategy ob_imbalance --sweep exits.target=1.5,2,3   # every combination",
-        f"  {env}{cli} report micro_ema_flip ob_imbalance",
+        f"  {env}{cli} backtest --strategy orb_2min --sweep exits.target=1.5,2,3   # every combination",
+        f"  {env}{cli} report micro_ema_flip guarded_straddle",
     ]
     if not sized:
         lines.append(f"  {cli} demo --full              # the bigger archive: 3 days, ATM+-5 (several times longer)")
