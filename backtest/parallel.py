@@ -461,18 +461,26 @@ def _preload(tasks: list[ChunkTask]) -> None:
     """Load here, in day order, the days a sweep still has to compute, up to PRELOAD_BYTES of dense
     inputs, for the worker processes about to be forked: each inherits them instead of reading and
     densifying every day itself (the same work once per worker, and the first day's read before
-    any engine could start). Days past the budget each worker reads as before. Loaded in this
-    thread, one day at a time: no thread of ours is alive at the fork."""
+    any engine could start). Days past the budget each worker reads as before. Two days at a time
+    on two threads (Parquet decoding releases the GIL; the engines wait for this), both joined
+    before the fork: no thread of ours is alive then."""
     task, size = tasks[0], 0            # every task has the same root, days and needs
     indexes = [j.index for t in tasks for j in t.jobs]
-    for day in task.days:
-        if size >= PRELOAD_BYTES:
-            return
-        if all(_paths(task.checkpoints, i, day)[2].exists() for i in indexes):
-            continue                    # every config finished the day: no worker reads it
-        loaded = load_inputs(Path(task.root), task.underlying, day, task.needs)
-        _PRELOADED[task.root, task.underlying, day, task.needs] = loaded
-        size += _nbytes(loaded)
+    todo = [day for day in task.days    # days every config finished: no worker reads them
+            if not all(_paths(task.checkpoints, i, day)[2].exists() for i in indexes)]
+
+    def load(day):
+        return day, load_inputs(Path(task.root), task.underlying, day, task.needs)
+
+    days = map_ahead(load, todo, workers=2)
+    try:
+        for day, loaded in days:
+            _PRELOADED[task.root, task.underlying, day, task.needs] = loaded
+            size += _nbytes(loaded)
+            if size >= PRELOAD_BYTES:
+                return
+    finally:
+        days.close()                    # joins the threads (map_ahead's pool) before the fork
 
 
 def _nbytes(loaded: tuple | None) -> int:
