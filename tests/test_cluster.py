@@ -49,6 +49,25 @@ def test_without_a_reachable_scheduler_the_command_fails_in_one_line_and_workers
     assert set(fine.values()) == {None}
 
 
+def test_workers_with_dasks_malloc_default_are_named_in_a_warning(dask_cluster):
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 and no mmap threshold: backtests take ~2x the CPU
+    there. The test cluster's workers are started as the README says (no warning); workers started
+    with Dask's default would be named."""
+    from orchestration.local_cluster import MALLOC_ENV
+
+    with dask_cluster.client() as client:
+        settings = client.run(C._malloc_settings)
+    mmap, trim = MALLOC_ENV["MALLOC_MMAP_THRESHOLD_"], MALLOC_ENV["MALLOC_TRIM_THRESHOLD_"]
+    assert len(settings) == 2 and set(settings.values()) == {(mmap, trim)}
+    assert C.malloc_warning(settings) is None
+    dasks = {"tcp://b:2": (None, "65536"), "tcp://a:1": (None, "65536"), "tcp://c:3": (mmap, trim)}
+    assert C.malloc_warning(dasks) == (
+        "warning: 2 of 3 Dask workers (tcp://a:1, ...) run with MALLOC_TRIM_THRESHOLD_ and no "
+        "MALLOC_MMAP_THRESHOLD_: backtests there take ~2x the CPU; start them with both (README, Running on a "
+        "Dask cluster)")
+    assert C.malloc_warning({"tcp://a:1": (None, None)}) is None      # no threshold set: glibc's dynamic one
+
+
 def _kill_a_worker_running(cluster, client, prefix: str, killed: list, stop: threading.Event) -> None:
     """SIGKILL the worker process that runs a task whose key starts with `prefix`, once."""
     pids = cluster.worker_pids()
