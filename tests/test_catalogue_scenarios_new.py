@@ -161,6 +161,30 @@ def test_micro_double_bottom_enters_over_the_neckline_and_takes_the_pattern_heig
     assert run("micro_double_bottom", day_of(Q, B, t)) == []
 
 
+def test_the_double_bottom_detector_skips_only_seconds_that_cannot_break_out():
+    """The detector looks for a pattern only where the LTP rises to at least the window's low +
+    min_height + offset (a bound on any neckline + offset); on random tick paths (with gaps) it
+    finds exactly what searching every rising second finds, breakouts included."""
+    from backtest.kernels.patterns import _breakout, double_bottom
+
+    rng = np.random.default_rng(7)
+    steps = rng.choice([-0.5, -0.1, -0.05, 0.0, 0.05, 0.1, 0.5], size=(1500, 3), p=[.05, .1, .25, .2, .25, .1, .05])
+    ltp = np.round((100 + np.cumsum(steps, axis=0) * 3) / 0.05) * 0.05
+    ltp[rng.random(ltp.shape) < 0.03] = np.nan
+    found = 0
+    for lookback, tol, height_min, offset in ((90, 1.0, 2.0, 0.10), (40, 0.5, 0.5, 0.0)):
+        neck, height = double_bottom(ltp, lookback, tol, height_min, offset)
+        want_n, want_h = np.full(ltp.shape, np.nan), np.full(ltp.shape, np.nan)
+        low1, since1 = np.empty(lookback + 1), np.empty(lookback + 1)
+        for c in range(ltp.shape[1]):
+            for t in range(3, ltp.shape[0]):
+                if ltp[t, c] > ltp[t - 1, c]:
+                    _breakout(ltp, c, t, max(0, t - lookback), tol, height_min, offset, low1, since1, want_n, want_h)
+        assert np.array_equal(neck, want_n, equal_nan=True) and np.array_equal(height, want_h, equal_nan=True)
+        found += int(np.isfinite(neck).sum())
+    assert found > 20                         # the paths do break out
+
+
 # --- C-12 speed-line break -----------------------------------------------------------------------------------------
 def speed_line_bids(after):
     """Minute lows 105, 100 (at 90), 103, 101 (at 210), 104: pivots at 90 and 210 draw a line rising

@@ -22,39 +22,56 @@ def double_bottom(ltp: np.ndarray, lookback: int, tol: float, min_height: float,
     height = np.full((S, C), np.nan)
     low1 = np.empty(lookback + 1)
     since1 = np.empty(lookback + 1)
+    window = np.empty(S, np.int64)      # a monotonic deque of the window's seconds: its minimum first
     for c in range(C):
-        for t in range(3, S):
-            p = ltp[t, c]
-            if not (p == p) or not (p > ltp[t - 1, c]):          # NaN, or not a rising tick: no breakout
-                continue
+        head, tail = 0, 0
+        for t in range(S):
             a = max(0, t - lookback)
-            n = t - a                                            # window [a, t-1]
-            # forward: for each h, the lowest price before h (last occurrence) and the highest since it
-            lo, hi = np.inf, -np.inf
-            for k in range(n):
-                v = ltp[a + k, c]
-                low1[k], since1[k] = lo, hi                      # over [a, a + k - 1]
-                if v <= lo:
-                    lo, hi = v, v
-                elif v > hi:
-                    hi = v
-            # backward: the lowest and highest price after h; pick the best qualifying peak
-            lo2, hi2 = np.inf, -np.inf
-            best_n, best_h = -np.inf, np.nan
-            for k in range(n - 1, 0, -1):
-                v = ltp[a + k, c]
-                if k < n - 1 and v == v and low1[k] < np.inf and since1[k] <= v and hi2 <= v:
-                    bottom = min(low1[k], lo2)
-                    if (abs(low1[k] - lo2) <= tol + 1e-9 and v - bottom >= min_height - 1e-9
-                            and p >= v + offset - 1e-9 and v > best_n):
-                        best_n, best_h = v, v - bottom
-                if v < lo2:
-                    lo2 = v
-                if v > hi2:
-                    hi2 = v
-            if best_n > -np.inf:
-                neck[t, c], height[t, c] = best_n, best_h
+            while head < tail and window[head] < a:
+                head += 1
+            p = ltp[t, c]
+            # a breakout needs a rising tick and p >= neckline + offset >= the window's low + min_height +
+            # offset (the pattern's bottom is one of the window's prices): most seconds end here
+            if (t >= 3 and p == p and p > ltp[t - 1, c] and head < tail
+                    and p >= ltp[window[head], c] + min_height + offset - 3e-9):
+                _breakout(ltp, c, t, a, tol, min_height, offset, low1, since1, neck, height)
+            if p == p:
+                while head < tail and ltp[window[tail - 1], c] >= p:
+                    tail -= 1
+                window[tail] = t
+                tail += 1
     return neck, height
+
+
+@nb.njit(cache=True, nogil=True)
+def _breakout(ltp, c, t, a, tol, min_height, offset, low1, since1, neck, height):
+    """The best qualifying peak of the window [a, t-1] for the LTP at t, written to neck/height."""
+    p, n = ltp[t, c], t - a
+    # forward: for each h, the lowest price before h (last occurrence) and the highest since it
+    lo, hi = np.inf, -np.inf
+    for k in range(n):
+        v = ltp[a + k, c]
+        low1[k], since1[k] = lo, hi                      # over [a, a + k - 1]
+        if v <= lo:
+            lo, hi = v, v
+        elif v > hi:
+            hi = v
+    # backward: the lowest and highest price after h; pick the best qualifying peak
+    lo2, hi2 = np.inf, -np.inf
+    best_n, best_h = -np.inf, np.nan
+    for k in range(n - 1, 0, -1):
+        v = ltp[a + k, c]
+        if k < n - 1 and v == v and low1[k] < np.inf and since1[k] <= v and hi2 <= v:
+            bottom = min(low1[k], lo2)
+            if (abs(low1[k] - lo2) <= tol + 1e-9 and v - bottom >= min_height - 1e-9
+                    and p >= v + offset - 1e-9 and v > best_n):
+                best_n, best_h = v, v - bottom
+        if v < lo2:
+            lo2 = v
+        if v > hi2:
+            hi2 = v
+    if best_n > -np.inf:
+        neck[t, c], height[t, c] = best_n, best_h
 
 
 @nb.njit(cache=True, nogil=True)
